@@ -1,0 +1,184 @@
+"""Checklist templates (versioned data), reviews and their assessments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class ChecklistTemplate(models.Model):
+    """One version of the readiness checklist. A review keeps the version it started with;
+    a new version is made in the admin (copy, edit, publish) without a code change."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    is_current = models.BooleanField(
+        _("current"), default=False,
+        help_text=_("New reviews use the current version. Exactly one version is current."),
+    )
+    sponsor_long_residence_years = models.PositiveSmallIntegerField(
+        _("sponsor's long residence (years)"), default=4,
+        help_text=_("A reunited family whose sponsor has lived in Finland at least this long, "
+                    "in a stable situation, is reviewed after 12 months instead of 24."),
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("checklist version")
+        verbose_name_plural = _("checklist versions")
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_checklist"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class CriterionDefinition(models.Model):
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.PROTECT, related_name="criteria"
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    order = models.PositiveSmallIntegerField(_("order"))
+    name_fi = models.CharField(_("name (Finnish)"), max_length=200)
+    name_sv = models.CharField(_("name (Swedish)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    guidance_fi = models.TextField(_("guidance (Finnish)"))
+    guidance_sv = models.TextField(_("guidance (Swedish)"))
+    guidance_en = models.TextField(_("guidance (English)"))
+    exception_allowed = models.BooleanField(
+        _("supervisor may approve an exception"), default=False,
+        help_text=_("“As a rule” criteria: a supervisor may approve an exception with a "
+                    "written justification."),
+    )
+    has_multi_problem_marker = models.BooleanField(
+        _("has the multi-problem marker"), default=False,
+        help_text=_("When the marker is set (e.g. cannot read or write), the transfer is "
+                    "escorted."),
+    )
+    requires_children = models.BooleanField(
+        _("applies only to clients with children"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        ordering = ["template", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "code"], name="unique_criterion_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return getattr(self, f"name_{_lang()}")
+
+    @property
+    def guidance(self) -> str:
+        return getattr(self, f"guidance_{_lang()}")
+
+
+def _lang() -> str:
+    lang = (get_language() or "fi")[:2]
+    return lang if lang in ("fi", "sv", "en") else "fi"
+
+
+class ReviewOutcome(models.TextChoices):
+    READY = "ready", _("Ready: transfer proposed")
+    NOT_READY = "not_ready", _("Not ready: plan and next review")
+    CLOSED = "closed", _("Case closed")
+
+
+class Review(models.Model):
+    case = models.ForeignKey(
+        "transfers.Case", on_delete=models.PROTECT, related_name="reviews",
+        verbose_name=_("case"),
+    )
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.PROTECT, related_name="reviews",
+        verbose_name=_("checklist version"),
+    )
+    started_at = models.DateTimeField(_("started"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("started by"),
+    )
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=ReviewOutcome.choices, blank=True
+    )
+    next_review_on = models.DateField(_("next review"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(completed_at__isnull=True),
+                name="one_open_review_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} {self.started_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None
+
+
+class AssessmentStatus(models.TextChoices):
+    UNASSESSED = "unassessed", _("Not assessed yet")
+    MET = "met", _("Met")
+    NOT_MET = "not_met", _("Not met")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class CriterionAssessment(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="assessments")
+    criterion = models.ForeignKey(
+        CriterionDefinition, on_delete=models.PROTECT, related_name="assessments",
+        verbose_name=_("criterion"),
+    )
+    status = models.CharField(
+        _("assessment"), max_length=20, choices=AssessmentStatus.choices,
+        default=AssessmentStatus.UNASSESSED,
+    )
+    note = models.TextField(_("note"), blank=True)
+    plan_action = models.TextField(_("what is done about it"), blank=True)
+    plan_owner = models.CharField(_("who does it"), max_length=200, blank=True)
+    plan_target_on = models.DateField(_("by when"), null=True, blank=True)
+    multi_problem = models.BooleanField(
+        _("multiple problems (e.g. cannot read or write)"), default=False
+    )
+    exception_justification = models.TextField(_("exception justification"), blank=True)
+    exception_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("exception approved by"),
+    )
+    exception_approved_at = models.DateTimeField(_("exception approved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["review", "criterion__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="unique_assessment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code}: {self.get_status_display()}"
+
+    @property
+    def exception_approved(self) -> bool:
+        return self.exception_approved_at is not None

@@ -1,0 +1,183 @@
+"""The readiness rules of DOMAIN.md as pure functions.
+
+No database, no clock: callers pass the facts and today's date, so every rule sentence is
+tested on its own (tests/criteria/test_rules.py names the sentence it checks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+
+REVIEW_AFTER_MONTHS = 24
+REUNITED_FAMILY_REVIEW_AFTER_MONTHS = 12
+CAP_MONTHS = 60
+
+# Statuses, as stored in CriterionAssessment.status.
+MET = "met"
+NOT_MET = "not_met"
+NOT_APPLICABLE = "not_applicable"
+UNASSESSED = "unassessed"
+
+# Blockers: facts about the client that stop a transfer whatever the checklist says.
+BLOCKER_FAMILY_REUNIFICATION = "family_reunification_pending"
+BLOCKER_HOMELESS = "homeless_or_crisis_accommodation"
+# The criterion whose approved exception lifts the housing blocker ("as a rule").
+HOUSING = "housing"
+HOUSING_BLOCKING_SITUATIONS = frozenset({"homeless", "crisis_accommodation"})
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    has_children: bool
+    family_reunification_pending: bool
+    housing_situation: str
+    is_ppt: bool = False
+    reunited_family: bool = False
+    sponsor_in_finland_since: dt.date | None = None
+    family_situation_stable: bool = False
+
+
+@dataclass(frozen=True)
+class CriterionFacts:
+    """One criterion's definition (data) with its assessment in a review."""
+
+    code: str
+    status: str = UNASSESSED
+    exception_allowed: bool = False
+    exception_approved: bool = False
+    has_multi_problem_marker: bool = False
+    multi_problem: bool = False
+    requires_children: bool = False
+    has_plan: bool = False
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    unmet: tuple[str, ...]
+    blockers: tuple[str, ...]
+    exceptions_possible: tuple[str, ...]
+    missing_plans: tuple[str, ...]
+    escorted: bool
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    return day + relativedelta(months=months)
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    """Age in whole years on a day (a person born on 29 February ages on 1 March)."""
+    return relativedelta(day, born).years
+
+
+def is_applicable(criterion: CriterionFacts, client: ClientFacts) -> bool:
+    """"Children" is not applicable to a client without children."""
+    return not (criterion.requires_children and not client.has_children)
+
+
+def is_satisfied(criterion: CriterionFacts) -> bool:
+    """Met, or not met with a supervisor's exception where the rule allows one."""
+    if criterion.status == MET:
+        return True
+    return criterion.exception_allowed and criterion.exception_approved
+
+
+def exception_approved_for(code: str, criteria: Sequence[CriterionFacts]) -> bool:
+    return any(c.code == code and c.exception_allowed and c.exception_approved for c in criteria)
+
+
+def blockers(client: ClientFacts, criteria: Sequence[CriterionFacts]) -> tuple[str, ...]:
+    """Pending family reunification always blocks (no exception is possible);
+    homelessness or crisis accommodation blocks "as a rule": unless a supervisor approved
+    an exception on the housing criterion."""
+    found = []
+    if client.family_reunification_pending:
+        found.append(BLOCKER_FAMILY_REUNIFICATION)
+    if client.housing_situation in HOUSING_BLOCKING_SITUATIONS and not exception_approved_for(
+        HOUSING, criteria
+    ):
+        found.append(BLOCKER_HOMELESS)
+    return tuple(found)
+
+
+def is_escorted(criteria: Sequence[CriterionFacts]) -> bool:
+    """The multi-problem marker (e.g. cannot read or write) makes the transfer escorted."""
+    return any(c.has_multi_problem_marker and c.multi_problem for c in criteria)
+
+
+def readiness(client: ClientFacts, criteria: Sequence[CriterionFacts]) -> Readiness:
+    """Ready if and only if every applicable criterion is met or has an approved exception,
+    and no blocker holds."""
+    applicable = [c for c in criteria if is_applicable(c, client)]
+    unmet = tuple(c.code for c in applicable if not is_satisfied(c))
+    found_blockers = blockers(client, criteria)
+    return Readiness(
+        ready=not unmet and not found_blockers,
+        unmet=unmet,
+        blockers=found_blockers,
+        exceptions_possible=tuple(
+            c.code for c in applicable
+            if c.exception_allowed and not c.exception_approved
+            and (c.code in unmet or (c.code == HOUSING and BLOCKER_HOMELESS in found_blockers))
+        ),
+        missing_plans=tuple(
+            c.code for c in applicable if c.status == NOT_MET and not c.has_plan
+            and not is_satisfied(c)
+        ),
+        escorted=is_escorted(applicable),
+    )
+
+
+def sponsor_has_lived_long(
+    client: ClientFacts, *, on: dt.date, threshold_years: int
+) -> bool:
+    since = client.sponsor_in_finland_since
+    return since is not None and relativedelta(on, since).years >= threshold_years
+
+
+def review_due_on(
+    *, integration_started_on: dt.date, client: ClientFacts, threshold_years: int
+) -> dt.date:
+    """Reviewed when the relationship has lasted 2 years; a reunited family whose sponsor
+    has lived long in Finland and whose situation is stable, after one year."""
+    if (
+        client.reunited_family
+        and client.family_situation_stable
+        and sponsor_has_lived_long(client, on=integration_started_on,
+                                   threshold_years=threshold_years)
+    ):
+        return add_months(integration_started_on, REUNITED_FAMILY_REVIEW_AFTER_MONTHS)
+    return add_months(integration_started_on, REVIEW_AFTER_MONTHS)
+
+
+def cap_on(integration_started_on: dt.date) -> dt.date:
+    """The integration period can be extended up to 5 years in all."""
+    return add_months(integration_started_on, CAP_MONTHS)
+
+
+def is_at_cap(*, today: dt.date, cap: dt.date) -> bool:
+    """No next review can be set any more: only a transfer or a closure remains."""
+    return today >= cap
+
+
+def next_review_problem(
+    *, next_review_on: dt.date | None, today: dt.date, cap: dt.date
+) -> str | None:
+    """Not ready: a next review date is required and may not pass the 60-month cap.
+    Returns the problem's code, or None."""
+    if next_review_on is None:
+        return "required"
+    if next_review_on <= today:
+        return "not_in_future"
+    if next_review_on > cap:
+        return "past_cap"
+    return None
+
+
+def ppt_coordinator_missing(*, is_ppt: bool, coordinator: str) -> bool:
+    """A PPT client's transfer cannot be proposed without a named coordinator."""
+    return is_ppt and not coordinator.strip()

@@ -1,0 +1,209 @@
+"""Every write to reviews and assessments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from transfers import clock
+from transfers.enums import Role
+from transfers.errors import CapReached, Conflict, InvalidInput
+from transfers.models import Case, EventSubject
+from transfers.services import SENDING_ROLES, record_case_event, review_finish
+from transfers.workflow import lock, record_event, require_role, require_text, run_transition
+
+from . import rules
+from .models import AssessmentStatus, CriterionAssessment, Review, ReviewOutcome
+from .selectors import client_facts, current_checklist, review_readiness
+
+
+def _create_review(*, case: Case, actor: AbstractBaseUser, template=None) -> Review:
+    """A review on the given (or current) checklist version with one assessment per
+    criterion; criteria that do not apply to this client start as not applicable."""
+    template = template or current_checklist()
+    review = Review.objects.create(
+        case=case, template=template, started_at=clock.now(), started_by=actor
+    )
+    facts = client_facts(case.client)
+    CriterionAssessment.objects.bulk_create(
+        CriterionAssessment(
+            review=review, criterion=criterion,
+            status=(
+                AssessmentStatus.UNASSESSED
+                if rules.is_applicable(
+                    rules.CriterionFacts(code=criterion.code,
+                                         requires_children=criterion.requires_children),
+                    facts,
+                )
+                else AssessmentStatus.NOT_APPLICABLE
+            ),
+        )
+        for criterion in template.criteria.all()
+    )
+    return review
+
+
+@transaction.atomic
+def review_start(*, actor: AbstractBaseUser, case: Case) -> Review:
+    """review_due -> in_review: a review against the current checklist version."""
+    case = lock(Case, case.pk)
+    role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="start_review")
+    source, _target = run_transition(case, "start_review")
+    review = _create_review(case=case, actor=actor)
+    record_case_event(case, action="start_review", actor=actor, role=role, source=source,
+                review_id=review.pk, params={"checklist_version": review.template.version})
+    return review
+
+
+def review_continue(*, previous: Review, actor: AbstractBaseUser | None) -> Review:
+    """After a returned or cancelled transfer: a new review on the same checklist version,
+    starting from the previous assessments so only what changed needs work.
+    Runs inside the caller's transaction."""
+    review = Review.objects.create(
+        case=previous.case, template=previous.template, started_at=clock.now(),
+        started_by=actor or previous.started_by,
+    )
+    CriterionAssessment.objects.bulk_create(
+        CriterionAssessment(
+            review=review, criterion=old.criterion, status=old.status, note=old.note,
+            plan_action=old.plan_action, plan_owner=old.plan_owner,
+            plan_target_on=old.plan_target_on, multi_problem=old.multi_problem,
+            exception_justification=old.exception_justification,
+            exception_approved_by=old.exception_approved_by,
+            exception_approved_at=old.exception_approved_at,
+        )
+        for old in previous.assessments.all()
+    )
+    return review
+
+
+def _lock_open_assessment(assessment: CriterionAssessment) -> CriterionAssessment:
+    assessment = (
+        CriterionAssessment.objects.select_for_update(of=("self",))
+        .select_related("review__case__team", "review__case__client", "criterion")
+        .get(pk=assessment.pk)
+    )
+    if not assessment.review.is_open:
+        raise Conflict(_("This review is completed; it can no longer be changed."))
+    return assessment
+
+
+@transaction.atomic
+def assessment_update(
+    *, actor: AbstractBaseUser, assessment: CriterionAssessment, status: str, note: str = "",
+    plan_action: str = "", plan_owner: str = "", plan_target_on: dt.date | None = None,
+    multi_problem: bool = False,
+) -> CriterionAssessment:
+    """Record one criterion's assessment. A change of status withdraws an exception that
+    was approved for the earlier status."""
+    assessment = _lock_open_assessment(assessment)
+    review = assessment.review
+    role = require_role(actor, team=review.case.team, roles=SENDING_ROLES, action="assess")
+    criterion = assessment.criterion
+    if status not in AssessmentStatus.values:
+        raise InvalidInput({"status": _("Choose met, not met or not applicable.")})
+    applicable = rules.is_applicable(
+        rules.CriterionFacts(code=criterion.code, requires_children=criterion.requires_children),
+        client_facts(review.case.client),
+    )
+    if status == AssessmentStatus.NOT_APPLICABLE and applicable:
+        raise InvalidInput({"status": _("“%(criterion)s” applies to this client.")
+                            % {"criterion": criterion.name}})
+    if multi_problem and not criterion.has_multi_problem_marker:
+        raise InvalidInput({"multi_problem": _("This criterion has no multi-problem marker.")})
+    if status == AssessmentStatus.NOT_MET and not plan_action.strip():
+        raise InvalidInput({"plan_action": _("Write a plan for what is missing.")})
+    previous_status = assessment.status
+    assessment.status = status
+    assessment.note = note
+    assessment.plan_action = plan_action
+    assessment.plan_owner = plan_owner
+    assessment.plan_target_on = plan_target_on
+    assessment.multi_problem = multi_problem
+    if previous_status != status and assessment.exception_approved:
+        assessment.exception_approved_at = None
+        assessment.exception_approved_by = None
+        assessment.exception_justification = ""
+    assessment.save()
+    record_event(
+        subject=EventSubject.REVIEW, action="assess", client_id=review.case.client_id,
+        case_id=review.case_id, review_id=review.pk, actor=actor, actor_role=role,
+        from_state=previous_status, to_state=status,
+        params={"criterion": criterion.code, "multi_problem": multi_problem},
+    )
+    return assessment
+
+
+@transaction.atomic
+def assessment_approve_exception(
+    *, actor: AbstractBaseUser, assessment: CriterionAssessment, justification: str
+) -> CriterionAssessment:
+    """A supervisor approves an exception to an "as a rule" criterion, in writing. The
+    system records who approved what and why."""
+    assessment = _lock_open_assessment(assessment)
+    review = assessment.review
+    role = require_role(actor, team=review.case.team, roles=[Role.SUPERVISOR],
+                        action="approve_exception")
+    if not assessment.criterion.exception_allowed:
+        raise InvalidInput({"criterion": _("No exception is possible for “%(criterion)s”.")
+                            % {"criterion": assessment.criterion.name}})
+    justification = require_text(
+        justification, "justification", _("Write the justification for the exception.")
+    )
+    assessment.exception_justification = justification
+    assessment.exception_approved_by = actor
+    assessment.exception_approved_at = clock.now()
+    assessment.save(update_fields=["exception_justification", "exception_approved_by",
+                                   "exception_approved_at"])
+    record_event(
+        subject=EventSubject.REVIEW, action="approve_exception",
+        client_id=review.case.client_id, case_id=review.case_id, review_id=review.pk,
+        actor=actor, actor_role=role, reason=justification,
+        params={"criterion": assessment.criterion.code},
+    )
+    return assessment
+
+
+@transaction.atomic
+def review_complete_not_ready(
+    *, actor: AbstractBaseUser, review: Review, next_review_on: dt.date | None
+) -> Review:
+    """in_review -> active: not ready. Every unmet criterion has a plan; the next review
+    date is in the future and not past the 60-month cap. At the cap this is refused: only
+    a transfer or a closure remains."""
+    case = lock(Case, review.case_id)
+    role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="complete_not_ready")
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if not review.is_open:
+        raise Conflict(_("This review is already completed."))
+    today = clock.today()
+    if rules.is_at_cap(today=today, cap=case.cap_on):
+        raise CapReached(
+            _("The case has reached the 5-year cap on %(cap)s: only a transfer or a closure, "
+              "decided by a supervisor, remains.") % {"cap": case.cap_on.isoformat()}
+        )
+    problem = rules.next_review_problem(next_review_on=next_review_on, today=today,
+                                        cap=case.cap_on)
+    if problem:
+        messages = {
+            "required": _("Give the date of the next review."),
+            "not_in_future": _("The next review must be after today."),
+            "past_cap": _("The next review may not be after the 5-year cap (%(cap)s).")
+            % {"cap": case.cap_on.isoformat()},
+        }
+        raise InvalidInput({"next_review_on": messages[problem]})
+    readiness = review_readiness(review)
+    if readiness.missing_plans:
+        raise InvalidInput({"plan_action": _("Plan what is missing first: %(codes)s.")
+                            % {"codes": ", ".join(readiness.missing_plans)}})
+    source, _target = run_transition(case, "complete_not_ready", next_review_on=next_review_on)
+    review_finish(review, outcome=ReviewOutcome.NOT_READY, at=clock.now(),
+                   next_review_on=next_review_on)
+    record_case_event(case, action="complete_not_ready", actor=actor, role=role, source=source,
+                review_id=review.pk,
+                params={"next_review_on": next_review_on.isoformat(),
+                        "unmet": list(readiness.unmet), "blockers": list(readiness.blockers)})
+    return review

@@ -1,0 +1,41 @@
+"""The event log refuses UPDATE and DELETE in the database itself (PostgreSQL).
+
+On the embedded SQLite default of the quick start, the model layer guards it instead.
+"""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION silta_refuse_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER transfers_event_append_only
+    BEFORE UPDATE OR DELETE ON transfers_event
+    FOR EACH ROW EXECUTE FUNCTION silta_refuse_change();
+CREATE TRIGGER transfers_event_no_truncate
+    BEFORE TRUNCATE ON transfers_event
+    FOR EACH STATEMENT EXECUTE FUNCTION silta_refuse_change();
+"""
+
+DROP = """
+DROP TRIGGER IF EXISTS transfers_event_no_truncate ON transfers_event;
+DROP TRIGGER IF EXISTS transfers_event_append_only ON transfers_event;
+DROP FUNCTION IF EXISTS silta_refuse_change();
+"""
+
+
+def _on_postgresql(sql):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [("transfers", "0001_initial")]
+
+    operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP))]

@@ -1,0 +1,606 @@
+"""Organisation, routing, clients, cases, transfers, handover bookings and the event log.
+
+States are changed only by the services in `transfers.services` (and `criteria.services`):
+the FSM fields are protected, so code that assigns a state directly fails loudly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.fi import hetu as stdnum_hetu
+
+from criteria import rules
+
+from .enums import (
+    OPEN_TRANSFER_STATES,
+    BookingStatus,
+    CaseState,
+    ClosureReason,
+    HousingSituation,
+    InterpreterStatus,
+    ReturnReason,
+    Role,
+    TeamKind,
+    TransferState,
+)
+
+postal_code_validator = RegexValidator(
+    r"^\d{5}$", _("A Finnish postal code has exactly five digits, e.g. 00700.")
+)
+
+
+def validate_personal_identity_code(value: str) -> None:
+    """Accept a Finnish personal identity code exactly as given (11 characters).
+
+    python-stdnum knows the century signs of 2023 (A-F for the 2000s, U-Y and - for the
+    1900s), checks the date and the control character.
+    """
+    if len(value) != 11:
+        raise ValidationError(
+            _("A personal identity code has 11 characters; this one has %(n)d.")
+            % {"n": len(value)},
+            code="length",
+        )
+    try:
+        stdnum_hetu.validate(value, allow_temporary=True)
+    except StdnumValidationError as exc:
+        messages = {
+            "InvalidChecksum": _("The control character does not match: check for a typo."),
+            "InvalidComponent": _("The date of birth in the code is not a real date."),
+            "InvalidFormat": _(
+                "The format is not DDMMYY, a century sign, three digits and a control "
+                "character."
+            ),
+            "InvalidLength": _("A personal identity code has 11 characters."),
+        }
+        raise ValidationError(
+            messages.get(type(exc).__name__, _("Not a valid personal identity code.")),
+            code="invalid",
+        ) from exc
+
+
+def validate_language_code(value: str) -> None:
+    if pycountry.languages.get(alpha_3=value) is None:
+        raise ValidationError(
+            _("“%(value)s” is not an ISO 639-3 language code (e.g. fin, ara, prs, som, tir).")
+            % {"value": value},
+            code="invalid",
+        )
+
+
+class Region(models.Model):
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name_fi = models.CharField(_("name (Finnish)"), max_length=100)
+    name_sv = models.CharField(_("name (Swedish)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name_fi
+
+
+class Team(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=TeamKind.choices)
+    # For an Immigration Unit team, the region it is paired with (Koto 2 - Pohjoinen);
+    # for a regional team, its region. Data, editable in the admin.
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="teams", null=True, blank=True,
+        verbose_name=_("region"),
+    )
+    max_client_age = models.PositiveSmallIntegerField(
+        _("clients under this age"),
+        null=True, blank=True,
+        help_text=_("Youth teams only: a client younger than this on the day of the proposal "
+                    "is routed to the youth team (30 in Helsinki)."),
+    )
+    front_desk_location = models.CharField(_("front desk address"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "kind"],
+                condition=Q(is_active=True) & ~Q(kind="immigration_unit"),
+                name="one_active_regional_team_per_region_and_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="youth", max_client_age__isnull=False)
+                | (~Q(kind="youth") & Q(max_client_age__isnull=True)),
+                name="youth_team_has_age_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_immigration_unit(self) -> bool:
+        return self.kind == TeamKind.IMMIGRATION_UNIT
+
+
+class BookingHours(models.Model):
+    """The front desk's client booking hours, by weekday (Helsinki time)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="booking_hours")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")),
+                 (3, _("Thursday")), (4, _("Friday"))],
+    )
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"))
+
+    class Meta:
+        verbose_name = _("booking hours")
+        verbose_name_plural = _("booking hours")
+        ordering = ["team", "weekday", "opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens_at__lt=models.F("closes_at")), name="booking_hours_open_before_close"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team", "role"], name="unique_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.team} ({self.get_role_display()})"
+
+
+class PostalArea(models.Model):
+    """The routing table: postal code to region. Loaded from the city's default table;
+    an administrator corrects it here, never in code."""
+
+    postal_code = models.CharField(
+        _("postal code"), max_length=5, unique=True, validators=[postal_code_validator]
+    )
+    name_fi = models.CharField(_("name"), max_length=100)
+    suurpiiri = models.CharField(_("major district"), max_length=50, blank=True)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="postal_areas", verbose_name=_("region")
+    )
+    confidence = models.CharField(_("confidence"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("postal area")
+        verbose_name_plural = _("postal areas")
+        ordering = ["postal_code"]
+
+    def __str__(self) -> str:
+        return f"{self.postal_code} {self.name_fi}"
+
+
+class Client(models.Model):
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    # Stored exactly as given, all 11 characters, so the century sign survives.
+    personal_identity_code = models.CharField(
+        _("personal identity code"), max_length=11, null=True, blank=True, unique=True,
+        validators=[validate_personal_identity_code],
+    )
+    language = models.CharField(
+        _("language"), max_length=3, validators=[validate_language_code],
+        help_text=_("ISO 639-3 code of the language the client speaks, e.g. prs (Dari)."),
+    )
+    interpreter_needed = models.BooleanField(_("needs an interpreter"), default=False)
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(
+        _("postal code"), max_length=5, blank=True, validators=[postal_code_validator]
+    )
+    post_office = models.CharField(_("post office"), max_length=100, blank=True)
+    housing_situation = models.CharField(
+        _("housing situation"), max_length=30, choices=HousingSituation.choices,
+        default=HousingSituation.SETTLED,
+    )
+    children_count = models.PositiveSmallIntegerField(_("number of children"), default=0)
+    family_reunification_pending = models.BooleanField(
+        _("family reunification pending"), default=False
+    )
+    reunited_family = models.BooleanField(_("reunited family"), default=False)
+    sponsor_in_finland_since = models.DateField(
+        _("sponsor has lived in Finland since"), null=True, blank=True,
+        help_text=_("For a reunited family: when the family member who brought the family "
+                    "(perheenkokoaja) came to Finland."),
+    )
+    family_situation_stable = models.BooleanField(_("family situation stable"), default=False)
+    is_ppt = models.BooleanField(
+        _("high service needs (PPT)"), default=False,
+        help_text=_("Paljon palveluja tarvitseva: needs a named coordinating party."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    def clean(self) -> None:
+        errors = {}
+        code = self.personal_identity_code
+        if code and self.date_of_birth and len(code) == 11:
+            try:
+                born = stdnum_hetu.compact(code)
+                if stdnum_hetu.validate(born, allow_temporary=True) and (
+                    _birth_date_of(born) != self.date_of_birth
+                ):
+                    errors["personal_identity_code"] = _(
+                        "The date in the personal identity code does not match the date "
+                        "of birth."
+                    )
+            except StdnumValidationError:
+                pass  # the field validator reports it
+        if self.reunited_family and self.sponsor_in_finland_since is None:
+            errors["sponsor_in_finland_since"] = _(
+                "For a reunited family, give the date the sponsor came to Finland."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_children(self) -> bool:
+        return self.children_count > 0
+
+    @property
+    def language_name(self) -> str:
+        language = pycountry.languages.get(alpha_3=self.language)
+        return language.name if language else self.language
+
+
+def _birth_date_of(code: str) -> dt.date:
+    century = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900,
+               "U": 1900, "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
+    return dt.date(century[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """A client relationship (asiakkuus) in the Immigration Unit."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="cases", verbose_name=_("client")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="cases", verbose_name=_("team"),
+        limit_choices_to={"kind": TeamKind.IMMIGRATION_UNIT},
+    )
+    responsible_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="responsible_cases",
+        verbose_name=_("responsible worker"),
+    )
+    state = FSMField(
+        _("state"), default=CaseState.ACTIVE, choices=CaseState.choices, protected=True,
+        db_index=True,
+    )
+    integration_started_on = models.DateField(_("integration period started"))
+    review_due_on = models.DateField(_("review due"), db_index=True)
+    ppt_coordinator = models.CharField(
+        _("PPT coordinator"), max_length=200, blank=True,
+        help_text=_("The named coordinating party; required before a PPT client's transfer."),
+    )
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True
+    )
+    closure_text = models.TextField(_("closure explanation"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["review_due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=~Q(state__in=[CaseState.TRANSFERRED, CaseState.CLOSED]),
+                name="one_open_case_per_client",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "review_due_on"], name="case_state_due_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        """The case reference: the only thing about a case that may leave by e-mail or chat."""
+        return f"SILTA-{self.pk:06d}" if self.pk else "SILTA-new"
+
+    @property
+    def cap_on(self) -> dt.date:
+        """The end of the longest possible integration period (5 years)."""
+        return rules.cap_on(self.integration_started_on)
+
+    # Transitions change only the model; the services lock, check the actor, write the event.
+    @transition(field=state, source=CaseState.ACTIVE, target=CaseState.REVIEW_DUE)
+    def mark_due(self) -> None:
+        pass
+
+    @transition(field=state, source=CaseState.REVIEW_DUE, target=CaseState.IN_REVIEW)
+    def start_review(self) -> None:
+        pass
+
+    @transition(field=state, source=CaseState.IN_REVIEW, target=CaseState.ACTIVE)
+    def complete_not_ready(self, *, next_review_on: dt.date) -> None:
+        self.review_due_on = next_review_on
+
+    @transition(field=state, source=CaseState.IN_REVIEW, target=CaseState.TRANSFER_PENDING)
+    def propose_transfer(self) -> None:
+        pass
+
+    @transition(field=state, source=CaseState.TRANSFER_PENDING, target=CaseState.IN_REVIEW)
+    def reopen_review(self) -> None:
+        pass
+
+    @transition(field=state, source=CaseState.TRANSFER_PENDING, target=CaseState.TRANSFERRED)
+    def complete_transfer(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[CaseState.ACTIVE, CaseState.REVIEW_DUE, CaseState.IN_REVIEW,
+                CaseState.TRANSFER_PENDING],
+        target=CaseState.CLOSED,
+    )
+    def close(self, *, reason: str, text: str, at: dt.datetime) -> None:
+        self.closure_reason = reason
+        self.closure_text = text
+        self.closed_at = at
+
+
+class Transfer(ConcurrentTransitionMixin, models.Model):
+    """One attempt to move a case to a regional team."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="transfers", verbose_name=_("case")
+    )
+    review = models.ForeignKey(
+        "criteria.Review", on_delete=models.PROTECT, related_name="transfers",
+        verbose_name=_("review"),
+    )
+    state = FSMField(
+        _("state"), default=TransferState.PROPOSED, choices=TransferState.choices,
+        protected=True, db_index=True,
+    )
+    sending_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="sent_transfers",
+        verbose_name=_("sending team"),
+    )
+    sending_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_transfers",
+        verbose_name=_("sending worker"),
+    )
+    receiving_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="incoming_transfers",
+        verbose_name=_("receiving team"),
+    )
+    routed_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        verbose_name=_("routed team"),
+        help_text=_("The team the routing table chose; empty when it needed a manual choice."),
+    )
+    override_reason = models.TextField(_("reason for choosing another team"), blank=True)
+    receiving_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="received_transfers",
+        null=True, blank=True, verbose_name=_("receiving worker"),
+    )
+    escorted = models.BooleanField(_("escorted transfer"), default=False)
+    return_reason = models.CharField(
+        _("return reason"), max_length=30, choices=ReturnReason.choices, blank=True
+    )
+    return_text = models.TextField(_("return explanation"), blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    proposed_at = models.DateTimeField(_("proposed"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
+    booking_requested_at = models.DateTimeField(_("booking requested"), null=True, blank=True)
+    booked_at = models.DateTimeField(_("booked"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("handover held"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(state__in=OPEN_TRANSFER_STATES),
+                name="one_open_transfer_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} → {self.receiving_team}"
+
+    @transition(field=state, source=TransferState.PROPOSED, target=TransferState.ACCEPTED)
+    def accept(self, *, receiving_worker, at: dt.datetime) -> None:
+        self.receiving_worker = receiving_worker
+        self.accepted_at = at
+
+    @transition(field=state, source=TransferState.PROPOSED, target=TransferState.RETURNED)
+    def return_to_sender(self, *, reason: str, text: str, at: dt.datetime) -> None:
+        self.return_reason = reason
+        self.return_text = text
+        self.returned_at = at
+
+    @transition(field=state, source=TransferState.ACCEPTED, target=TransferState.BOOKING_REQUESTED)
+    def request_booking(self, *, at: dt.datetime) -> None:
+        self.booking_requested_at = at
+
+    @transition(field=state, source=TransferState.BOOKING_REQUESTED, target=TransferState.BOOKED)
+    def confirm_booking(self, *, at: dt.datetime) -> None:
+        self.booked_at = at
+
+    @transition(field=state, source=TransferState.BOOKED, target=TransferState.BOOKING_REQUESTED)
+    def rebook(self, *, at: dt.datetime) -> None:
+        self.booking_requested_at = at
+        self.booked_at = None
+
+    @transition(field=state, source=TransferState.BOOKED, target=TransferState.COMPLETED)
+    def complete(self, *, at: dt.datetime) -> None:
+        self.completed_at = at
+
+    @transition(field=state, source=list(OPEN_TRANSFER_STATES), target=TransferState.CANCELLED)
+    def cancel(self, *, reason: str, at: dt.datetime) -> None:
+        self.cancel_reason = reason
+        self.cancelled_at = at
+
+
+class HandoverBooking(models.Model):
+    """The handover appointment at the receiving front desk, with its interpreter.
+
+    One row per attempt: a no-show or a cancelled appointment keeps its row and a new
+    request follows, so the figures can count unused interpreters."""
+
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("transfer")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=BookingStatus.choices, default=BookingStatus.REQUESTED
+    )
+    starts_at = models.DateTimeField(_("time"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    interpreter_language = models.CharField(
+        _("interpreter language"), max_length=3, blank=True, validators=[validate_language_code]
+    )
+    interpreter_status = models.CharField(
+        _("interpreter"), max_length=20, choices=InterpreterStatus.choices,
+        default=InterpreterStatus.NOT_NEEDED,
+    )
+    interpreter_name = models.CharField(_("interpreter name or booking"), max_length=200, blank=True)
+    requested_at = models.DateTimeField(_("requested"))
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("handover booking")
+        verbose_name_plural = _("handover bookings")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer"],
+                condition=Q(status__in=[BookingStatus.REQUESTED, BookingStatus.CONFIRMED]),
+                name="one_live_booking_per_transfer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer.case.reference}: {self.get_status_display()}"
+
+
+class EventSubject(models.TextChoices):
+    CLIENT = "client", _("client")
+    CASE = "case", _("case")
+    REVIEW = "review", _("review")
+    TRANSFER = "transfer", _("transfer")
+    BOOKING = "booking", _("handover booking")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The event log is append-only.")
+
+    def delete(self):
+        raise TypeError("The event log is append-only.")
+
+
+class Event(models.Model):
+    """Append-only: one row per transition and per decision, written in the same
+    transaction as the change. PostgreSQL refuses UPDATE and DELETE (a trigger)."""
+
+    subject = models.CharField(_("subject"), max_length=20, choices=EventSubject.choices)
+    action = models.CharField(_("action"), max_length=50)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="events")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="events", null=True, blank=True
+    )
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="events", null=True, blank=True
+    )
+    review = models.ForeignKey(
+        "criteria.Review", on_delete=models.PROTECT, related_name="events", null=True, blank=True
+    )
+    from_state = models.CharField(_("from"), max_length=30, blank=True)
+    to_state = models.CharField(_("to"), max_length=30, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("actor"),
+        help_text=_("Empty when Silta acted by itself (the daily due sweep)."),
+    )
+    actor_role = models.CharField(_("actor's role"), max_length=20, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The event log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The event log is append-only.")
+
+
+__all__ = [
+    "BookingHours",
+    "Case",
+    "Client",
+    "Event",
+    "EventSubject",
+    "HandoverBooking",
+    "Membership",
+    "PostalArea",
+    "Region",
+    "Team",
+    "Transfer",
+    "validate_personal_identity_code",
+]
+
