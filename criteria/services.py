@@ -13,7 +13,14 @@ from transfers.enums import Role
 from transfers.errors import CapReached, Conflict, InvalidInput
 from transfers.models import Case, EventSubject
 from transfers.services import SENDING_ROLES, record_case_event, review_finish
-from transfers.workflow import lock, record_event, require_role, require_text, run_transition
+from transfers.workflow import (
+    check_transition,
+    lock,
+    record_event,
+    require_role,
+    require_text,
+    run_transition,
+)
 
 from . import rules
 from .models import AssessmentStatus, CriterionAssessment, Review, ReviewOutcome
@@ -176,6 +183,7 @@ def review_complete_not_ready(
     a transfer or a closure remains."""
     case = lock(Case, review.case_id)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="complete_not_ready")
+    check_transition(case, "complete_not_ready")
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.is_open:
         raise Conflict(_("This review is already completed."))
@@ -196,6 +204,8 @@ def review_complete_not_ready(
         }
         raise InvalidInput({"next_review_on": messages[problem]})
     readiness = review_readiness(review)
+    if readiness.ready:
+        raise Conflict(_("Every criterion is met: propose the transfer instead."))
     if readiness.missing_plans:
         raise InvalidInput({"plan_action": _("Plan what is missing first: %(codes)s.")
                             % {"codes": ", ".join(readiness.missing_plans)}})

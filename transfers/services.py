@@ -222,6 +222,7 @@ def case_close(
     decides, and the decision is recorded."""
     case = lock(Case, case.pk)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="close")
+    check_transition(case, "close")
     if reason not in ClosureReason.values:
         raise InvalidInput({"reason": _("Choose one of the closure reasons.")})
     if reason == ClosureReason.OTHER:
@@ -300,10 +301,10 @@ def transfer_propose(
     """
     case = lock(Case, review.case_id)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="propose_transfer")
+    check_transition(case, "propose_transfer")
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.is_open:
         raise Conflict(_("This review is already completed."))
-    check_transition(case, "propose_transfer")
     at_cap = _require_cap_decision(case, role=role, decision=decision)
     readiness = review_readiness(review)
     if not readiness.ready and not at_cap:
@@ -359,6 +360,7 @@ def transfer_accept(
     transfer = lock(Transfer, transfer.pk)
     role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES,
                         action="accept")
+    check_transition(transfer, "accept")
     if not Membership.objects.filter(
         user=receiving_worker, team=transfer.receiving_team, role=Role.RECEIVING_WORKER
     ).exists():
@@ -392,6 +394,7 @@ def transfer_return(
     transfer = lock(Transfer, transfer.pk)
     role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES,
                         action="return")
+    check_transition(transfer, "return_to_sender")
     if reason not in ReturnReason.values:
         raise InvalidInput({"reason": _("Choose one of the return reasons.")})
     text = require_text(text, "text", _("Explain to the sender why the transfer is returned."))
@@ -461,13 +464,14 @@ def transfer_confirm_booking(
     transfer = lock(Transfer, transfer.pk)
     role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES,
                         action="confirm_booking")
+    check_transition(transfer, "confirm_booking")
     place = require_text(place, "place", _("Give the place of the handover."))
     if starts_at is None:
         raise InvalidInput({"starts_at": _("Give the time of the handover.")})
     if starts_at <= clock.now():
         raise InvalidInput({"starts_at": _("The handover time must be in the future.")})
     booking = _live_booking(transfer)
-    if booking is not None and booking.interpreter_status == InterpreterStatus.REQUESTED:
+    if booking.interpreter_status == InterpreterStatus.REQUESTED:
         interpreter = require_text(
             interpreter, "interpreter", _("The client needs an interpreter: name the booking.")
         )
@@ -495,6 +499,7 @@ def transfer_rebook(
     transfer = lock(Transfer, transfer.pk)
     role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES,
                         action="rebook")
+    check_transition(transfer, "rebook")
     if outcome not in (BookingStatus.NO_SHOW, BookingStatus.CANCELLED):
         raise InvalidInput({"outcome": _("Choose “client did not come” or “appointment "
                                          "cancelled”.")})
@@ -546,6 +551,7 @@ def transfer_cancel(*, actor: AbstractBaseUser, transfer: Transfer, reason: str)
     lock(Case, transfer.case_id)
     transfer = lock(Transfer, transfer.pk)
     role = require_role(actor, team=transfer.sending_team, roles=SENDING_ROLES, action="cancel")
+    check_transition(transfer, "cancel")
     reason = require_text(reason, "reason", _("Give the reason for cancelling the transfer."))
     _transfer_cancel_locked(transfer, actor=actor, role=role, reason=reason, reopen_case=True)
     return transfer

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole suite on a throwaway PostgreSQL: lint, migrations check, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/bootstrap.sh
+export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-test-only-not-secret}
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+exec ./scripts/with-postgres.sh bash -c '
+    .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
+        || { echo "models have changes without migrations: run manage.py makemigrations" >&2; exit 1; }
+    .venv/bin/python -m pytest "$@"
+' bash "$@"
