@@ -16,13 +16,17 @@ class ChecklistTemplate(models.Model):
     version = models.PositiveIntegerField(_("version"), unique=True)
     title = models.CharField(_("title"), max_length=200)
     is_current = models.BooleanField(
-        _("current"), default=False,
+        _("current"),
+        default=False,
         help_text=_("New reviews use the current version. Exactly one version is current."),
     )
     sponsor_long_residence_years = models.PositiveSmallIntegerField(
-        _("sponsor's long residence (years)"), default=4,
-        help_text=_("A reunited family whose sponsor has lived in Finland at least this long, "
-                    "in a stable situation, is reviewed after 12 months instead of 24."),
+        _("sponsor's long residence (years)"),
+        default=4,
+        help_text=_(
+            "A reunited family whose sponsor has lived in Finland at least this long, "
+            "in a stable situation, is reviewed after 12 months instead of 24."
+        ),
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -54,14 +58,19 @@ class CriterionDefinition(models.Model):
     guidance_sv = models.TextField(_("guidance (Swedish)"))
     guidance_en = models.TextField(_("guidance (English)"))
     exception_allowed = models.BooleanField(
-        _("supervisor may approve an exception"), default=False,
-        help_text=_("“As a rule” criteria: a supervisor may approve an exception with a "
-                    "written justification."),
+        _("supervisor may approve an exception"),
+        default=False,
+        help_text=_(
+            "“As a rule” criteria: a supervisor may approve an exception with a "
+            "written justification."
+        ),
     )
     has_multi_problem_marker = models.BooleanField(
-        _("has the multi-problem marker"), default=False,
-        help_text=_("When the marker is set (e.g. cannot read or write), the transfer is "
-                    "escorted."),
+        _("has the multi-problem marker"),
+        default=False,
+        help_text=_(
+            "When the marker is set (e.g. cannot read or write), the transfer is escorted."
+        ),
     )
     requires_children = models.BooleanField(
         _("applies only to clients with children"), default=False
@@ -100,16 +109,22 @@ class ReviewOutcome(models.TextChoices):
 
 class Review(models.Model):
     case = models.ForeignKey(
-        "transfers.Case", on_delete=models.PROTECT, related_name="reviews",
+        "transfers.Case",
+        on_delete=models.PROTECT,
+        related_name="reviews",
         verbose_name=_("case"),
     )
     template = models.ForeignKey(
-        ChecklistTemplate, on_delete=models.PROTECT, related_name="reviews",
+        ChecklistTemplate,
+        on_delete=models.PROTECT,
+        related_name="reviews",
         verbose_name=_("checklist version"),
     )
     started_at = models.DateTimeField(_("started"))
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("started by"),
     )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
@@ -124,7 +139,8 @@ class Review(models.Model):
         ordering = ["-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case"], condition=Q(completed_at__isnull=True),
+                fields=["case"],
+                condition=Q(completed_at__isnull=True),
                 name="one_open_review_per_case",
             )
         ]
@@ -147,11 +163,15 @@ class AssessmentStatus(models.TextChoices):
 class CriterionAssessment(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="assessments")
     criterion = models.ForeignKey(
-        CriterionDefinition, on_delete=models.PROTECT, related_name="assessments",
+        CriterionDefinition,
+        on_delete=models.PROTECT,
+        related_name="assessments",
         verbose_name=_("criterion"),
     )
     status = models.CharField(
-        _("assessment"), max_length=20, choices=AssessmentStatus.choices,
+        _("assessment"),
+        max_length=20,
+        choices=AssessmentStatus.choices,
         default=AssessmentStatus.UNASSESSED,
     )
     note = models.TextField(_("note"), blank=True)
@@ -163,8 +183,12 @@ class CriterionAssessment(models.Model):
     )
     exception_justification = models.TextField(_("exception justification"), blank=True)
     exception_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("exception approved by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("exception approved by"),
     )
     exception_approved_at = models.DateTimeField(_("exception approved"), null=True, blank=True)
 

@@ -75,7 +75,7 @@ def age_on(born: dt.date, day: dt.date) -> int:
 
 
 def is_applicable(criterion: CriterionFacts, client: ClientFacts) -> bool:
-    """"Children" is not applicable to a client without children."""
+    """ "Children" is not applicable to a client without children."""
     return not (criterion.requires_children and not client.has_children)
 
 
@@ -120,21 +120,22 @@ def readiness(client: ClientFacts, criteria: Sequence[CriterionFacts]) -> Readin
         unmet=unmet,
         blockers=found_blockers,
         exceptions_possible=tuple(
-            c.code for c in applicable
-            if c.exception_allowed and not c.exception_approved
+            c.code
+            for c in applicable
+            if c.exception_allowed
+            and not c.exception_approved
             and (c.code in unmet or (c.code == HOUSING and BLOCKER_HOMELESS in found_blockers))
         ),
         missing_plans=tuple(
-            c.code for c in applicable if c.status == NOT_MET and not c.has_plan
-            and not is_satisfied(c)
+            c.code
+            for c in applicable
+            if c.status == NOT_MET and not c.has_plan and not is_satisfied(c)
         ),
         escorted=is_escorted(applicable),
     )
 
 
-def sponsor_has_lived_long(
-    client: ClientFacts, *, on: dt.date, threshold_years: int
-) -> bool:
+def sponsor_has_lived_long(client: ClientFacts, *, on: dt.date, threshold_years: int) -> bool:
     since = client.sponsor_in_finland_since
     return since is not None and relativedelta(on, since).years >= threshold_years
 
@@ -147,8 +148,9 @@ def review_due_on(
     if (
         client.reunited_family
         and client.family_situation_stable
-        and sponsor_has_lived_long(client, on=integration_started_on,
-                                   threshold_years=threshold_years)
+        and sponsor_has_lived_long(
+            client, on=integration_started_on, threshold_years=threshold_years
+        )
     ):
         return add_months(integration_started_on, REUNITED_FAMILY_REVIEW_AFTER_MONTHS)
     return add_months(integration_started_on, REVIEW_AFTER_MONTHS)

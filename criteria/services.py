@@ -23,7 +23,14 @@ from transfers.workflow import (
 )
 
 from . import rules
-from .models import AssessmentStatus, CriterionAssessment, Review, ReviewOutcome
+from .models import (
+    AssessmentStatus,
+    ChecklistTemplate,
+    CriterionAssessment,
+    CriterionDefinition,
+    Review,
+    ReviewOutcome,
+)
 from .selectors import client_facts, current_checklist, review_readiness
 
 
@@ -37,12 +44,14 @@ def _create_review(*, case: Case, actor: AbstractBaseUser, template=None) -> Rev
     facts = client_facts(case.client)
     CriterionAssessment.objects.bulk_create(
         CriterionAssessment(
-            review=review, criterion=criterion,
+            review=review,
+            criterion=criterion,
             status=(
                 AssessmentStatus.UNASSESSED
                 if rules.is_applicable(
-                    rules.CriterionFacts(code=criterion.code,
-                                         requires_children=criterion.requires_children),
+                    rules.CriterionFacts(
+                        code=criterion.code, requires_children=criterion.requires_children
+                    ),
                     facts,
                 )
                 else AssessmentStatus.NOT_APPLICABLE
@@ -60,8 +69,15 @@ def review_start(*, actor: AbstractBaseUser, case: Case) -> Review:
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="start_review")
     source, _target = run_transition(case, "start_review")
     review = _create_review(case=case, actor=actor)
-    record_case_event(case, action="start_review", actor=actor, role=role, source=source,
-                review_id=review.pk, params={"checklist_version": review.template.version})
+    record_case_event(
+        case,
+        action="start_review",
+        actor=actor,
+        role=role,
+        source=source,
+        review_id=review.pk,
+        params={"checklist_version": review.template.version},
+    )
     return review
 
 
@@ -70,14 +86,21 @@ def review_continue(*, previous: Review, actor: AbstractBaseUser | None) -> Revi
     starting from the previous assessments so only what changed needs work.
     Runs inside the caller's transaction."""
     review = Review.objects.create(
-        case=previous.case, template=previous.template, started_at=clock.now(),
+        case=previous.case,
+        template=previous.template,
+        started_at=clock.now(),
         started_by=actor or previous.started_by,
     )
     CriterionAssessment.objects.bulk_create(
         CriterionAssessment(
-            review=review, criterion=old.criterion, status=old.status, note=old.note,
-            plan_action=old.plan_action, plan_owner=old.plan_owner,
-            plan_target_on=old.plan_target_on, multi_problem=old.multi_problem,
+            review=review,
+            criterion=old.criterion,
+            status=old.status,
+            note=old.note,
+            plan_action=old.plan_action,
+            plan_owner=old.plan_owner,
+            plan_target_on=old.plan_target_on,
+            multi_problem=old.multi_problem,
             exception_justification=old.exception_justification,
             exception_approved_by=old.exception_approved_by,
             exception_approved_at=old.exception_approved_at,
@@ -100,8 +123,14 @@ def _lock_open_assessment(assessment: CriterionAssessment) -> CriterionAssessmen
 
 @transaction.atomic
 def assessment_update(
-    *, actor: AbstractBaseUser, assessment: CriterionAssessment, status: str, note: str = "",
-    plan_action: str = "", plan_owner: str = "", plan_target_on: dt.date | None = None,
+    *,
+    actor: AbstractBaseUser,
+    assessment: CriterionAssessment,
+    status: str,
+    note: str = "",
+    plan_action: str = "",
+    plan_owner: str = "",
+    plan_target_on: dt.date | None = None,
     multi_problem: bool = False,
 ) -> CriterionAssessment:
     """Record one criterion's assessment. A change of status withdraws an exception that
@@ -117,8 +146,9 @@ def assessment_update(
         client_facts(review.case.client),
     )
     if status == AssessmentStatus.NOT_APPLICABLE and applicable:
-        raise InvalidInput({"status": _("“%(criterion)s” applies to this client.")
-                            % {"criterion": criterion.name}})
+        raise InvalidInput(
+            {"status": _("“%(criterion)s” applies to this client.") % {"criterion": criterion.name}}
+        )
     if multi_problem and not criterion.has_multi_problem_marker:
         raise InvalidInput({"multi_problem": _("This criterion has no multi-problem marker.")})
     if status == AssessmentStatus.NOT_MET and not plan_action.strip():
@@ -136,9 +166,15 @@ def assessment_update(
         assessment.exception_justification = ""
     assessment.save()
     record_event(
-        subject=EventSubject.REVIEW, action="assess", client_id=review.case.client_id,
-        case_id=review.case_id, review_id=review.pk, actor=actor, actor_role=role,
-        from_state=previous_status, to_state=status,
+        subject=EventSubject.REVIEW,
+        action="assess",
+        client_id=review.case.client_id,
+        case_id=review.case_id,
+        review_id=review.pk,
+        actor=actor,
+        actor_role=role,
+        from_state=previous_status,
+        to_state=status,
         params={"criterion": criterion.code, "multi_problem": multi_problem},
     )
     return assessment
@@ -152,23 +188,34 @@ def assessment_approve_exception(
     system records who approved what and why."""
     assessment = _lock_open_assessment(assessment)
     review = assessment.review
-    role = require_role(actor, team=review.case.team, roles=[Role.SUPERVISOR],
-                        action="approve_exception")
+    role = require_role(
+        actor, team=review.case.team, roles=[Role.SUPERVISOR], action="approve_exception"
+    )
     if not assessment.criterion.exception_allowed:
-        raise InvalidInput({"criterion": _("No exception is possible for “%(criterion)s”.")
-                            % {"criterion": assessment.criterion.name}})
+        raise InvalidInput(
+            {
+                "criterion": _("No exception is possible for “%(criterion)s”.")
+                % {"criterion": assessment.criterion.name}
+            }
+        )
     justification = require_text(
         justification, "justification", _("Write the justification for the exception.")
     )
     assessment.exception_justification = justification
     assessment.exception_approved_by = actor
     assessment.exception_approved_at = clock.now()
-    assessment.save(update_fields=["exception_justification", "exception_approved_by",
-                                   "exception_approved_at"])
+    assessment.save(
+        update_fields=["exception_justification", "exception_approved_by", "exception_approved_at"]
+    )
     record_event(
-        subject=EventSubject.REVIEW, action="approve_exception",
-        client_id=review.case.client_id, case_id=review.case_id, review_id=review.pk,
-        actor=actor, actor_role=role, reason=justification,
+        subject=EventSubject.REVIEW,
+        action="approve_exception",
+        client_id=review.case.client_id,
+        case_id=review.case_id,
+        review_id=review.pk,
+        actor=actor,
+        actor_role=role,
+        reason=justification,
         params={"criterion": assessment.criterion.code},
     )
     return assessment
@@ -190,11 +237,13 @@ def review_complete_not_ready(
     today = clock.today()
     if rules.is_at_cap(today=today, cap=case.cap_on):
         raise CapReached(
-            _("The case has reached the 5-year cap on %(cap)s: only a transfer or a closure, "
-              "decided by a supervisor, remains.") % {"cap": case.cap_on.isoformat()}
+            _(
+                "The case has reached the 5-year cap on %(cap)s: only a transfer or a closure, "
+                "decided by a supervisor, remains."
+            )
+            % {"cap": case.cap_on.isoformat()}
         )
-    problem = rules.next_review_problem(next_review_on=next_review_on, today=today,
-                                        cap=case.cap_on)
+    problem = rules.next_review_problem(next_review_on=next_review_on, today=today, cap=case.cap_on)
     if problem:
         messages = {
             "required": _("Give the date of the next review."),
@@ -207,13 +256,64 @@ def review_complete_not_ready(
     if readiness.ready:
         raise Conflict(_("Every criterion is met: propose the transfer instead."))
     if readiness.missing_plans:
-        raise InvalidInput({"plan_action": _("Plan what is missing first: %(codes)s.")
-                            % {"codes": ", ".join(readiness.missing_plans)}})
+        raise InvalidInput(
+            {
+                "plan_action": _("Plan what is missing first: %(codes)s.")
+                % {"codes": ", ".join(readiness.missing_plans)}
+            }
+        )
     source, _target = run_transition(case, "complete_not_ready", next_review_on=next_review_on)
-    review_finish(review, outcome=ReviewOutcome.NOT_READY, at=clock.now(),
-                   next_review_on=next_review_on)
-    record_case_event(case, action="complete_not_ready", actor=actor, role=role, source=source,
-                review_id=review.pk,
-                params={"next_review_on": next_review_on.isoformat(),
-                        "unmet": list(readiness.unmet), "blockers": list(readiness.blockers)})
+    review_finish(
+        review, outcome=ReviewOutcome.NOT_READY, at=clock.now(), next_review_on=next_review_on
+    )
+    record_case_event(
+        case,
+        action="complete_not_ready",
+        actor=actor,
+        role=role,
+        source=source,
+        review_id=review.pk,
+        params={
+            "next_review_on": next_review_on.isoformat(),
+            "unmet": list(readiness.unmet),
+            "blockers": list(readiness.blockers),
+        },
+    )
     return review
+
+
+@transaction.atomic
+def checklist_copy(*, template: ChecklistTemplate) -> ChecklistTemplate:
+    """A new, unpublished version with the same criteria, to edit in the admin. Reviews
+    already started keep the version they started with."""
+    latest = ChecklistTemplate.objects.select_for_update().order_by("-version").first()
+    copy = ChecklistTemplate.objects.create(
+        version=latest.version + 1,
+        title=template.title,
+        is_current=False,
+        sponsor_long_residence_years=template.sponsor_long_residence_years,
+    )
+    CriterionDefinition.objects.bulk_create(
+        CriterionDefinition(
+            template=copy,
+            **{
+                field.name: getattr(criterion, field.name)
+                for field in CriterionDefinition._meta.concrete_fields
+                if field.name not in ("id", "template")
+            },
+        )
+        for criterion in template.criteria.all()
+    )
+    return copy
+
+
+@transaction.atomic
+def checklist_publish(*, template: ChecklistTemplate) -> ChecklistTemplate:
+    """Make this version the one new reviews use."""
+    if not template.criteria.exists():
+        raise InvalidInput({"criteria": _("A checklist version needs at least one criterion.")})
+    ChecklistTemplate.objects.select_for_update().filter(is_current=True).update(is_current=False)
+    template.is_current = True
+    template.published_at = clock.now()
+    template.save(update_fields=["is_current", "published_at"])
+    return template

@@ -56,16 +56,27 @@ class Org:
 def make_org() -> Org:
     pohjoinen = Region.objects.get(code="pohjoinen")
     lansi = Region.objects.get(code="lansi")
-    koto = Team.objects.create(code="koto2", name="Koto-tiimi 2",
-                               kind=TeamKind.IMMIGRATION_UNIT, region=pohjoinen)
-    adult = Team.objects.create(code="pohjoinen-aiso", name="Pohjoinen AISO",
-                                kind=TeamKind.ADULT, region=pohjoinen)
-    youth = Team.objects.create(code="pohjoinen-nuoret", name="Pohjoinen nuorten tiimi",
-                                kind=TeamKind.YOUTH, region=pohjoinen, max_client_age=30)
-    other_adult = Team.objects.create(code="lansi-aiso", name="Länsi AISO",
-                                      kind=TeamKind.ADULT, region=lansi)
+    koto = Team.objects.create(
+        code="koto2", name="Koto-tiimi 2", kind=TeamKind.IMMIGRATION_UNIT, region=pohjoinen
+    )
+    adult = Team.objects.create(
+        code="pohjoinen-aiso", name="Pohjoinen AISO", kind=TeamKind.ADULT, region=pohjoinen
+    )
+    youth = Team.objects.create(
+        code="pohjoinen-nuoret",
+        name="Pohjoinen nuorten tiimi",
+        kind=TeamKind.YOUTH,
+        region=pohjoinen,
+        max_client_age=30,
+    )
+    other_adult = Team.objects.create(
+        code="lansi-aiso", name="Länsi AISO", kind=TeamKind.ADULT, region=lansi
+    )
     return Org(
-        koto=koto, adult=adult, youth=youth, other_adult=other_adult,
+        koto=koto,
+        adult=adult,
+        youth=youth,
+        other_adult=other_adult,
         caseworker=member(koto, Role.CASEWORKER),
         koto_supervisor=member(koto, Role.SUPERVISOR),
         receiving_worker=member(adult, Role.RECEIVING_WORKER),
@@ -94,11 +105,14 @@ def make_client(org: Org, **overrides) -> Client:
     return services.client_create(actor=org.caseworker, **client_data(**overrides))
 
 
-def open_case(org: Org, *, client: Client | None = None, started_months_ago: int = 25,
-              **client_overrides) -> Case:
+def open_case(
+    org: Org, *, client: Client | None = None, started_months_ago: int = 25, **client_overrides
+) -> Case:
     client = client or make_client(org, **client_overrides)
     return services.case_open(
-        actor=org.caseworker, client=client, team=org.koto,
+        actor=org.caseworker,
+        client=client,
+        team=org.koto,
         responsible_worker=org.caseworker,
         integration_started_on=clock.today() - relativedelta(months=started_months_ago),
     )
@@ -119,8 +133,7 @@ def case_in_state(org: Org, state: str, **client_overrides) -> Case:
     if state == CaseState.ACTIVE:
         return case
     if state == CaseState.CLOSED:
-        return services.case_close(actor=org.caseworker, case=case,
-                                   reason=ClosureReason.MOVED_AWAY)
+        return services.case_close(actor=org.caseworker, case=case, reason=ClosureReason.MOVED_AWAY)
     services.case_mark_due(case=case)
     if state == CaseState.REVIEW_DUE:
         return reload(case)
@@ -148,24 +161,32 @@ def bring_transfer_to(org: Org, transfer: Transfer, state: str) -> Transfer:
     }[state]
     for step in path:
         if step == "accept":
-            services.transfer_accept(actor=org.receiving_worker, transfer=transfer,
-                                     receiving_worker=org.receiving_worker)
+            services.transfer_accept(
+                actor=org.receiving_worker, transfer=transfer, receiving_worker=org.receiving_worker
+            )
         elif step == "return":
-            services.transfer_return(actor=org.receiving_worker, transfer=transfer,
-                                     reason="missing_information", text="Housing unclear")
+            services.transfer_return(
+                actor=org.receiving_worker,
+                transfer=transfer,
+                reason="missing_information",
+                text="Housing unclear",
+            )
         elif step == "request":
             services.transfer_request_booking(transfer=transfer)
         elif step == "confirm":
             services.transfer_confirm_booking(
-                actor=org.front_desk, transfer=transfer,
-                starts_at=clock.now() + dt.timedelta(days=7), place="Malmi FrontDesk",
+                actor=org.front_desk,
+                transfer=transfer,
+                starts_at=clock.now() + dt.timedelta(days=7),
+                place="Malmi FrontDesk",
                 interpreter="Interpreter booking 123",
             )
         elif step == "complete":
             services.transfer_complete(actor=org.receiving_worker, transfer=transfer)
         elif step == "cancel":
-            services.transfer_cancel(actor=org.caseworker, transfer=transfer,
-                                     reason="Client moving abroad")
+            services.transfer_cancel(
+                actor=org.caseworker, transfer=transfer, reason="Client moving abroad"
+            )
     return reload(transfer)
 
 

@@ -58,8 +58,7 @@ def validate_personal_identity_code(value: str) -> None:
             "InvalidChecksum": _("The control character does not match: check for a typo."),
             "InvalidComponent": _("The date of birth in the code is not a real date."),
             "InvalidFormat": _(
-                "The format is not DDMMYY, a century sign, three digits and a control "
-                "character."
+                "The format is not DDMMYY, a century sign, three digits and a control character."
             ),
             "InvalidLength": _("A personal identity code has 11 characters."),
         }
@@ -100,14 +99,21 @@ class Team(models.Model):
     # For an Immigration Unit team, the region it is paired with (Koto 2 - Pohjoinen);
     # for a regional team, its region. Data, editable in the admin.
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="teams", null=True, blank=True,
+        Region,
+        on_delete=models.PROTECT,
+        related_name="teams",
+        null=True,
+        blank=True,
         verbose_name=_("region"),
     )
     max_client_age = models.PositiveSmallIntegerField(
         _("clients under this age"),
-        null=True, blank=True,
-        help_text=_("Youth teams only: a client younger than this on the day of the proposal "
-                    "is routed to the youth team (30 in Helsinki)."),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Youth teams only: a client younger than this on the day of the proposal "
+            "is routed to the youth team (30 in Helsinki)."
+        ),
     )
     front_desk_location = models.CharField(_("front desk address"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -143,8 +149,13 @@ class BookingHours(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="booking_hours")
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
-        choices=[(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")),
-                 (3, _("Thursday")), (4, _("Friday"))],
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+        ],
     )
     opens_at = models.TimeField(_("opens at"))
     closes_at = models.TimeField(_("closes at"))
@@ -155,12 +166,14 @@ class BookingHours(models.Model):
         ordering = ["team", "weekday", "opens_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(opens_at__lt=models.F("closes_at")), name="booking_hours_open_before_close"
+                condition=Q(opens_at__lt=models.F("closes_at")),
+                name="booking_hours_open_before_close",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.team}: {self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+        hours = f"{self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+        return f"{self.team}: {self.get_weekday_display()} {hours}"
 
 
 class Membership(models.Model):
@@ -210,11 +223,17 @@ class Client(models.Model):
     date_of_birth = models.DateField(_("date of birth"))
     # Stored exactly as given, all 11 characters, so the century sign survives.
     personal_identity_code = models.CharField(
-        _("personal identity code"), max_length=11, null=True, blank=True, unique=True,
+        _("personal identity code"),
+        max_length=11,
+        null=True,
+        blank=True,
+        unique=True,
         validators=[validate_personal_identity_code],
     )
     language = models.CharField(
-        _("language"), max_length=3, validators=[validate_language_code],
+        _("language"),
+        max_length=3,
+        validators=[validate_language_code],
         help_text=_("ISO 639-3 code of the language the client speaks, e.g. prs (Dari)."),
     )
     interpreter_needed = models.BooleanField(_("needs an interpreter"), default=False)
@@ -224,7 +243,9 @@ class Client(models.Model):
     )
     post_office = models.CharField(_("post office"), max_length=100, blank=True)
     housing_situation = models.CharField(
-        _("housing situation"), max_length=30, choices=HousingSituation.choices,
+        _("housing situation"),
+        max_length=30,
+        choices=HousingSituation.choices,
         default=HousingSituation.SETTLED,
     )
     children_count = models.PositiveSmallIntegerField(_("number of children"), default=0)
@@ -233,13 +254,18 @@ class Client(models.Model):
     )
     reunited_family = models.BooleanField(_("reunited family"), default=False)
     sponsor_in_finland_since = models.DateField(
-        _("sponsor has lived in Finland since"), null=True, blank=True,
-        help_text=_("For a reunited family: when the family member who brought the family "
-                    "(perheenkokoaja) came to Finland."),
+        _("sponsor has lived in Finland since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For a reunited family: when the family member who brought the family "
+            "(perheenkokoaja) came to Finland."
+        ),
     )
     family_situation_stable = models.BooleanField(_("family situation stable"), default=False)
     is_ppt = models.BooleanField(
-        _("high service needs (PPT)"), default=False,
+        _("high service needs (PPT)"),
+        default=False,
         help_text=_("Paljon palveluja tarvitseva: needs a named coordinating party."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -263,8 +289,7 @@ class Client(models.Model):
                     _birth_date_of(born) != self.date_of_birth
                 ):
                     errors["personal_identity_code"] = _(
-                        "The date in the personal identity code does not match the date "
-                        "of birth."
+                        "The date in the personal identity code does not match the date of birth."
                     )
             except StdnumValidationError:
                 pass  # the field validator reports it
@@ -286,8 +311,21 @@ class Client(models.Model):
 
 
 def _birth_date_of(code: str) -> dt.date:
-    century = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900,
-               "U": 1900, "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
+    century = {
+        "+": 1800,
+        "-": 1900,
+        "Y": 1900,
+        "X": 1900,
+        "W": 1900,
+        "V": 1900,
+        "U": 1900,
+        "A": 2000,
+        "B": 2000,
+        "C": 2000,
+        "D": 2000,
+        "E": 2000,
+        "F": 2000,
+    }
     return dt.date(century[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
 
 
@@ -298,21 +336,31 @@ class Case(ConcurrentTransitionMixin, models.Model):
         Client, on_delete=models.PROTECT, related_name="cases", verbose_name=_("client")
     )
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="cases", verbose_name=_("team"),
+        Team,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("team"),
         limit_choices_to={"kind": TeamKind.IMMIGRATION_UNIT},
     )
     responsible_worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="responsible_cases",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="responsible_cases",
         verbose_name=_("responsible worker"),
     )
     state = FSMField(
-        _("state"), default=CaseState.ACTIVE, choices=CaseState.choices, protected=True,
+        _("state"),
+        default=CaseState.ACTIVE,
+        choices=CaseState.choices,
+        protected=True,
         db_index=True,
     )
     integration_started_on = models.DateField(_("integration period started"))
     review_due_on = models.DateField(_("review due"), db_index=True)
     ppt_coordinator = models.CharField(
-        _("PPT coordinator"), max_length=200, blank=True,
+        _("PPT coordinator"),
+        max_length=200,
+        blank=True,
         help_text=_("The named coordinating party; required before a PPT client's transfer."),
     )
     closure_reason = models.CharField(
@@ -375,8 +423,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[CaseState.ACTIVE, CaseState.REVIEW_DUE, CaseState.IN_REVIEW,
-                CaseState.TRANSFER_PENDING],
+        source=[
+            CaseState.ACTIVE,
+            CaseState.REVIEW_DUE,
+            CaseState.IN_REVIEW,
+            CaseState.TRANSFER_PENDING,
+        ],
         target=CaseState.CLOSED,
     )
     def close(self, *, reason: str, text: str, at: dt.datetime) -> None:
@@ -392,34 +444,53 @@ class Transfer(ConcurrentTransitionMixin, models.Model):
         Case, on_delete=models.PROTECT, related_name="transfers", verbose_name=_("case")
     )
     review = models.ForeignKey(
-        "criteria.Review", on_delete=models.PROTECT, related_name="transfers",
+        "criteria.Review",
+        on_delete=models.PROTECT,
+        related_name="transfers",
         verbose_name=_("review"),
     )
     state = FSMField(
-        _("state"), default=TransferState.PROPOSED, choices=TransferState.choices,
-        protected=True, db_index=True,
+        _("state"),
+        default=TransferState.PROPOSED,
+        choices=TransferState.choices,
+        protected=True,
+        db_index=True,
     )
     sending_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="sent_transfers",
+        Team,
+        on_delete=models.PROTECT,
+        related_name="sent_transfers",
         verbose_name=_("sending team"),
     )
     sending_worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_transfers",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="sent_transfers",
         verbose_name=_("sending worker"),
     )
     receiving_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="incoming_transfers",
+        Team,
+        on_delete=models.PROTECT,
+        related_name="incoming_transfers",
         verbose_name=_("receiving team"),
     )
     routed_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        Team,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
         verbose_name=_("routed team"),
         help_text=_("The team the routing table chose; empty when it needed a manual choice."),
     )
     override_reason = models.TextField(_("reason for choosing another team"), blank=True)
     receiving_worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="received_transfers",
-        null=True, blank=True, verbose_name=_("receiving worker"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="received_transfers",
+        null=True,
+        blank=True,
+        verbose_name=_("receiving worker"),
     )
     escorted = models.BooleanField(_("escorted transfer"), default=False)
     return_reason = models.CharField(
@@ -502,10 +573,14 @@ class HandoverBooking(models.Model):
         _("interpreter language"), max_length=3, blank=True, validators=[validate_language_code]
     )
     interpreter_status = models.CharField(
-        _("interpreter"), max_length=20, choices=InterpreterStatus.choices,
+        _("interpreter"),
+        max_length=20,
+        choices=InterpreterStatus.choices,
         default=InterpreterStatus.NOT_NEEDED,
     )
-    interpreter_name = models.CharField(_("interpreter name or booking"), max_length=200, blank=True)
+    interpreter_name = models.CharField(
+        _("interpreter name or booking"), max_length=200, blank=True
+    )
     requested_at = models.DateTimeField(_("requested"))
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
@@ -561,8 +636,12 @@ class Event(models.Model):
     from_state = models.CharField(_("from"), max_length=30, blank=True)
     to_state = models.CharField(_("to"), max_length=30, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
         help_text=_("Empty when Silta acted by itself (the daily due sweep)."),
     )
     actor_role = models.CharField(_("actor's role"), max_length=20, blank=True)
@@ -603,4 +682,3 @@ __all__ = [
     "Transfer",
     "validate_personal_identity_code",
 ]
-

@@ -27,9 +27,9 @@ def route(*, postal_code: str, date_of_birth: dt.date, on: dt.date) -> Team:
     if area is None:
         raise RoutingNeedsManualChoice(
             postal_code=postal_code,
-            reason=_("not in the routing table: a PO box, a company code or another "
-                     "municipality")
-            if postal_code else _("the client has no postal code"),
+            reason=_("not in the routing table: a PO box, a company code or another municipality")
+            if postal_code
+            else _("the client has no postal code"),
         )
     teams = {
         team.kind: team

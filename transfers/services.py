@@ -34,7 +34,6 @@ from .enums import (
     ReturnReason,
     Role,
     TeamKind,
-    TransferState,
 )
 from .errors import (
     ActorNotAllowed,
@@ -60,14 +59,27 @@ ACCEPTING_ROLES = (Role.RECEIVING_WORKER, Role.SUPERVISOR)
 BOOKING_ROLES = (Role.FRONT_DESK, Role.RECEIVING_WORKER, Role.SUPERVISOR)
 
 CLIENT_FIELDS = (
-    "first_name", "last_name", "date_of_birth", "personal_identity_code", "language",
-    "interpreter_needed", "street_address", "postal_code", "post_office",
-    "housing_situation", "children_count", "family_reunification_pending",
-    "reunited_family", "sponsor_in_finland_since", "family_situation_stable", "is_ppt",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "personal_identity_code",
+    "language",
+    "interpreter_needed",
+    "street_address",
+    "postal_code",
+    "post_office",
+    "housing_situation",
+    "children_count",
+    "family_reunification_pending",
+    "reunited_family",
+    "sponsor_in_finland_since",
+    "family_situation_stable",
+    "is_ppt",
 )
 
 
 # Clients ---------------------------------------------------------------------------------
+
 
 def _require_immigration_unit_member(actor: AbstractBaseUser, action: str) -> str:
     role = None
@@ -102,8 +114,12 @@ def client_create(*, actor: AbstractBaseUser, **fields: Any) -> Client:
     full_clean_or_raise(client)
     client.save()
     record_event(
-        subject=EventSubject.CLIENT, action="create", client_id=client.pk, actor=actor,
-        actor_role=role, params={"fields": sorted(fields)},
+        subject=EventSubject.CLIENT,
+        action="create",
+        client_id=client.pk,
+        actor=actor,
+        actor_role=role,
+        params={"fields": sorted(fields)},
     )
     return client
 
@@ -130,25 +146,42 @@ def client_update(*, actor: AbstractBaseUser, client: Client, **fields: Any) -> 
     client.save()
     if changed:
         record_event(
-            subject=EventSubject.CLIENT, action="update", client_id=client.pk, actor=actor,
-            actor_role=role, params={"fields": changed},
+            subject=EventSubject.CLIENT,
+            action="update",
+            client_id=client.pk,
+            actor=actor,
+            actor_role=role,
+            params={"fields": changed},
         )
     return client
 
 
 # Cases -----------------------------------------------------------------------------------
 
+
 def record_case_event(case: Case, *, action: str, actor, role: str, source: str, **kw: Any) -> None:
     record_event(
-        subject=EventSubject.CASE, action=action, client_id=case.client_id, case_id=case.pk,
-        actor=actor, actor_role=role, from_state=source, to_state=case.state, **kw,
+        subject=EventSubject.CASE,
+        action=action,
+        client_id=case.client_id,
+        case_id=case.pk,
+        actor=actor,
+        actor_role=role,
+        from_state=source,
+        to_state=case.state,
+        **kw,
     )
 
 
 @transaction.atomic
 def case_open(
-    *, actor: AbstractBaseUser, client: Client, team: Team, responsible_worker: AbstractBaseUser,
-    integration_started_on: dt.date, ppt_coordinator: str = "",
+    *,
+    actor: AbstractBaseUser,
+    client: Client,
+    team: Team,
+    responsible_worker: AbstractBaseUser,
+    integration_started_on: dt.date,
+    ppt_coordinator: str = "",
 ) -> Case:
     """Open a client relationship in an Immigration Unit team. The review date follows the
     rules: 24 months, or 12 for a reunited family whose sponsor has lived long in Finland
@@ -160,13 +193,18 @@ def case_open(
         user=responsible_worker, team=team, role=Role.CASEWORKER
     ).exists():
         raise InvalidInput(
-            {"responsible_worker": _("The responsible worker must be a caseworker of %(team)s.")
-             % {"team": team}}
+            {
+                "responsible_worker": _("The responsible worker must be a caseworker of %(team)s.")
+                % {"team": team}
+            }
         )
     checklist = current_checklist()
     case = Case(
-        client=client, team=team, responsible_worker=responsible_worker,
-        integration_started_on=integration_started_on, ppt_coordinator=ppt_coordinator,
+        client=client,
+        team=team,
+        responsible_worker=responsible_worker,
+        integration_started_on=integration_started_on,
+        ppt_coordinator=ppt_coordinator,
         review_due_on=rules.review_due_on(
             integration_started_on=integration_started_on,
             client=client_facts(client),
@@ -180,7 +218,11 @@ def case_open(
     except IntegrityError as exc:
         raise Conflict(_("This client already has an open case.")) from exc
     record_case_event(
-        case, action="open", actor=actor, role=role, source="",
+        case,
+        action="open",
+        actor=actor,
+        role=role,
+        source="",
         params={"review_due_on": case.review_due_on.isoformat()},
     )
     return case
@@ -195,8 +237,14 @@ def case_set_coordinator(*, actor: AbstractBaseUser, case: Case, coordinator: st
         raise Conflict(_("The case has ended; it can no longer be changed."))
     case.ppt_coordinator = coordinator.strip()
     case.save(update_fields=["ppt_coordinator"])
-    record_case_event(case, action="set_coordinator", actor=actor, role=role, source=case.state,
-                params={"named": bool(case.ppt_coordinator)})
+    record_case_event(
+        case,
+        action="set_coordinator",
+        actor=actor,
+        role=role,
+        source=case.state,
+        params={"named": bool(case.ppt_coordinator)},
+    )
     return case
 
 
@@ -205,11 +253,18 @@ def case_mark_due(*, case: Case, actor: AbstractBaseUser | None = None) -> Case:
     """active -> review_due. Silta does this itself when the review date arrives (actor None);
     a caseworker or supervisor may bring a review forward."""
     case = lock(Case, case.pk)
-    role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="mark_due",
-                        system_allowed=True)
+    role = require_role(
+        actor, team=case.team, roles=SENDING_ROLES, action="mark_due", system_allowed=True
+    )
     source, _target = run_transition(case, "mark_due")
-    record_case_event(case, action="mark_due", actor=actor, role=role, source=source,
-                params={"review_due_on": case.review_due_on.isoformat()})
+    record_case_event(
+        case,
+        action="mark_due",
+        actor=actor,
+        role=role,
+        source=source,
+        params={"review_due_on": case.review_due_on.isoformat()},
+    )
     return case
 
 
@@ -233,14 +288,22 @@ def case_close(
     source, _target = run_transition(case, "close", reason=reason, text=text, at=now)
     if open_transfer is not None:
         _transfer_cancel_locked(
-            lock(Transfer, open_transfer.pk), actor=actor, role=role,
-            reason=_("The case was closed."), reopen_case=False,
+            lock(Transfer, open_transfer.pk),
+            actor=actor,
+            role=role,
+            reason=_("The case was closed."),
+            reopen_case=False,
         )
     review = open_review_of(case)
     if review is not None:
         review_finish(review, outcome=ReviewOutcome.CLOSED, at=now)
     record_case_event(
-        case, action="close", actor=actor, role=role, source=source, reason=text or reason,
+        case,
+        action="close",
+        actor=actor,
+        role=role,
+        source=source,
+        reason=text or reason,
         params={"reason": reason, "at_cap": at_cap, "decision": decision},
     )
     return case
@@ -253,15 +316,19 @@ def _require_cap_decision(case: Case, *, role: str, decision: str) -> bool:
         return False
     if role != Role.SUPERVISOR:
         raise CapReached(
-            _("The case has reached the 5-year cap on %(cap)s: a supervisor decides on the "
-              "transfer or the closure.") % {"cap": case.cap_on.isoformat()}
+            _(
+                "The case has reached the 5-year cap on %(cap)s: a supervisor decides on the "
+                "transfer or the closure."
+            )
+            % {"cap": case.cap_on.isoformat()}
         )
     require_text(decision, "decision", _("Write the supervisor's decision at the cap."))
     return True
 
 
-def review_finish(review: Review, *, outcome: str, at: dt.datetime,
-                   next_review_on: dt.date | None = None) -> None:
+def review_finish(
+    review: Review, *, outcome: str, at: dt.datetime, next_review_on: dt.date | None = None
+) -> None:
     review.completed_at = at
     review.outcome = outcome
     review.next_review_on = next_review_on
@@ -270,12 +337,21 @@ def review_finish(review: Review, *, outcome: str, at: dt.datetime,
 
 # Transfers -------------------------------------------------------------------------------
 
-def _transfer_event(transfer: Transfer, *, action: str, actor, role: str, source: str,
-                    **kw: Any) -> None:
+
+def _transfer_event(
+    transfer: Transfer, *, action: str, actor, role: str, source: str, **kw: Any
+) -> None:
     record_event(
-        subject=EventSubject.TRANSFER, action=action, client_id=transfer.case.client_id,
-        case_id=transfer.case_id, transfer_id=transfer.pk, actor=actor, actor_role=role,
-        from_state=source, to_state=transfer.state, **kw,
+        subject=EventSubject.TRANSFER,
+        action=action,
+        client_id=transfer.case.client_id,
+        case_id=transfer.case_id,
+        transfer_id=transfer.pk,
+        actor=actor,
+        actor_role=role,
+        from_state=source,
+        to_state=transfer.state,
+        **kw,
     )
 
 
@@ -289,8 +365,12 @@ def routed_team_for(case: Case) -> Team:
 
 @transaction.atomic
 def transfer_propose(
-    *, actor: AbstractBaseUser, review: Review, receiving_team: Team | None = None,
-    override_reason: str = "", decision: str = "",
+    *,
+    actor: AbstractBaseUser,
+    review: Review,
+    receiving_team: Team | None = None,
+    override_reason: str = "",
+    decision: str = "",
 ) -> Transfer:
     """in_review -> transfer_pending, with a new Transfer (proposed).
 
@@ -323,7 +403,8 @@ def transfer_propose(
         raise InvalidInput({"receiving_team": _("Choose an active regional adult or youth team.")})
     if team != routed:
         override_reason = require_text(
-            override_reason, "override_reason",
+            override_reason,
+            "override_reason",
             _("Give the reason for choosing a team other than the routed one."),
         )
 
@@ -331,16 +412,34 @@ def transfer_propose(
     source, _target = run_transition(case, "propose_transfer")
     review_finish(review, outcome=ReviewOutcome.READY, at=now)
     transfer = Transfer.objects.create(
-        case=case, review=review, sending_team=case.team, sending_worker=case.responsible_worker,
-        receiving_team=team, routed_team=routed, override_reason=override_reason.strip(),
-        escorted=readiness.escorted, proposed_at=now,
+        case=case,
+        review=review,
+        sending_team=case.team,
+        sending_worker=case.responsible_worker,
+        receiving_team=team,
+        routed_team=routed,
+        override_reason=override_reason.strip(),
+        escorted=readiness.escorted,
+        proposed_at=now,
     )
-    record_case_event(case, action="propose_transfer", actor=actor, role=role, source=source,
-                transfer_id=transfer.pk, review_id=review.pk,
-                params={"at_cap": at_cap, "decision": decision, "ready": readiness.ready})
+    record_case_event(
+        case,
+        action="propose_transfer",
+        actor=actor,
+        role=role,
+        source=source,
+        transfer_id=transfer.pk,
+        review_id=review.pk,
+        params={"at_cap": at_cap, "decision": decision, "ready": readiness.ready},
+    )
     _transfer_event(
-        transfer, action="propose", actor=actor, role=role, source="",
-        reason=override_reason, review_id=review.pk,
+        transfer,
+        action="propose",
+        actor=actor,
+        role=role,
+        source="",
+        reason=override_reason,
+        review_id=review.pk,
         params={
             "receiving_team": team.code,
             "routed_team": routed.code if routed else None,
@@ -358,19 +457,30 @@ def transfer_accept(
     """proposed -> accepted, naming the receiving worker. Of concurrent accepts exactly
     one succeeds; the others raise a Conflict and write nothing."""
     transfer = lock(Transfer, transfer.pk)
-    role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES,
-                        action="accept")
+    role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES, action="accept")
     check_transition(transfer, "accept")
     if not Membership.objects.filter(
         user=receiving_worker, team=transfer.receiving_team, role=Role.RECEIVING_WORKER
     ).exists():
-        raise InvalidInput({"receiving_worker": _(
-            "The receiving worker must be a receiving worker of %(team)s."
-        ) % {"team": transfer.receiving_team}})
-    source, _target = run_transition(transfer, "accept", receiving_worker=receiving_worker,
-                                     at=clock.now())
-    _transfer_event(transfer, action="accept", actor=actor, role=role, source=source,
-                    params={"receiving_worker": receiving_worker.pk})
+        raise InvalidInput(
+            {
+                "receiving_worker": _(
+                    "The receiving worker must be a receiving worker of %(team)s."
+                )
+                % {"team": transfer.receiving_team}
+            }
+        )
+    source, _target = run_transition(
+        transfer, "accept", receiving_worker=receiving_worker, at=clock.now()
+    )
+    _transfer_event(
+        transfer,
+        action="accept",
+        actor=actor,
+        role=role,
+        source=source,
+        params={"receiving_worker": receiving_worker.pk},
+    )
     return transfer
 
 
@@ -381,8 +491,16 @@ def _reopen_case(transfer: Transfer, *, actor, role: str, why: str) -> None:
     case = lock(Case, transfer.case_id)
     source, _target = run_transition(case, "reopen_review")
     new_review = review_continue(previous=transfer.review, actor=actor)
-    record_case_event(case, action="reopen_review", actor=actor, role=role, source=source,
-                transfer_id=transfer.pk, review_id=new_review.pk, reason=why)
+    record_case_event(
+        case,
+        action="reopen_review",
+        actor=actor,
+        role=role,
+        source=source,
+        transfer_id=transfer.pk,
+        review_id=new_review.pk,
+        reason=why,
+    )
 
 
 @transaction.atomic
@@ -392,16 +510,23 @@ def transfer_return(
     """proposed -> returned, with a coded reason and text; the case goes back to review."""
     lock(Case, transfer.case_id)  # cases before transfers, everywhere
     transfer = lock(Transfer, transfer.pk)
-    role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES,
-                        action="return")
+    role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES, action="return")
     check_transition(transfer, "return_to_sender")
     if reason not in ReturnReason.values:
         raise InvalidInput({"reason": _("Choose one of the return reasons.")})
     text = require_text(text, "text", _("Explain to the sender why the transfer is returned."))
-    source, _target = run_transition(transfer, "return_to_sender", reason=reason, text=text,
-                                     at=clock.now())
-    _transfer_event(transfer, action="return", actor=actor, role=role, source=source,
-                    reason=text, params={"reason": reason})
+    source, _target = run_transition(
+        transfer, "return_to_sender", reason=reason, text=text, at=clock.now()
+    )
+    _transfer_event(
+        transfer,
+        action="return",
+        actor=actor,
+        role=role,
+        source=source,
+        reason=text,
+        params={"reason": reason},
+    )
     _reopen_case(transfer, actor=actor, role=role, why=text)
     return transfer
 
@@ -416,8 +541,7 @@ def _live_booking(transfer: Transfer) -> HandoverBooking | None:
 
 def _end_booking(booking: HandoverBooking, *, status: str, at: dt.datetime) -> bool:
     """End a booking; returns True when an interpreter was released by it."""
-    released = booking.interpreter_status in (InterpreterStatus.REQUESTED,
-                                              InterpreterStatus.BOOKED)
+    released = booking.interpreter_status in (InterpreterStatus.REQUESTED, InterpreterStatus.BOOKED)
     booking.status = status
     booking.ended_at = at
     if released and status != BookingStatus.HELD:
@@ -433,12 +557,23 @@ def transfer_request_booking(
     """accepted -> booking_requested (and booked -> booking_requested goes through
     transfer_rebook). Creates the booking request with the interpreter need."""
     transfer = lock(Transfer, transfer.pk)
-    role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES,
-                        action="request_booking", system_allowed=True)
+    role = require_role(
+        actor,
+        team=transfer.receiving_team,
+        roles=BOOKING_ROLES,
+        action="request_booking",
+        system_allowed=True,
+    )
     source, _target = run_transition(transfer, "request_booking", at=clock.now())
     booking = _new_booking(transfer)
-    _transfer_event(transfer, action="request_booking", actor=actor, role=role, source=source,
-                    params={"booking": booking.pk})
+    _transfer_event(
+        transfer,
+        action="request_booking",
+        actor=actor,
+        role=role,
+        source=source,
+        params={"booking": booking.pk},
+    )
     return booking
 
 
@@ -448,7 +583,8 @@ def _new_booking(transfer: Transfer) -> HandoverBooking:
         transfer=transfer,
         interpreter_language=client.language if client.interpreter_needed else "",
         interpreter_status=(
-            InterpreterStatus.REQUESTED if client.interpreter_needed
+            InterpreterStatus.REQUESTED
+            if client.interpreter_needed
             else InterpreterStatus.NOT_NEEDED
         ),
         requested_at=clock.now(),
@@ -457,13 +593,18 @@ def _new_booking(transfer: Transfer) -> HandoverBooking:
 
 @transaction.atomic
 def transfer_confirm_booking(
-    *, actor: AbstractBaseUser, transfer: Transfer, starts_at: dt.datetime, place: str,
+    *,
+    actor: AbstractBaseUser,
+    transfer: Transfer,
+    starts_at: dt.datetime,
+    place: str,
     interpreter: str = "",
 ) -> Transfer:
     """booking_requested -> booked: the front desk confirms time, place and interpreter."""
     transfer = lock(Transfer, transfer.pk)
-    role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES,
-                        action="confirm_booking")
+    role = require_role(
+        actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="confirm_booking"
+    )
     check_transition(transfer, "confirm_booking")
     place = require_text(place, "place", _("Give the place of the handover."))
     if starts_at is None:
@@ -485,8 +626,14 @@ def transfer_confirm_booking(
         booking.interpreter_status = InterpreterStatus.BOOKED
         booking.interpreter_name = interpreter.strip()
     booking.save()
-    _transfer_event(transfer, action="confirm_booking", actor=actor, role=role, source=source,
-                    params={"booking": booking.pk, "starts_at": starts_at.isoformat()})
+    _transfer_event(
+        transfer,
+        action="confirm_booking",
+        actor=actor,
+        role=role,
+        source=source,
+        params={"booking": booking.pk, "starts_at": starts_at.isoformat()},
+    )
     return transfer
 
 
@@ -497,19 +644,25 @@ def transfer_rebook(
     """booked -> booking_requested: the client did not come, or the appointment was
     cancelled. The interpreter is released at once and a new request is made."""
     transfer = lock(Transfer, transfer.pk)
-    role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES,
-                        action="rebook")
+    role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="rebook")
     check_transition(transfer, "rebook")
     if outcome not in (BookingStatus.NO_SHOW, BookingStatus.CANCELLED):
-        raise InvalidInput({"outcome": _("Choose “client did not come” or “appointment "
-                                         "cancelled”.")})
+        raise InvalidInput(
+            {"outcome": _("Choose “client did not come” or “appointment cancelled”.")}
+        )
     now = clock.now()
     source, _target = run_transition(transfer, "rebook", at=now)
     released = _end_booking(_live_booking(transfer), status=outcome, at=now)
     booking = _new_booking(transfer)
-    _transfer_event(transfer, action="rebook", actor=actor, role=role, source=source,
-                    reason=reason, params={"outcome": outcome, "interpreter_released": released,
-                                           "booking": booking.pk})
+    _transfer_event(
+        transfer,
+        action="rebook",
+        actor=actor,
+        role=role,
+        source=source,
+        reason=reason,
+        params={"outcome": outcome, "interpreter_released": released, "booking": booking.pk},
+    )
     return booking
 
 
@@ -518,15 +671,20 @@ def transfer_complete(*, actor: AbstractBaseUser, transfer: Transfer) -> Transfe
     """booked -> completed (the handover was held); the case becomes transferred."""
     case = lock(Case, transfer.case_id)
     transfer = lock(Transfer, transfer.pk)
-    role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES,
-                        action="complete")
+    role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="complete")
     now = clock.now()
     source, _target = run_transition(transfer, "complete", at=now)
     _end_booking(_live_booking(transfer), status=BookingStatus.HELD, at=now)
     _transfer_event(transfer, action="complete", actor=actor, role=role, source=source)
     case_source, _target = run_transition(case, "complete_transfer")
-    record_case_event(case, action="complete_transfer", actor=actor, role=role, source=case_source,
-                transfer_id=transfer.pk)
+    record_case_event(
+        case,
+        action="complete_transfer",
+        actor=actor,
+        role=role,
+        source=case_source,
+        transfer_id=transfer.pk,
+    )
     return transfer
 
 
@@ -537,8 +695,15 @@ def _transfer_cancel_locked(
     source, _target = run_transition(transfer, "cancel", reason=reason, at=now)
     booking = _live_booking(transfer)
     released = _end_booking(booking, status=BookingStatus.CANCELLED, at=now) if booking else False
-    _transfer_event(transfer, action="cancel", actor=actor, role=role, source=source,
-                    reason=reason, params={"interpreter_released": released})
+    _transfer_event(
+        transfer,
+        action="cancel",
+        actor=actor,
+        role=role,
+        source=source,
+        reason=reason,
+        params={"interpreter_released": released},
+    )
     if reopen_case:
         _reopen_case(transfer, actor=actor, role=role, why=reason)
     return transfer

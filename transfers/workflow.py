@@ -31,7 +31,11 @@ def allowed_actions(obj: models.Model) -> list[str]:
 
 
 def require_role(
-    actor: AbstractBaseUser | None, *, team: Team, roles: Iterable[str], action: str,
+    actor: AbstractBaseUser | None,
+    *,
+    team: Team,
+    roles: Iterable[str],
+    action: str,
     system_allowed: bool = False,
 ) -> str:
     """Return the actor's role in `team` that allows `action`, or raise ActorNotAllowed.
@@ -85,16 +89,34 @@ def run_transition(obj: M, method_name: str, **kwargs: Any) -> tuple[str, str]:
 
 
 def record_event(
-    *, subject: str, action: str, client_id: int, actor: AbstractBaseUser | None,
-    actor_role: str = "", case_id: int | None = None, transfer_id: int | None = None,
-    review_id: int | None = None, from_state: str = "", to_state: str = "",
-    reason: str = "", params: dict[str, Any] | None = None,
+    *,
+    subject: str,
+    action: str,
+    client_id: int,
+    actor: AbstractBaseUser | None,
+    actor_role: str = "",
+    case_id: int | None = None,
+    transfer_id: int | None = None,
+    review_id: int | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    params: dict[str, Any] | None = None,
 ) -> Event:
     return Event.objects.create(
-        subject=subject, action=action, client_id=client_id, case_id=case_id,
-        transfer_id=transfer_id, review_id=review_id, from_state=from_state,
-        to_state=to_state, actor=actor, actor_role=actor_role, reason=reason,
-        params=params or {}, created_at=clock.now(),
+        subject=subject,
+        action=action,
+        client_id=client_id,
+        case_id=case_id,
+        transfer_id=transfer_id,
+        review_id=review_id,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        actor_role=actor_role,
+        reason=reason,
+        params=params or {},
+        created_at=clock.now(),
     )
 
 
@@ -104,8 +126,10 @@ def full_clean_or_raise(instance: models.Model, **kwargs: Any) -> None:
         instance.full_clean(**kwargs)
     except ValidationError as exc:
         raise InvalidInput(
-            {field: " ".join(str(m) for m in messages)
-             for field, messages in exc.message_dict.items()}
+            {
+                field: " ".join(str(m) for m in messages)
+                for field, messages in exc.message_dict.items()
+            }
         ) from exc
 
 

@@ -1,8 +1,8 @@
 import pytest
 
+from tests.factories import case_in_state, transfer_in_state
 from transfers.enums import CaseState, TransferState
 from transfers.models import Event
-from tests.factories import case_in_state, transfer_in_state
 
 pytestmark = pytest.mark.django_db
 

@@ -66,8 +66,15 @@ TRANSFER_ALLOWED = {
     (TransferState.BOOKED, "complete"): TransferState.COMPLETED,
     (TransferState.BOOKED, "cancel"): TransferState.CANCELLED,
 }
-TRANSFER_ACTIONS = ["accept", "return", "request_booking", "confirm_booking", "rebook",
-                    "complete", "cancel"]
+TRANSFER_ACTIONS = [
+    "accept",
+    "return",
+    "request_booking",
+    "confirm_booking",
+    "rebook",
+    "complete",
+    "cancel",
+]
 # What the case becomes when the transfer action succeeds.
 CASE_AFTER_TRANSFER_ACTION = {
     "return": CaseState.IN_REVIEW,
@@ -83,7 +90,8 @@ def _case_with_history(org, state: str, action: str) -> Case:
         case = case_in_state(org, CaseState.IN_REVIEW)
         _one_unmet(org, case)
         criteria_services.review_complete_not_ready(
-            actor=org.caseworker, review=open_review_of(case),
+            actor=org.caseworker,
+            review=open_review_of(case),
             next_review_on=clock.today() + dt.timedelta(days=180),
         )
         if state == CaseState.REVIEW_DUE:
@@ -105,8 +113,11 @@ def _case_with_history(org, state: str, action: str) -> Case:
 def _one_unmet(org, case):
     assessment = open_review_of(case).assessments.get(criterion__code="finances")
     criteria_services.assessment_update(
-        actor=org.caseworker, assessment=assessment, status=AssessmentStatus.NOT_MET,
-        plan_action="Debt counselling", plan_owner="Caseworker",
+        actor=org.caseworker,
+        assessment=assessment,
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Debt counselling",
+        plan_owner="Caseworker",
     )
 
 
@@ -118,7 +129,8 @@ def _do_case_action(org, case: Case, action: str):
         return criteria_services.review_start(actor=org.caseworker, case=case)
     if action == "complete_not_ready":
         return criteria_services.review_complete_not_ready(
-            actor=org.caseworker, review=review,
+            actor=org.caseworker,
+            review=review,
             next_review_on=clock.today() + dt.timedelta(days=180),
         )
     if action == "propose_transfer":
@@ -130,26 +142,36 @@ def _do_case_action(org, case: Case, action: str):
 
 def _do_transfer_action(org, transfer: Transfer, action: str):
     if action == "accept":
-        return services.transfer_accept(actor=org.receiving_worker, transfer=transfer,
-                                        receiving_worker=org.receiving_worker)
+        return services.transfer_accept(
+            actor=org.receiving_worker, transfer=transfer, receiving_worker=org.receiving_worker
+        )
     if action == "return":
-        return services.transfer_return(actor=org.receiving_worker, transfer=transfer,
-                                        reason="not_ready", text="Finances unclear")
+        return services.transfer_return(
+            actor=org.receiving_worker,
+            transfer=transfer,
+            reason="not_ready",
+            text="Finances unclear",
+        )
     if action == "request_booking":
         return services.transfer_request_booking(transfer=transfer)
     if action == "confirm_booking":
         return services.transfer_confirm_booking(
-            actor=org.front_desk, transfer=transfer,
-            starts_at=clock.now() + dt.timedelta(days=3), place="Malmi", interpreter="Booked",
+            actor=org.front_desk,
+            transfer=transfer,
+            starts_at=clock.now() + dt.timedelta(days=3),
+            place="Malmi",
+            interpreter="Booked",
         )
     if action == "rebook":
-        return services.transfer_rebook(actor=org.front_desk, transfer=transfer,
-                                        outcome=BookingStatus.NO_SHOW)
+        return services.transfer_rebook(
+            actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+        )
     if action == "complete":
         return services.transfer_complete(actor=org.receiving_worker, transfer=transfer)
     if action == "cancel":
-        return services.transfer_cancel(actor=org.caseworker, transfer=transfer,
-                                        reason="Client moved abroad")
+        return services.transfer_cancel(
+            actor=org.caseworker, transfer=transfer, reason="Client moved abroad"
+        )
     raise AssertionError(action)
 
 
@@ -163,7 +185,9 @@ def test_case_table__matches_the_state_machine_declared_on_the_model(org):
         assert allowed_actions(case) == sorted(expected), state
 
 
-@pytest.mark.parametrize(("state", "action"), list(itertools.product(CaseState.values, CASE_ACTIONS)))
+@pytest.mark.parametrize(
+    ("state", "action"), list(itertools.product(CaseState.values, CASE_ACTIONS))
+)
 def test_case_transition(org, state, action):
     case = _case_with_history(org, state, action)
     assert case.state == state
@@ -212,8 +236,7 @@ def test_transfer_transition(org, state, action):
 
 def test_transfer__rebook_after_no_show__releases_interpreter_and_requests_again(org):
     transfer = transfer_in_state(org, TransferState.BOOKED)
-    services.transfer_rebook(actor=org.front_desk, transfer=transfer,
-                             outcome=BookingStatus.NO_SHOW)
+    services.transfer_rebook(actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW)
     ended, live = transfer.bookings.order_by("id")
     assert (ended.status, ended.interpreter_status) == ("no_show", "released")
     assert (live.status, live.interpreter_status) == ("requested", "requested")
