@@ -4,8 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
 export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-test-only-not-secret}
+export DJANGO_READ_DOT_ENV=0  # a developer's .env must not change what the suite tests
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+./scripts/compile-messages.sh --check
 exec ./scripts/with-postgres.sh bash -c '
     .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
         || { echo "models have changes without migrations: run manage.py makemigrations" >&2; exit 1; }

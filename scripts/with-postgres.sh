@@ -51,5 +51,6 @@ as_pg "$BINDIR/pg_ctl" -D "$PGDATA" -w -l "$PGDATA/server.log" start -o \
     "-p $PORT -k $PGDATA -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
     >/dev/null || { cat "$PGDATA/server.log" >&2; exit 1; }
 echo "==> PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (throwaway)"
+as_pg "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U silta silta
 export DATABASE_URL="postgres://silta@127.0.0.1:$PORT/silta"
 "$@"

@@ -1,0 +1,27 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+.PHONY: run test lint format migrations messages compose-check clean
+
+run:  ## Quick start on embedded SQLite (or DATABASE_URL), with demo data
+	./scripts/run.sh
+
+test:  ## The whole suite on a throwaway PostgreSQL started and stopped here
+	./scripts/test.sh
+
+lint:
+	./scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	./scripts/bootstrap.sh && .venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+migrations:
+	DJANGO_DEBUG=1 .venv/bin/python manage.py makemigrations
+
+messages:  ## Update the .po files, then translate and run `make compile-messages`
+	DJANGO_DEBUG=1 .venv/bin/python manage.py makemessages -l fi -l sv --no-location \
+		--ignore ".venv/*" --ignore ".uv/*" --ignore "tests/*"
+
+compose-check:  ## Validates docker-compose.yml (needs docker compose or docker-compose)
+	docker compose config -q 2>/dev/null || docker-compose config -q
+
+clean:
+	rm -rf .venv .uv var

@@ -1,0 +1,125 @@
+"""The admin: every model reachable, transitions only through the services' actions."""
+
+import datetime as dt
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from tests.factories import client_data, transfer_in_state
+from transfers import clock
+from transfers.enums import TransferState
+from transfers.models import Client, Event, Transfer
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(user, *codenames):
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_admin__every_model_registered_and_its_list_loads(org, admin_client):
+    transfer_in_state(org, TransferState.BOOKED)
+    for model in (
+        m for m in admin.site._registry if m._meta.app_label in ("transfers", "criteria")
+    ):
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        assert admin_client.get(url).status_code == 200, url
+    expected = {
+        "region",
+        "team",
+        "membership",
+        "postalarea",
+        "client",
+        "case",
+        "transfer",
+        "handoverbooking",
+        "event",
+        "bookinghours",
+        "checklisttemplate",
+        "criteriondefinition",
+        "review",
+        "criterionassessment",
+    }
+    registered = {m._meta.model_name for m in admin.site._registry}
+    inlined = {"bookinghours", "criteriondefinition"}  # edited inline in their parent
+    assert expected - inlined <= registered
+
+
+def test_admin__accept_action__asks_for_worker_then_calls_the_service(org, client):
+    transfer = transfer_in_state(org, TransferState.PROPOSED)
+    client.force_login(staff(org.receiving_worker, "view_transfer", "change_transfer"))
+    url = reverse("admin:transfers_transfer_changelist")
+    form_page = client.post(url, {"action": "accept", "_selected_action": [transfer.pk]})
+    assert form_page.status_code == 200
+    assert b'name="receiving_worker"' in form_page.content
+    done = client.post(
+        url,
+        {
+            "action": "accept",
+            "_selected_action": [transfer.pk],
+            "apply": "1",
+            "receiving_worker": org.receiving_worker.pk,
+        },
+    )
+    assert done.status_code == 302
+    assert Transfer.objects.get(pk=transfer.pk).state == TransferState.ACCEPTED
+    assert Event.objects.get(transfer=transfer, action="accept").actor == org.receiving_worker
+
+
+def test_admin__action_by_wrong_team__refused_with_message_and_nothing_changes(org, client):
+    transfer = transfer_in_state(org, TransferState.BOOKED)
+    client.force_login(staff(org.caseworker, "view_transfer", "change_transfer"))
+    response = client.post(
+        reverse("admin:transfers_transfer_changelist"),
+        {"action": "complete", "_selected_action": [transfer.pk]},
+        follow=True,
+    )
+    assert Transfer.objects.get(pk=transfer.pk).state == TransferState.BOOKED
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("complete" in m for m in messages), messages
+
+
+def test_admin__confirm_booking_in_the_past__error_names_the_field(org, client):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    client.force_login(staff(org.front_desk, "view_transfer", "change_transfer"))
+    past = (clock.now() - dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    response = client.post(
+        reverse("admin:transfers_transfer_changelist"),
+        {
+            "action": "confirm_booking",
+            "_selected_action": [transfer.pk],
+            "apply": "1",
+            "starts_at": past,
+            "place": "Malmi",
+            "interpreter": "TIMMI 1",
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("starts_at" in m and "future" in m for m in messages), messages
+    assert Transfer.objects.get(pk=transfer.pk).state == TransferState.BOOKING_REQUESTED
+
+
+def test_admin__client_with_bad_identity_code__error_beside_field_nothing_saved(org, client):
+    client.force_login(staff(org.caseworker, "add_client", "view_client"))
+    data = client_data(personal_identity_code="131052-308U")
+    data["date_of_birth"] = "1952-10-13"
+    data["housing_situation"] = "settled"
+    data["children_count"] = 0
+    response = client.post(reverse("admin:transfers_client_add"), data)
+    assert response.status_code == 200
+    assert "personal_identity_code" in response.context["adminform"].form.errors
+    assert not Client.objects.exists()
+
+
+def test_admin__outsider_sees_no_other_teams_transfers(org, client):
+    transfer_in_state(org, TransferState.PROPOSED)
+    client.force_login(staff(org.outsider, "view_transfer"))
+    response = client.get(reverse("admin:transfers_transfer_changelist"))
+    assert response.context["cl"].result_count == 0
