@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -44,4 +45,13 @@ app.conf.update(
     timezone=settings.TIME_ZONE,
     enable_utc=True,
 )
+# The schedule is code, reviewed like code. What the city tunes (offsets, delays, booking
+# hours) is data in the database; the sweeps read it every run.
+app.conf.beat_schedule = {
+    "due-sweep": {"task": "silta.due_sweep", "schedule": crontab(hour=5, minute=0)},
+    # Again at midday: a sweep that has nothing to do costs one index-only count.
+    "due-sweep-midday": {"task": "silta.due_sweep", "schedule": crontab(hour=12, minute=0)},
+    "reminder-sweep": {"task": "silta.reminder_sweep", "schedule": crontab(hour=7, minute=0)},
+    "relay-outbox": {"task": "silta.relay_outbox", "schedule": 60.0},
+}
 app.autodiscover_tasks()

@@ -26,6 +26,9 @@ env = environ.Env(
     STATIC_ROOT=(str, str(BASE_DIR / "var" / "static")),
     SILTA_BASE_URL=(str, "http://127.0.0.1:8000"),
     SILTA_TIME_ZONE=(str, "Europe/Helsinki"),
+    SILTA_BOOKING_WEBHOOK_SECRET=(str, ""),
+    EMAIL_URL=(str, "consolemail://"),
+    DEFAULT_FROM_EMAIL=(str, "Silta <silta@localhost>"),
     SECURE_SSL_REDIRECT=(bool, False),
     SESSION_COOKIE_SECURE=(bool, False),
     CSRF_COOKIE_SECURE=(bool, False),
@@ -131,6 +134,13 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# E-mail: console in development; smtp://user:pass@host:587/?tls=True (or an anymail
+# backend) in production. Only case references and links are ever sent.
+vars().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
+# HMAC key for requests to an external booking system (teams with a booking webhook URL).
+SILTA_BOOKING_WEBHOOK_SECRET = env("SILTA_BOOKING_WEBHOOK_SECRET")
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a real broker
 # that needs no server (the quick start). See config/celery.py.

@@ -8,7 +8,7 @@ export DJANGO_READ_DOT_ENV=0  # a developer's .env must not change what the suit
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 ./scripts/compile-messages.sh --check
-exec ./scripts/with-postgres.sh bash -c '
+exec ./scripts/with-postgres.sh ./scripts/with-redis.sh bash -c '
     .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
         || { echo "models have changes without migrations: run manage.py makemigrations" >&2; exit 1; }
     .venv/bin/python -m pytest "$@"

@@ -287,6 +287,11 @@ class TransferAdmin(ReadOnlyAdmin):
             run=lambda user, t, **d: services.transfer_rebook(actor=user, transfer=t, **d),
         ),
         service_action(
+            name="retry_booking",
+            label=_("Send the failed booking request again"),
+            run=lambda user, t: services.transfer_retry_booking_request(actor=user, transfer=t),
+        ),
+        service_action(
             name="complete",
             label=_("Record the handover as held"),
             run=lambda user, t: services.transfer_complete(actor=user, transfer=t),

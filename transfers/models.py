@@ -116,6 +116,15 @@ class Team(models.Model):
         ),
     )
     front_desk_location = models.CharField(_("front desk address"), max_length=200, blank=True)
+    booking_webhook_url = models.URLField(
+        _("external booking system URL"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Empty: booking requests go to the front desk's queue in Silta. Set: they "
+            "are sent to this address as signed JSON."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -578,6 +587,18 @@ class HandoverBooking(models.Model):
         choices=InterpreterStatus.choices,
         default=InterpreterStatus.NOT_NEEDED,
     )
+    delivery = models.CharField(
+        _("request delivery"),
+        max_length=20,
+        choices=[
+            ("waiting", _("Waiting for booking hours")),
+            ("delivered", _("Delivered")),
+            ("failed", _("Failed")),
+        ],
+        default="waiting",
+    )
+    delivery_error = models.TextField(_("delivery error"), blank=True)
+    external_ref = models.CharField(_("external booking reference"), max_length=200, blank=True)
     interpreter_name = models.CharField(
         _("interpreter name or booking"), max_length=200, blank=True
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from criteria import rules
@@ -23,7 +24,10 @@ from criteria.selectors import (
     open_review_of,
     review_readiness,
 )
+from notifications.models import NotificationKind
+from notifications.services import notify
 
+from . import booking as handoff
 from . import clock, routing
 from .enums import (
     OPEN_TRANSFER_STATES,
@@ -481,6 +485,7 @@ def transfer_accept(
         source=source,
         params={"receiving_worker": receiving_worker.pk},
     )
+    handoff.schedule_open(transfer)
     return transfer
 
 
@@ -540,14 +545,20 @@ def _live_booking(transfer: Transfer) -> HandoverBooking | None:
 
 
 def _end_booking(booking: HandoverBooking, *, status: str, at: dt.datetime) -> bool:
-    """End a booking; returns True when an interpreter was released by it."""
-    released = booking.interpreter_status in (InterpreterStatus.REQUESTED, InterpreterStatus.BOOKED)
+    """End a booking. A cancelled or missed one releases its interpreter at once and tells
+    the unit; returns True when an interpreter was released."""
+    freed = status != BookingStatus.HELD and booking.interpreter_status in (
+        InterpreterStatus.REQUESTED,
+        InterpreterStatus.BOOKED,
+    )
     booking.status = status
     booking.ended_at = at
-    if released and status != BookingStatus.HELD:
+    if freed:
         booking.interpreter_status = InterpreterStatus.RELEASED
     booking.save(update_fields=["status", "ended_at", "interpreter_status"])
-    return released and status != BookingStatus.HELD
+    if freed:
+        handoff.interpreter_freed(booking)
+    return freed
 
 
 @transaction.atomic
@@ -579,7 +590,7 @@ def transfer_request_booking(
 
 def _new_booking(transfer: Transfer) -> HandoverBooking:
     client = transfer.case.client
-    return HandoverBooking.objects.create(
+    new = HandoverBooking.objects.create(
         transfer=transfer,
         interpreter_language=client.language if client.interpreter_needed else "",
         interpreter_status=(
@@ -589,6 +600,8 @@ def _new_booking(transfer: Transfer) -> HandoverBooking:
         ),
         requested_at=clock.now(),
     )
+    handoff.schedule_send(new)
+    return new
 
 
 @transaction.atomic
@@ -603,7 +616,11 @@ def transfer_confirm_booking(
     """booking_requested -> booked: the front desk confirms time, place and interpreter."""
     transfer = lock(Transfer, transfer.pk)
     role = require_role(
-        actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="confirm_booking"
+        actor,
+        team=transfer.receiving_team,
+        roles=BOOKING_ROLES,
+        action="confirm_booking",
+        system_allowed=True,  # an external booking system's confirmation
     )
     check_transition(transfer, "confirm_booking")
     place = require_text(place, "place", _("Give the place of the handover."))
@@ -622,6 +639,7 @@ def transfer_confirm_booking(
     booking.starts_at = starts_at
     booking.place = place
     booking.confirmed_at = now
+    booking.delivery = "delivered"
     if booking.interpreter_status == InterpreterStatus.REQUESTED:
         booking.interpreter_status = InterpreterStatus.BOOKED
         booking.interpreter_name = interpreter.strip()
@@ -633,6 +651,14 @@ def transfer_confirm_booking(
         role=role,
         source=source,
         params={"booking": booking.pk, "starts_at": starts_at.isoformat()},
+    )
+    notify(
+        recipients=handoff.sending_and_receiving(transfer),
+        kind=NotificationKind.BOOKING_CONFIRMED,
+        subject_key=f"booking:{booking.pk}",
+        on_date=clock.today(),
+        case=transfer.case,
+        transfer=transfer,
     )
     return transfer
 
@@ -739,3 +765,43 @@ __all__ = [
     "transfer_request_booking",
     "transfer_return",
 ]
+
+
+@transaction.atomic
+def transfer_retry_booking_request(*, actor: AbstractBaseUser, transfer: Transfer) -> int:
+    """The retry action for a booking request that failed: the sender or the receiving
+    team sends it again. Returns how many requests were queued again."""
+    from notifications.models import Channel, OutboxMessage, OutboxStatus
+    from notifications.services import outbox_retry
+
+    transfer = lock(Transfer, transfer.pk)
+    if not Membership.objects.filter(
+        Q(team=transfer.receiving_team, role__in=BOOKING_ROLES)
+        | Q(team=transfer.sending_team, role__in=SENDING_ROLES),
+        user=actor,
+    ).exists():
+        raise ActorNotAllowed(
+            action="retry_booking", roles=BOOKING_ROLES, team=str(transfer.receiving_team)
+        )
+    booking_ids = list(transfer.bookings.values_list("pk", flat=True))
+    failed = list(
+        OutboxMessage.objects.filter(
+            Q(payload__transfer=transfer.pk) | Q(payload__booking__in=booking_ids),
+            channel=Channel.BOOKING,
+            status=OutboxStatus.FAILED,
+        )
+    )
+    if not failed:
+        raise Conflict(_("No failed booking request to send again."))
+    for message in failed:
+        outbox_retry(message=message)
+    record_event(
+        subject=EventSubject.TRANSFER,
+        action="retry_booking",
+        client_id=transfer.case.client_id,
+        case_id=transfer.case_id,
+        transfer_id=transfer.pk,
+        actor=actor,
+        params={"messages": len(failed)},
+    )
+    return len(failed)

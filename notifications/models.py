@@ -1,0 +1,192 @@
+"""The in-app inbox, the transactional outbox, channel preferences and reminder policies.
+
+A notification and every outgoing message (e-mail, Teams, booking request) is first a row
+written in the same transaction as the change that caused it; the relay sends the rows
+after commit. Unique keys make every reminder happen once per (subject, kind, date,
+recipient), however often a sweep runs.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationKind(models.TextChoices):
+    REVIEW_DUE = "review_due", _("Review due")
+    REVIEW_DUE_SOON = "review_due_soon", _("Review due soon")
+    OVERDUE_DIGEST = "overdue_digest", _("Overdue reviews")
+    TRANSFER_AWAITING = "transfer_awaiting", _("Transfer awaiting acceptance")
+    TRANSFER_AWAITING_ESCALATED = (
+        "transfer_awaiting_escalated",
+        _("Transfer awaiting acceptance: escalated"),
+    )
+    BOOKING_REQUESTED = "booking_requested", _("Handover booking requested")
+    BOOKING_UNCONFIRMED = "booking_unconfirmed", _("Handover booking not confirmed")
+    BOOKING_CONFIRMED = "booking_confirmed", _("Handover booked")
+    BOOKING_FAILED = "booking_failed", _("Booking request failed")
+    INTERPRETER_FREE = "interpreter_free", _("Interpreter free")
+    CAP_APPROACHING = "cap_approaching", _("5-year cap approaching")
+
+
+class Notification(models.Model):
+    """One item in a user's inbox: a case reference and a link, never client details."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
+    case = models.ForeignKey(
+        "transfers.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    transfer = models.ForeignKey(
+        "transfers.Transfer", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # What the reminder is about and for which day: the once-only key.
+    subject_key = models.CharField(max_length=60)
+    on_date = models.DateField()
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_key", "kind", "on_date", "recipient"],
+                name="notification_once_per_subject_kind_date_recipient",
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.subject_key}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    TEAMS = "teams", _("Microsoft Teams")
+    BOOKING = "booking", _("Booking request")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    # Unique: the same message is never queued twice; also the idempotency key sent out.
+    key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    available_at = models.DateTimeField(_("send at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ["available_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                condition=Q(status="pending"),
+                name="outbox_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.key} ({self.status})"
+
+
+class NotificationPreference(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=settings.LANGUAGES, default="fi"
+    )
+    email = models.BooleanField(_("also by e-mail"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class TeamChannel(models.Model):
+    """A team's Microsoft Teams incoming webhook (optional)."""
+
+    team = models.OneToOneField("transfers.Team", on_delete=models.CASCADE, related_name="+")
+    teams_webhook_url = models.URLField(_("Teams incoming webhook URL"), max_length=500)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("team channel")
+        verbose_name_plural = _("team channels")
+
+    def __str__(self) -> str:
+        return str(self.team)
+
+
+class ReminderKind(models.TextChoices):
+    REVIEW_DUE_SOON = "review_due_soon", _("Review due in N days (caseworker)")
+    OVERDUE_ESCALATION = "overdue_escalation", _("Review overdue N working days (supervisor)")
+    ACCEPTANCE_TEAM = "acceptance_team", _("Awaiting acceptance N working days (team)")
+    ACCEPTANCE_SUPERVISOR = (
+        "acceptance_supervisor",
+        _("Awaiting acceptance N working days (supervisor)"),
+    )
+    BOOKING_UNCONFIRMED = (
+        "booking_unconfirmed",
+        _("Booking not confirmed in N working days (front desk and sender)"),
+    )
+    CAP_WARNING = "cap_warning", _("N days before the 5-year cap (caseworker and supervisor)")
+
+
+class ReminderPolicy(models.Model):
+    """What the city may tune, in the admin: one row per reminder, with its offsets."""
+
+    kind = models.CharField(_("reminder"), max_length=40, choices=ReminderKind.choices, unique=True)
+    offsets = models.CharField(
+        _("offsets"),
+        max_length=100,
+        help_text=_("Days (or working days, as the reminder says), comma-separated, e.g. 30,7,0."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("reminder policy")
+        verbose_name_plural = _("reminder policies")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.offsets}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            values = [int(part) for part in self.offsets.split(",") if part.strip()]
+        except ValueError:
+            values = [-1]
+        if not values or min(values) < 0:
+            raise ValidationError(
+                {"offsets": _("Whole numbers of days, 0 or more, separated by commas.")}
+            )
+
+    @property
+    def offset_list(self) -> list[int]:
+        return sorted({int(part) for part in self.offsets.split(",") if part.strip()})

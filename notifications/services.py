@@ -1,0 +1,300 @@
+"""Writing notifications and outgoing messages, and relaying them after commit.
+
+`notify` writes inbox rows and outbox rows in the caller's transaction. The relay claims
+pending outbox rows with SELECT ... FOR UPDATE SKIP LOCKED, one row per transaction, so
+any number of relays can run; a row is marked sent in the same transaction that claimed
+it, so a crash before commit leaves it pending and it is sent again (receivers dedupe on
+the idempotency key; e-mails carry it as their Message-ID).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from transfers import clock
+
+from .models import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    TeamChannel,
+)
+
+logger = logging.getLogger("silta.notifications")
+
+MAX_ATTEMPTS = 6
+RELAY_BATCH = 100
+# Relay tasks carry at most this many outbox ids: a fan-out of N reminders costs at most
+# ceil(N / RELAY_CHUNK) broker messages.
+RELAY_CHUNK = 500
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, 8, 16 minutes ... capped at an hour."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def notify(
+    *,
+    recipients: Iterable,
+    kind: str,
+    subject_key: str,
+    on_date: dt.date,
+    case=None,
+    transfer=None,
+    team=None,
+    params: dict[str, Any] | None = None,
+    kick: bool = True,
+) -> list[int]:
+    """Inbox rows for each recipient (once per subject, kind, date and recipient) and
+    outbox rows for their other channels. Runs in the caller's transaction. Returns the
+    number of new outbox rows."""
+    items = [
+        {
+            "recipient": user,
+            "kind": kind,
+            "subject_key": subject_key,
+            "on_date": on_date,
+            "case": case,
+            "transfer": transfer,
+            "team": team,
+            "params": params or {},
+        }
+        for user in recipients
+    ]
+    return notify_many(items, kick=kick)
+
+
+def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> list[int]:
+    """Bulk `notify`: items have recipient (user or id), kind, subject_key, on_date and
+    optionally case / transfer (objects or ids), team (whose Teams channel also gets one
+    message per subject, kind and date) and params. Returns the new outbox rows' ids."""
+    if not items:
+        return []
+    now = clock.now()
+    rows = [
+        Notification(
+            recipient_id=_id(item["recipient"]),
+            kind=item["kind"],
+            subject_key=item["subject_key"],
+            on_date=item["on_date"],
+            case_id=_id(item.get("case")),
+            transfer_id=_id(item.get("transfer")),
+            params=item.get("params") or {},
+            created_at=now,
+        )
+        for item in items
+    ]
+    Notification.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    preferences = {
+        p.user_id: p
+        for p in NotificationPreference.objects.filter(
+            user_id__in={row.recipient_id for row in rows}
+        )
+    }
+    outbox = []
+    for row in rows:
+        preference = preferences.get(row.recipient_id)
+        if preference is None or not preference.email:
+            continue
+        outbox.append(
+            OutboxMessage(
+                channel=Channel.EMAIL,
+                key=f"email:{row.kind}:{row.subject_key}:{row.on_date}:{row.recipient_id}",
+                payload={
+                    "recipient": row.recipient_id,
+                    "kind": row.kind,
+                    "case": row.case_id,
+                    "transfer": row.transfer_id,
+                    "params": row.params,
+                },
+                available_at=now,
+                created_at=now,
+            )
+        )
+    teams = {}
+    channels = set(
+        TeamChannel.objects.filter(
+            enabled=True, team_id__in={_id(i.get("team")) for i in items if i.get("team")}
+        ).values_list("team_id", flat=True)
+    )
+    for item, row in zip(items, rows, strict=True):
+        team_id = _id(item.get("team"))
+        if team_id in channels:
+            key = f"teams:{row.kind}:{row.subject_key}:{row.on_date}:{team_id}"
+            teams[key] = OutboxMessage(
+                channel=Channel.TEAMS,
+                key=key,
+                available_at=now,
+                created_at=now,
+                payload={
+                    "team": team_id,
+                    "kind": row.kind,
+                    "case": row.case_id,
+                    "params": row.params,
+                },
+            )
+    return enqueue(outbox + list(teams.values()), kick=kick)
+
+
+def enqueue(messages: list[OutboxMessage], *, kick: bool = True) -> list[int]:
+    """Write outbox rows (a key already queued is ignored) and, unless the caller
+    dispatches them itself, kick the relay after commit. Returns the new rows' ids."""
+    if not messages:
+        return []
+    keys = [m.key for m in messages]
+    existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
+    fresh = [m for m in messages if m.key not in existing]
+    OutboxMessage.objects.bulk_create(fresh, batch_size=2000, ignore_conflicts=True)
+    ids = list(
+        OutboxMessage.objects.filter(key__in=[m.key for m in fresh]).values_list("id", flat=True)
+    )
+    if kick and ids:
+        transaction.on_commit(kick_relay)
+    return ids
+
+
+def dispatch(ids: list[int]) -> int:
+    """Send relay tasks for these rows, RELAY_CHUNK ids a message. Returns messages sent."""
+    from .tasks import relay_outbox_ids
+
+    sent = 0
+    for start in range(0, len(ids), RELAY_CHUNK):
+        try:
+            relay_outbox_ids.apply_async(args=[ids[start : start + RELAY_CHUNK]], retry=False)
+            sent += 1
+        except Exception:  # broker down: the beat safety net relays them later
+            logger.warning("broker unreachable; %d outbox rows wait", len(ids), exc_info=True)
+            break
+    return sent
+
+
+def kick_relay() -> None:
+    """Ask a worker to relay now. If the broker is down the rows wait for the next kick or
+    the beat safety net: the request that caused them has already committed."""
+    from .tasks import relay_outbox
+
+    try:
+        relay_outbox.apply_async(retry=False)
+    except Exception:  # broker unreachable: nothing is lost, the rows are in the database
+        logger.warning("broker unreachable; outbox rows wait for the next relay", exc_info=True)
+
+
+def pending_ids(limit: int = RELAY_BATCH) -> list[int]:
+    return list(
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, available_at__lte=clock.now())
+        .order_by("available_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def relay_pending(*, limit: int = 10_000) -> int:
+    """Send every due pending row (in batches), return how many were sent."""
+    sent = 0
+    while sent < limit:
+        ids = pending_ids()
+        if not ids:
+            break
+        progressed = 0
+        for message_id in ids:
+            outcome = relay_one(message_id)
+            if outcome == "sent":
+                sent += 1
+            if outcome != "skipped":
+                progressed += 1
+        if not progressed:
+            break
+    return sent
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver; the relay retries with backoff."""
+
+
+def relay_one(message_id: int) -> str:
+    """Claim one row and deliver it. Returns sent, retry, failed or skipped."""
+    from .channels import deliver
+
+    try:
+        with transaction.atomic():
+            message = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(pk=message_id, status=OutboxStatus.PENDING, available_at__lte=clock.now())
+                .first()
+            )
+            if message is None:
+                return "skipped"  # another relay has it, or it is done
+            deliver(message)
+            message.status = OutboxStatus.SENT
+            message.attempts += 1
+            message.sent_at = clock.now()
+            message.last_error = ""
+            message.save(update_fields=["status", "attempts", "sent_at", "last_error"])
+            return "sent"
+    except Exception as exc:  # any failure is recorded on the row, never dropped
+        return _record_failure(message_id, exc)
+
+
+def _record_failure(message_id: int, exc: Exception) -> str:
+    from .channels import on_final_failure
+
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=message_id)
+        if message.status != OutboxStatus.PENDING:
+            return "skipped"
+        message.attempts += 1
+        message.last_error = error
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.FAILED
+            message.save(update_fields=["attempts", "last_error", "status"])
+            logger.error("outbox %s failed for good: %s", message.key, error)
+            on_final_failure(message)
+            return "failed"
+        message.available_at = clock.now() + backoff(message.attempts)
+        message.save(update_fields=["attempts", "last_error", "available_at"])
+        logger.warning("outbox %s attempt %d failed: %s", message.key, message.attempts, error)
+        return "retry"
+
+
+@transaction.atomic
+def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
+    """The retry action for a failed row: send again now, from a fresh count."""
+    from .channels import on_retry
+
+    message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.available_at = clock.now()
+    message.save(update_fields=["status", "attempts", "available_at"])
+    on_retry(message)
+    transaction.on_commit(kick_relay)
+    return message
+
+
+@transaction.atomic
+def notification_mark_read(*, user, notification: Notification) -> Notification:
+    notification = Notification.objects.select_for_update().get(pk=notification.pk, recipient=user)
+    if notification.read_at is None:
+        notification.read_at = clock.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def recipient_language(user) -> str:
+    preference = getattr(user, "notification_preference", None)
+    return preference.language if preference else settings.LANGUAGE_CODE
+
+
+def _id(value) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    return value.pk

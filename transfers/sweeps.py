@@ -1,0 +1,323 @@
+"""The scheduled sweeps: cases falling due, and reminders and escalations.
+
+Both are safe to run at any time and repeatedly. The due sweep is set-based: each batch is
+one UPDATE ... RETURNING and two INSERT ... SELECT (event rows and inbox rows), not a
+save() per row. Reminders are written once per (subject, kind, date, recipient) by unique
+keys, and the relay is asked in chunks of RELAY_CHUNK ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.db.models import Q
+
+from criteria import rules
+from notifications.models import NotificationKind, ReminderKind, ReminderPolicy
+from notifications.services import dispatch, notify_many
+
+from . import calendar, clock
+from .booking import members
+from .enums import BookingStatus, CaseState, Role, TransferState
+from .models import Case, HandoverBooking, Membership, Transfer
+
+logger = logging.getLogger("silta.sweeps")
+
+DUE_BATCH = 5000
+# Reminders whose day was missed (the sweep did not run) are still sent this many days late.
+CATCH_UP_DAYS = 3
+_LOCK_DUE, _LOCK_REMINDERS = 7301, 7302
+
+
+def _single_flight(key: int) -> bool:
+    """One sweep of a kind at a time across all workers (PostgreSQL advisory lock, held to
+    the end of the transaction). SQLite serialises writers anyway."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+        return cursor.fetchone()[0]
+
+
+def due_sweep(*, today: dt.date | None = None, batch: int = DUE_BATCH) -> int:
+    """active -> review_due for every case whose review date has arrived, with one event
+    row and one inbox row each. Returns how many cases fell due."""
+    today = today or clock.today()
+    total, outbox_ids = 0, []
+    while True:
+        with transaction.atomic():
+            if not _single_flight(_LOCK_DUE):
+                logger.info("due sweep already running elsewhere; leaving it")
+                return total
+            moved = _due_batch(today=today, batch=batch)
+            outbox_ids += _email_for_due(moved)
+        total += len(moved)
+        if len(moved) < batch:
+            break
+    dispatch(outbox_ids)
+    logger.info("due sweep %s: %d cases fell due", today, total)
+    return total
+
+
+def _due_batch(*, today: dt.date, batch: int) -> list[tuple]:
+    now = clock.now()
+    empty_json = "'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE transfers_case SET state = %s
+            WHERE state = %s AND id IN (
+                SELECT id FROM transfers_case
+                WHERE state = %s AND review_due_on <= %s ORDER BY id LIMIT %s
+            )
+            RETURNING id, responsible_worker_id, review_due_on
+            """,
+            [CaseState.REVIEW_DUE, CaseState.ACTIVE, CaseState.ACTIVE, today, batch],
+        )
+        moved = cursor.fetchall()
+        if not moved:
+            return []
+        ids = [row[0] for row in moved]
+        placeholders = ", ".join(["%s"] * len(ids))
+        cursor.execute(
+            f"""
+            INSERT INTO transfers_event (subject, action, client_id, case_id, from_state,
+                to_state, actor_role, reason, params, created_at)
+            SELECT 'case', 'mark_due', client_id, id, %s, %s, 'system', '', {empty_json}, %s
+            FROM transfers_case WHERE id IN ({placeholders})
+            """,  # noqa: S608 - placeholders only, every value is a parameter
+            [CaseState.ACTIVE, CaseState.REVIEW_DUE, now, *ids],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO notifications_notification (recipient_id, kind, case_id, subject_key,
+                on_date, params, created_at)
+            SELECT responsible_worker_id, %s, id, 'case:' || id, review_due_on, {empty_json}, %s
+            FROM transfers_case WHERE id IN ({placeholders})
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608 - placeholders only, every value is a parameter
+            [NotificationKind.REVIEW_DUE, now, *ids],
+        )
+    return moved
+
+
+def _email_for_due(moved: list[tuple]) -> list[int]:
+    """E-mail copies of the due notices, for the workers who want them (a few rows: the
+    inbox rows above are the bulk)."""
+    from notifications.models import NotificationPreference
+
+    wanted = set(
+        NotificationPreference.objects.filter(
+            email=True, user_id__in={row[1] for row in moved}
+        ).values_list("user_id", flat=True)
+    )
+    items = [
+        {
+            "recipient": worker,
+            "kind": NotificationKind.REVIEW_DUE,
+            "case": case_id,
+            "subject_key": f"case:{case_id}",
+            "on_date": due,
+        }
+        for case_id, worker, due in moved
+        if worker in wanted
+    ]
+    return notify_many(items, kick=False)
+
+
+# Reminders and escalations ------------------------------------------------------------------
+
+
+def reminder_sweep(*, today: dt.date | None = None) -> int:
+    """Every reminder and escalation of the day, in one transaction. Returns how many
+    outbox rows it queued (inbox rows are written for every recipient regardless)."""
+    today = today or clock.today()
+    policies = {p.kind: p for p in ReminderPolicy.objects.filter(enabled=True)}
+    with transaction.atomic():
+        if not _single_flight(_LOCK_REMINDERS):
+            return 0
+        items: list[dict] = []
+        for kind, build in BUILDERS.items():
+            if kind in policies:
+                for offset in policies[kind].offset_list:
+                    items += build(today, offset)
+        outbox_ids = notify_many(items, kick=False)
+    dispatch(outbox_ids)
+    logger.info("reminder sweep %s: %d notices, %d outgoing", today, len(items), len(outbox_ids))
+    return len(outbox_ids)
+
+
+def _window(today: dt.date) -> tuple[dt.date, dt.date]:
+    return today - dt.timedelta(days=CATCH_UP_DAYS), today
+
+
+def _due_soon(today: dt.date, days: int) -> list[dict]:
+    """Review due in N days -> the responsible caseworker. Day 0 is the due sweep's own
+    notice, so it is not repeated here."""
+    if days == 0:
+        return []
+    first, last = _window(today)
+    cases = Case.objects.filter(
+        state=CaseState.ACTIVE,
+        review_due_on__gte=first + dt.timedelta(days=days),
+        review_due_on__lte=last + dt.timedelta(days=days),
+    ).values_list("id", "responsible_worker_id", "review_due_on")
+    return [
+        {
+            "recipient": worker,
+            "kind": NotificationKind.REVIEW_DUE_SOON,
+            "case": case_id,
+            "subject_key": f"case:{case_id}",
+            "on_date": due - dt.timedelta(days=days),
+            "params": {"days": days},
+        }
+        for case_id, worker, due in cases
+    ]
+
+
+def _supervisors_by_team(team_ids) -> dict[int, list[int]]:
+    found = defaultdict(list)
+    for team_id, user_id in Membership.objects.filter(
+        team_id__in=set(team_ids), role=Role.SUPERVISOR, user__is_active=True
+    ).values_list("team_id", "user_id"):
+        found[team_id].append(user_id)
+    return found
+
+
+def _overdue_digest(today: dt.date, working_days: int) -> list[dict]:
+    """Reviews overdue N working days -> one daily digest per supervisor."""
+    limit = calendar.add_working_days(today, -working_days)
+    overdue = Case.objects.filter(state=CaseState.REVIEW_DUE, review_due_on__lte=limit)
+    per_team = defaultdict(int)
+    for team_id in overdue.values_list("team_id", flat=True):
+        per_team[team_id] += 1
+    per_supervisor = defaultdict(int)
+    for team_id, supervisors in _supervisors_by_team(per_team).items():
+        for user_id in supervisors:
+            per_supervisor[user_id] += per_team[team_id]
+    return [
+        {
+            "recipient": user_id,
+            "kind": NotificationKind.OVERDUE_DIGEST,
+            "subject_key": "digest",
+            "on_date": today,
+            "params": {"count": count, "days": working_days},
+        }
+        for user_id, count in per_supervisor.items()
+    ]
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(clock.tz()).date()
+
+
+def _awaiting(today: dt.date, working_days: int, *, roles, kind) -> list[dict]:
+    items = []
+    for transfer in Transfer.objects.filter(state=TransferState.PROPOSED).select_related(
+        "receiving_team"
+    ):
+        reached = calendar.add_working_days(_local_date(transfer.proposed_at), working_days)
+        first, last = _window(today)
+        if first <= reached <= last:
+            items += [
+                {
+                    "recipient": user.pk,
+                    "kind": kind,
+                    "case": transfer.case_id,
+                    "transfer": transfer.pk,
+                    "team": transfer.receiving_team_id,
+                    "subject_key": f"transfer:{transfer.pk}",
+                    "on_date": reached,
+                    "params": {"days": working_days},
+                }
+                for user in members(transfer.receiving_team, *roles)
+            ]
+    return items
+
+
+def _acceptance_team(today: dt.date, working_days: int) -> list[dict]:
+    """A transfer awaiting acceptance N working days -> the receiving team."""
+    return _awaiting(
+        today, working_days, roles=[Role.RECEIVING_WORKER], kind=NotificationKind.TRANSFER_AWAITING
+    )
+
+
+def _acceptance_supervisor(today: dt.date, working_days: int) -> list[dict]:
+    """... and N working days -> the receiving team's supervisor."""
+    return _awaiting(
+        today,
+        working_days,
+        roles=[Role.SUPERVISOR],
+        kind=NotificationKind.TRANSFER_AWAITING_ESCALATED,
+    )
+
+
+def _booking_unconfirmed(today: dt.date, working_days: int) -> list[dict]:
+    """A booking not confirmed in N working days -> the front desk and the sender."""
+    items = []
+    first, last = _window(today)
+    for booking in HandoverBooking.objects.filter(
+        status=BookingStatus.REQUESTED, transfer__state=TransferState.BOOKING_REQUESTED
+    ).select_related("transfer__receiving_team", "transfer"):
+        reached = calendar.add_working_days(_local_date(booking.requested_at), working_days)
+        if first <= reached <= last:
+            transfer = booking.transfer
+            recipients = [u.pk for u in members(transfer.receiving_team, Role.FRONT_DESK)]
+            recipients.append(transfer.sending_worker_id)
+            items += [
+                {
+                    "recipient": user_id,
+                    "kind": NotificationKind.BOOKING_UNCONFIRMED,
+                    "case": transfer.case_id,
+                    "transfer": transfer.pk,
+                    "subject_key": f"booking:{booking.pk}",
+                    "on_date": reached,
+                    "params": {"days": working_days},
+                }
+                for user_id in recipients
+            ]
+    return items
+
+
+def _cap_warning(today: dt.date, days: int) -> list[dict]:
+    """N days before the 60-month cap -> the caseworker and the team's supervisors."""
+    first, last = _window(today)
+    earliest = first + dt.timedelta(days=days) - relativedelta(months=rules.CAP_MONTHS)
+    latest = last + dt.timedelta(days=days) - relativedelta(months=rules.CAP_MONTHS)
+    cases = Case.objects.filter(
+        ~Q(state__in=[CaseState.TRANSFERRED, CaseState.CLOSED]),
+        # month arithmetic is not invertible at month ends: widen, then filter exactly
+        integration_started_on__gte=earliest - dt.timedelta(days=3),
+        integration_started_on__lte=latest + dt.timedelta(days=3),
+    )
+    supervisors = _supervisors_by_team(cases.values_list("team_id", flat=True))
+    items = []
+    for case in cases:
+        reached = case.cap_on - dt.timedelta(days=days)
+        if first <= reached <= last:
+            for user_id in {case.responsible_worker_id, *supervisors[case.team_id]}:
+                items.append(
+                    {
+                        "recipient": user_id,
+                        "kind": NotificationKind.CAP_APPROACHING,
+                        "case": case.pk,
+                        "subject_key": f"case:{case.pk}",
+                        "on_date": reached,
+                        "params": {"days": days},
+                    }
+                )
+    return items
+
+
+BUILDERS = {
+    ReminderKind.REVIEW_DUE_SOON: _due_soon,
+    ReminderKind.OVERDUE_ESCALATION: _overdue_digest,
+    ReminderKind.ACCEPTANCE_TEAM: _acceptance_team,
+    ReminderKind.ACCEPTANCE_SUPERVISOR: _acceptance_supervisor,
+    ReminderKind.BOOKING_UNCONFIRMED: _booking_unconfirmed,
+    ReminderKind.CAP_WARNING: _cap_warning,
+}
