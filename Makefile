@@ -16,9 +16,11 @@ format:
 migrations:
 	DJANGO_DEBUG=1 .venv/bin/python manage.py makemigrations
 
-messages:  ## Update the .po files, then translate and run `make compile-messages`
+messages:  ## Update the .po files (guesses are emptied, not kept fuzzy), then translate
 	DJANGO_DEBUG=1 .venv/bin/python manage.py makemessages -l fi -l sv --no-location \
 		--ignore ".venv/*" --ignore ".uv/*" --ignore "tests/*"
+	for po in locale/*/LC_MESSAGES/django.po; do \
+		msgattrib --clear-fuzzy --empty --no-obsolete -o "$$po" "$$po"; done
 
 compose-check:  ## Validates docker-compose.yml (needs docker compose or docker-compose)
 	docker compose config -q 2>/dev/null || docker-compose config -q

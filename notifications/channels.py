@@ -53,8 +53,8 @@ def _link(case) -> str:
 
 
 def render(channel: str, *, kind: str, language: str, case=None, params=None) -> dict:
-    context = message_context(kind=kind, case=case, params=params)
     with translation.override(language):
+        context = message_context(kind=kind, case=case, params=params)
         if channel == Channel.TEAMS:
             return {"text": render_to_string("notifications/teams.txt", context).strip()}
         return {

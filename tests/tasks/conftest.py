@@ -12,8 +12,9 @@ from config import celery_app
 def celery_worker(transactional_db):
     """A real Celery worker (threads, in this process) consuming from the real test Redis."""
     celery_app.control.purge()
-    with start_worker(celery_app, pool="threads", concurrency=2, perform_ping_check=False,
-                      shutdown_timeout=30) as worker:
+    with start_worker(
+        celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
         yield worker
 
 
@@ -33,10 +34,11 @@ class BookingSystem:
         system = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server API
+            def do_POST(self):
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
-                system.requests.append({"headers": dict(self.headers), "raw": raw,
-                                        "body": json.loads(raw)})
+                system.requests.append(
+                    {"headers": dict(self.headers), "raw": raw, "body": json.loads(raw)}
+                )
                 if system.delay:
                     threading.Event().wait(system.delay)
                 status, body = system.answers.pop(0) if system.answers else (200, {})
