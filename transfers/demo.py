@@ -20,11 +20,13 @@ from django.db import transaction
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
+from notifications.models import NotificationPreference
 
 from . import clock, services
 from .enums import BookingStatus, ClosureReason, HousingSituation, Role, TeamKind
 from .errors import DomainError
 from .models import BookingHours, Case, Membership, PostalArea, Region, Team
+from .sweeps import due_sweep
 
 User = get_user_model()
 
@@ -165,8 +167,11 @@ def ensure_helsinki_organisation(*, password: str) -> Organisation:
             )
             if created:
                 user.password = hashed  # one hash for all: PBKDF2 is slow by design
-                user.save(update_fields=["password"])
+                user.email = f"{username}@example.invalid"
+                user.save(update_fields=["password", "email"])
                 user.groups.add(staff)
+                # E-mail copies go to the console backend in the quick start.
+                NotificationPreference.objects.create(user=user, email=True)
             Membership.objects.get_or_create(user=user, team=team, role=role)
             org.users[code, role] = user
     if not User.objects.filter(username="admin").exists():
@@ -178,9 +183,11 @@ def _staff_group() -> Group:
     """Workers use the admin until the web app lands: view and change Silta's models,
     add clients and cases. What they may do beyond that, the services decide."""
     group, _ = Group.objects.get_or_create(name="Silta workers")
-    perms = Permission.objects.filter(content_type__app_label__in=["transfers", "criteria"]).filter(
-        codename__regex=r"^(view|change)_"
-    ) | Permission.objects.filter(codename__in=["add_client", "add_case"])
+    perms = Permission.objects.filter(
+        content_type__app_label__in=["transfers", "criteria", "notifications"]
+    ).filter(codename__regex=r"^(view|change)_") | Permission.objects.filter(
+        codename__in=["add_client", "add_case"]
+    )
     group.permissions.set(perms)
     return group
 
@@ -248,6 +255,7 @@ def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = No
             )
         except DomainError as exc:  # a demo must not half-load silently
             raise RuntimeError(f"demo case {case.reference} ({kind}): {exc.detail}") from exc
+    due_sweep()
     return {
         "password": password,
         "clients": clients,
@@ -291,11 +299,9 @@ def _demo_plan(clients: int) -> list[str]:
 
 
 def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
-    if kind in ("active", "due_soon"):
-        return
+    if kind in ("active", "due_soon", "due_today", "overdue"):
+        return  # the due sweep at the end brings these due, with their notifications
     services.case_mark_due(case=case)
-    if kind in ("due_today", "overdue"):
-        return
     if kind == "closed":
         services.case_close(
             actor=worker, case=case, reason=ClosureReason.MOVED_AWAY, text="Muutti Espooseen"

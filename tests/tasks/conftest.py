@@ -9,7 +9,7 @@ from config import celery_app
 
 
 @pytest.fixture
-def celery_worker(transactional_db):
+def celery_worker():
     """A real Celery worker (threads, in this process) consuming from the real test Redis."""
     celery_app.control.purge()
     with start_worker(

@@ -61,7 +61,7 @@ def test_outbox__email_in_recipients_language(org):
     assert "bedömning" in mail.outbox[0].subject
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_outbox__two_relays_at_once_send_each_row_once():
     org = make_org()
     NotificationPreference.objects.create(user=org.caseworker, email=True)

@@ -25,7 +25,9 @@ def staff(user, *codenames):
 def test_admin__every_model_registered_and_its_list_loads(org, admin_client):
     transfer_in_state(org, TransferState.BOOKED)
     for model in (
-        m for m in admin.site._registry if m._meta.app_label in ("transfers", "criteria")
+        m
+        for m in admin.site._registry
+        if m._meta.app_label in ("transfers", "criteria", "notifications")
     ):
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert admin_client.get(url).status_code == 200, url

@@ -14,7 +14,7 @@ from transfers.models import Event, Transfer
 THREADS = 20
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_transfer__accept__twenty_at_once__exactly_one_wins():
     org = make_org()
     transfer = transfer_in_state(org, TransferState.PROPOSED)
