@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test lint format migrations messages compose-check clean
+.PHONY: run test lint format migrations messages compose-check bench drills clean
 
 run:  ## Quick start on embedded SQLite (or DATABASE_URL), with demo data
 	./scripts/run.sh
@@ -21,6 +21,20 @@ messages:  ## Update the .po files (guesses are emptied, not kept fuzzy), then t
 		--ignore ".venv/*" --ignore ".uv/*" --ignore "tests/*"
 	for po in locale/*/LC_MESSAGES/django.po; do \
 		msgattrib --clear-fuzzy --empty --no-obsolete -o "$$po" "$$po"; done
+
+BENCH_ENV = DJANGO_SECRET_KEY=bench-only DJANGO_READ_DOT_ENV=0 LOG_LEVEL=WARNING
+
+bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/results/
+	./scripts/bootstrap.sh
+	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
+		.venv/bin/python bench/due_sweep.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
+		.venv/bin/python bench/reminder_fanout.py
+
+drills:  ## Fault drills (Redis down, worker SIGKILL); exit non-zero on loss or duplication
+	./scripts/bootstrap.sh
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_redis_down.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_sigkill.py
 
 compose-check:  ## Validates docker-compose.yml (needs docker compose or docker-compose)
 	docker compose config -q 2>/dev/null || docker-compose config -q

@@ -34,15 +34,34 @@ class NotificationKind(models.TextChoices):
 class Notification(models.Model):
     """One item in a user's inbox: a case reference and a link, never client details."""
 
+    # The due sweep writes one row per case, so this table has one index besides its key:
+    # the once-only key, which leads with the recipient and so also serves the inbox. The
+    # recipient and case are checked by the writers (ids from rows they hold), not by
+    # per-row foreign-key triggers; see transfers.models.Event.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
     case = models.ForeignKey(
-        "transfers.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "transfers.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     transfer = models.ForeignKey(
-        "transfers.Transfer", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "transfers.Transfer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     # What the reminder is about and for which day: the once-only key.
     subject_key = models.CharField(max_length=60)
@@ -57,11 +76,10 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["subject_key", "kind", "on_date", "recipient"],
+                fields=["recipient", "kind", "on_date", "subject_key"],
                 name="notification_once_per_subject_kind_date_recipient",
             )
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.subject_key}"

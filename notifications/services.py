@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,7 +55,7 @@ def notify(
     team=None,
     params: dict[str, Any] | None = None,
     kick: bool = True,
-) -> list[int]:
+) -> int:
     """Inbox rows for each recipient (once per subject, kind, date and recipient) and
     outbox rows for their other channels. Runs in the caller's transaction. Returns the
     number of new outbox rows."""
@@ -73,12 +75,13 @@ def notify(
     return notify_many(items, kick=kick)
 
 
-def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> list[int]:
+def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> int:
     """Bulk `notify`: items have recipient (user or id), kind, subject_key, on_date and
     optionally case / transfer (objects or ids), team (whose Teams channel also gets one
-    message per subject, kind and date) and params. Returns the new outbox rows' ids."""
+    message per subject, kind and date) and params. Returns how many outbox rows it
+    offered (duplicates of rows already queued are ignored)."""
     if not items:
-        return []
+        return 0
     now = clock.now()
     rows = [
         Notification(
@@ -145,34 +148,29 @@ def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> list[int]:
     return enqueue(outbox + list(teams.values()), kick=kick)
 
 
-def enqueue(messages: list[OutboxMessage], *, kick: bool = True) -> list[int]:
+def enqueue(messages: list[OutboxMessage], *, kick: bool = True) -> int:
     """Write outbox rows (a key already queued is ignored) and, unless the caller
-    dispatches them itself, kick the relay after commit. Returns the new rows' ids."""
+    dispatches them itself, kick the relay after commit. Returns how many were offered."""
     if not messages:
-        return []
-    keys = [m.key for m in messages]
-    existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
-    fresh = [m for m in messages if m.key not in existing]
-    OutboxMessage.objects.bulk_create(fresh, batch_size=2000, ignore_conflicts=True)
-    ids = list(
-        OutboxMessage.objects.filter(key__in=[m.key for m in fresh]).values_list("id", flat=True)
-    )
-    if kick and ids:
+        return 0
+    OutboxMessage.objects.bulk_create(messages, batch_size=2000, ignore_conflicts=True)
+    if kick and not _relaying.active:
         transaction.on_commit(kick_relay)
-    return ids
+    return len(messages)
 
 
-def dispatch(ids: list[int]) -> int:
-    """Send relay tasks for these rows, RELAY_CHUNK ids a message. Returns messages sent."""
-    from .tasks import relay_outbox_ids
+def dispatch(count: int) -> int:
+    """Ask the workers to relay `count` new rows: one task per RELAY_CHUNK rows, so a
+    fan-out of N costs ceil(N / RELAY_CHUNK) broker messages. Returns messages sent."""
+    from .tasks import relay_outbox
 
     sent = 0
-    for start in range(0, len(ids), RELAY_CHUNK):
+    for _ in range(math.ceil(count / RELAY_CHUNK)):
         try:
-            relay_outbox_ids.apply_async(args=[ids[start : start + RELAY_CHUNK]], retry=False)
+            relay_outbox.apply_async(kwargs={"limit": RELAY_CHUNK}, retry=False)
             sent += 1
         except Exception:  # broker down: the beat safety net relays them later
-            logger.warning("broker unreachable; %d outbox rows wait", len(ids), exc_info=True)
+            logger.warning("broker unreachable; %d outbox rows wait", count, exc_info=True)
             break
     return sent
 
@@ -188,31 +186,40 @@ def kick_relay() -> None:
         logger.warning("broker unreachable; outbox rows wait for the next relay", exc_info=True)
 
 
-def pending_ids(limit: int = RELAY_BATCH) -> list[int]:
-    return list(
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, available_at__lte=clock.now())
-        .order_by("available_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
+class _Relaying(threading.local):
+    """Set while this thread relays: rows that delivering creates (a booking request that
+    an acceptance opened, a notice that a booking answer caused) are picked up by the same
+    relay loop, so they need no kick of their own."""
+
+    active = False
+
+
+_relaying = _Relaying()
 
 
 def relay_pending(*, limit: int = 10_000) -> int:
-    """Send every due pending row (in batches), return how many were sent."""
-    sent = 0
-    while sent < limit:
-        ids = pending_ids()
-        if not ids:
-            break
-        progressed = 0
-        for message_id in ids:
-            outcome = relay_one(message_id)
-            if outcome == "sent":
-                sent += 1
-            if outcome != "skipped":
-                progressed += 1
-        if not progressed:
-            break
-    return sent
+    """Send due pending rows, up to `limit`; return how many were sent. Several relays at
+    once share the work: each skips the rows another holds and moves on."""
+    previous, _relaying.active = _relaying.active, True
+    try:
+        sent, after = 0, 0
+        while sent < limit:
+            ids = list(
+                OutboxMessage.objects.filter(
+                    status=OutboxStatus.PENDING, available_at__lte=clock.now(), id__gt=after
+                )
+                .order_by("id")
+                .values_list("id", flat=True)[:RELAY_BATCH]
+            )
+            if not ids:
+                break
+            for message_id in ids:
+                if relay_one(message_id) == "sent":
+                    sent += 1
+            after = ids[-1]
+        return sent
+    finally:
+        _relaying.active = previous
 
 
 class DeliveryError(Exception):

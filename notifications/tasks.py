@@ -7,12 +7,7 @@ from . import services
 
 
 @shared_task(name="silta.relay_outbox", acks_late=True)
-def relay_outbox() -> int:
-    """Send every due pending row: the after-commit kick and the minutely safety net."""
-    return services.relay_pending()
-
-
-@shared_task(name="silta.relay_outbox_ids", acks_late=True)
-def relay_outbox_ids(ids: list[int]) -> int:
-    """Send the given rows (a sweep's fan-out, at most RELAY_CHUNK ids a message)."""
-    return sum(services.relay_one(message_id) == "sent" for message_id in ids)
+def relay_outbox(limit: int = 10_000) -> int:
+    """Send due pending rows: after a commit that queued some, every minute from beat as
+    the safety net, and RELAY_CHUNK at a time for a sweep's fan-out."""
+    return services.relay_pending(limit=limit)

@@ -187,3 +187,20 @@ def test_no_show__interpreter_released_unit_told_and_external_booking_cancelled(
     assert actions.count("cancel") == 1
     cancel = next(r["body"] for r in booking_system.requests if r["body"]["action"] == "cancel")
     assert cancel["external_reference"] == "EXT-7"
+
+
+def test_teams_channel__team_notice_posted_once_with_reference_only(org, booking_system):
+    from notifications.models import TeamChannel
+    from transfers.sweeps import reminder_sweep
+
+    TeamChannel.objects.create(team=org.adult, teams_webhook_url=booking_system.url)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC), tick=False):
+        transfer = transfer_in_state(org, TransferState.PROPOSED, first_name="Canary")
+    with time_machine.travel(dt.datetime(2026, 11, 9, 8, tzinfo=dt.UTC), tick=False):
+        reminder_sweep()
+        reminder_sweep()
+        relay_pending()
+    posts = [r for r in booking_system.requests if "text" in r["body"]]
+    assert len(posts) == 1
+    assert transfer.case.reference in posts[0]["body"]["text"]
+    assert b"Canary" not in posts[0]["raw"]

@@ -85,3 +85,34 @@ def test_due_sweep__runs_for_a_given_day(org):
     case = open_case(org, started_months_ago=23)
     assert due_sweep(today=case.review_due_on - dt.timedelta(days=1)) == 0
     assert due_sweep(today=case.review_due_on) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_due_sweep__two_sweeps_at_once__each_case_moves_and_is_logged_once():
+    import threading
+
+    from django.db import connection as thread_connection
+
+    from tests.factories import make_org
+
+    org = make_org()
+    cases = [open_case(org, started_months_ago=25) for _ in range(60)]
+    barrier = threading.Barrier(2)
+    moved = []
+
+    def sweep():
+        try:
+            barrier.wait(timeout=10)
+            moved.append(due_sweep(batch=7))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(moved) == 60
+    assert {reload(c).state for c in cases} == {CaseState.REVIEW_DUE}
+    assert Event.objects.filter(action="mark_due").count() == 60
+    assert Notification.objects.filter(kind="review_due").count() == 60

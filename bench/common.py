@@ -1,0 +1,65 @@
+"""Shared set-up for benchmarks and drills: Django on the throwaway PostgreSQL (and Redis)
+that `make bench` / `make drills` start, a migrated database of the bench's own."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+os.environ["DJANGO_READ_DOT_ENV"] = "0"
+
+
+def setup_django(database: str) -> None:
+    """Point Django at a fresh database of this name on the bench server and migrate it."""
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    base = url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    os.environ["DATABASE_URL"] = f"{base}/{database}"
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def timed(fn, *, repeat: int = 5, before=None) -> float:
+    """Median wall time of `fn` over `repeat` runs; `before` runs untimed before each."""
+    times = []
+    for _ in range(repeat):
+        if before:
+            before()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved(baseline, candidate, *, repeat: int = 7, before=None) -> tuple[float, float]:
+    """Median times of two functions run alternately, so drift (table bloat, caches, other
+    load) falls on both alike."""
+    pairs = []
+    for _ in range(repeat):
+        pairs.append(
+            (timed(baseline, repeat=1, before=before), timed(candidate, repeat=1, before=before))
+        )
+    return (statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs))
+
+
+def report(name: str, lines: list[str]) -> None:
+    text = "\n".join([f"# {name}", *lines, ""])
+    print(text)
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"{name}.txt").write_text(text, encoding="utf-8")
