@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from transfers import services as transfer_services
-from transfers.admin import ReadOnlyAdmin
+from transfers.admin import AccessLoggedAdmin, ReadOnlyAdmin
 from transfers.admin_actions import ActionForm, service_action
 from transfers.enums import TeamKind
 from transfers.models import Team
@@ -105,7 +105,7 @@ class ProposeForm(ActionForm):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
+class ReviewAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
     list_display = ["case", "template", "started_at", "completed_at", "outcome"]
     list_filter = ["outcome", "template"]
     inlines = [AssessmentInline]
@@ -129,7 +129,15 @@ class ReviewAdmin(ReadOnlyAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(case__in=cases_visible_to(request.user))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("case")
+            .filter(case__in=cases_visible_to(request.user))
+        )
+
+    def subject_of(self, obj):
+        return obj.case.client_id, obj.case_id
 
 
 class ExceptionForm(ActionForm):
@@ -137,7 +145,7 @@ class ExceptionForm(ActionForm):
 
 
 @admin.register(CriterionAssessment)
-class CriterionAssessmentAdmin(admin.ModelAdmin):
+class CriterionAssessmentAdmin(AccessLoggedAdmin):
     list_display = ["review", "criterion", "status", "multi_problem", "exception_approved_at"]
     list_filter = ["status", "criterion__code"]
     fields = [
@@ -172,13 +180,21 @@ class CriterionAssessmentAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(review__case__in=cases_visible_to(request.user))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("review__case", "criterion")
+            .filter(review__case__in=cases_visible_to(request.user))
+        )
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def subject_of(self, obj):
+        return obj.review.case.client_id, obj.review.case_id
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

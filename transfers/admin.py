@@ -6,14 +6,18 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from criteria import services as criteria_services
 
 from . import services
 from .admin_actions import ActionForm, service_action
+from .audit import log_access
 from .enums import BookingStatus, ClosureReason, ReturnReason, Role, TeamKind
 from .models import (
+    AccessLog,
+    AccessOutcome,
     BookingHours,
     Case,
     Client,
@@ -37,6 +41,54 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AccessLoggedAdmin(admin.ModelAdmin):
+    """Reads of client data write access-log rows before the page is shown (fail closed:
+    if the rows cannot be written, the request fails and shows nothing). An attempt on an
+    object outside the user's scope is logged as denied."""
+
+    def subject_of(self, obj) -> tuple[int | None, int | None]:
+        """(client id, case id) of a listed or shown object."""
+        raise NotImplementedError
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            log_access(
+                user=request.user,
+                action="admin_list",
+                subjects=[self.subject_of(obj) for obj in changelist.result_list],
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = getattr(response, "context_data", {}).get("original")
+        if shown is not None:
+            log_access(
+                user=request.user,
+                action="admin_change" if request.method == "POST" else "admin_view",
+                subjects=[self.subject_of(shown)],
+            )
+        return response
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            try:
+                outside = self.model._default_manager.filter(pk=object_id).first()
+            except (ValueError, ValidationError):
+                outside = None
+            if outside is not None:
+                log_access(
+                    user=request.user,
+                    action="admin_view",
+                    outcome=AccessOutcome.DENIED,
+                    subjects=[self.subject_of(outside)],
+                )
+        return obj
 
 
 # Organisation and routing -----------------------------------------------------------------
@@ -94,7 +146,7 @@ def _is_unit_member(user) -> bool:
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(AccessLoggedAdmin):
     list_display = ["__str__", "date_of_birth", "language", "postal_code", "is_ppt"]
     list_filter = ["is_ppt", "housing_situation", "interpreter_needed"]
     search_fields = ["last_name", "first_name", "personal_identity_code"]
@@ -102,6 +154,9 @@ class ClientAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return clients_visible_to(request.user)
+
+    def subject_of(self, obj):
+        return obj.pk, None
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and _is_unit_member(request.user)
@@ -143,12 +198,15 @@ class CaseCreateForm(forms.ModelForm):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(AccessLoggedAdmin):
     list_display = ["reference", "client", "team", "responsible_worker", "state", "review_due_on"]
     list_filter = ["state", "team"]
     search_fields = ["client__last_name", "client__first_name", "id"]
     date_hierarchy = "review_due_on"
-    autocomplete_fields = ["client", "responsible_worker"]
+    # Clients are picked by id (the lookup popup is an access-logged list), not by an
+    # autocomplete that would show names without a log row.
+    raw_id_fields = ["client"]
+    autocomplete_fields = ["responsible_worker"]
     actions = [
         service_action(
             name="mark_due",
@@ -170,6 +228,9 @@ class CaseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return cases_visible_to(request.user)
+
+    def subject_of(self, obj):
+        return obj.client_id, obj.pk
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -251,7 +312,7 @@ class HandoverBookingInline(admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
     list_display = ["case", "state", "sending_team", "receiving_team", "escorted", "proposed_at"]
     list_filter = ["state", "receiving_team", "sending_team", "escorted"]
     search_fields = ["case__client__last_name", "case__id"]
@@ -307,18 +368,29 @@ class TransferAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return transfers_visible_to(request.user)
 
+    def subject_of(self, obj):
+        return obj.case.client_id, obj.case_id
+
 
 @admin.register(HandoverBooking)
-class HandoverBookingAdmin(ReadOnlyAdmin):
+class HandoverBookingAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
     list_display = ["transfer", "status", "starts_at", "place", "interpreter_status"]
     list_filter = ["status", "interpreter_status"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(transfer__in=transfers_visible_to(request.user))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("transfer__case")
+            .filter(transfer__in=transfers_visible_to(request.user))
+        )
+
+    def subject_of(self, obj):
+        return obj.transfer.case.client_id, obj.transfer.case_id
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "subject", "action", "case", "from_state", "to_state", "actor"]
     list_filter = ["subject", "action"]
     date_hierarchy = "created_at"
@@ -328,3 +400,32 @@ class EventAdmin(ReadOnlyAdmin):
         if request.user.is_superuser:
             return events
         return events.filter(case__in=cases_visible_to(request.user))
+
+    def subject_of(self, obj):
+        return obj.client_id, obj.case_id
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    """The report: who accessed client X, when, and why (administrators only)."""
+
+    list_display = [
+        "created_at",
+        "actor",
+        "actor_role",
+        "actor_team",
+        "client",
+        "case",
+        "action",
+        "purpose",
+        "outcome",
+    ]
+    list_filter = ["outcome", "action", "purpose"]
+    search_fields = ["=client__id", "client__last_name", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser

@@ -730,6 +730,7 @@ class Event(models.Model):
 
 
 __all__ = [
+    "AccessLog",
     "BookingHours",
     "Case",
     "Client",
@@ -743,3 +744,63 @@ __all__ = [
     "Transfer",
     "validate_personal_identity_code",
 ]
+
+
+class AccessOutcome(models.TextChoices):
+    ALLOWED = "allowed", _("allowed")
+    DENIED = "denied", _("denied")
+
+
+class AccessLog(models.Model):
+    """Käyttöloki (Act 703/2023): who read or changed which client's data, when, why, and
+    whether it was allowed. Append-only: PostgreSQL refuses UPDATE and DELETE (a trigger).
+    Written before the data is shown: if the row cannot be written, nothing is shown."""
+
+    created_at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_role = models.CharField(_("actor's role"), max_length=20, blank=True)
+    actor_team = models.CharField(_("actor's team"), max_length=40, blank=True)
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("client"),
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("case"),
+        db_index=False,
+    )
+    action = models.CharField(_("action"), max_length=40)
+    purpose = models.CharField(_("purpose"), max_length=40)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=AccessOutcome.choices)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The access log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The access log is append-only.")
