@@ -169,8 +169,8 @@ def dispatch(count: int) -> int:
         try:
             relay_outbox.apply_async(kwargs={"limit": RELAY_CHUNK}, retry=False)
             sent += 1
-        except Exception:  # broker down: the beat safety net relays them later
-            logger.warning("broker unreachable; %d outbox rows wait", count, exc_info=True)
+        except Exception as exc:  # broker down: the beat safety net relays them later
+            logger.warning("broker unreachable (%s); %d outbox rows wait", exc, count)
             break
     return sent
 
@@ -182,8 +182,8 @@ def kick_relay() -> None:
 
     try:
         relay_outbox.apply_async(retry=False)
-    except Exception:  # broker unreachable: nothing is lost, the rows are in the database
-        logger.warning("broker unreachable; outbox rows wait for the next relay", exc_info=True)
+    except Exception as exc:  # broker unreachable: nothing is lost, the rows are stored
+        logger.warning("broker unreachable (%s); outbox rows wait for the next relay", exc)
 
 
 class _Relaying(threading.local):

@@ -39,6 +39,6 @@ def _broker_status() -> str:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return "ok"
-    except Exception:  # a health check reports, it does not raise
-        logger.warning("health check: broker unreachable", exc_info=True)
+    except Exception as exc:  # a health check reports, it does not raise
+        logger.warning("health check: broker unreachable (%s)", exc)
         return "error"

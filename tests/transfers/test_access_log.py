@@ -20,7 +20,8 @@ def test_access_log__list_writes_one_row_per_client_shown(org, client):
     rows = AccessLog.objects.filter(action="admin_list")
     assert {(r.client_id, r.case_id) for r in rows} == {(c.client_id, c.pk) for c in cases}
     assert {(r.actor, r.actor_role, r.actor_team, r.outcome, r.purpose) for r in rows} == {
-        (org.caseworker, "caseworker", "koto2", "allowed", "case_management")}
+        (org.caseworker, "caseworker", "koto2", "allowed", "case_management")
+    }
 
 
 def test_access_log__detail_view_writes_a_row(org, client):
@@ -62,9 +63,14 @@ def test_access_log__database_refuses_update_and_delete(org, client):
     client.force_login(staff(org.caseworker, "view_case", "change_case"))
     client.get(reverse("admin:transfers_case_change", args=[case.pk]))
     row = AccessLog.objects.get()
-    for sql in ("UPDATE transfers_accesslog SET outcome = 'denied' WHERE id = %s",
-                "DELETE FROM transfers_accesslog WHERE id = %s"):
-        with (pytest.raises(DatabaseError, match="append-only"), transaction.atomic(),
-              connection.cursor() as cursor):
+    for sql in (
+        "UPDATE transfers_accesslog SET outcome = 'denied' WHERE id = %s",
+        "DELETE FROM transfers_accesslog WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [row.pk])
     assert AccessLog.objects.get().outcome == "allowed"
