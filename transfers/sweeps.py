@@ -23,7 +23,6 @@ from notifications.models import NotificationKind, ReminderKind, ReminderPolicy
 from notifications.services import dispatch, notify_many
 
 from . import calendar, clock
-from .booking import members
 from .enums import BookingStatus, CaseState, Role, TransferState
 from .models import Case, Event, HandoverBooking, Membership, Transfer
 
@@ -229,11 +228,14 @@ def _due_soon(today: dt.date, days: int) -> list[dict]:
     ]
 
 
-def _supervisors_by_team(team_ids) -> dict[int, list[int]]:
+def _members_by_team(team_ids, *roles: str) -> dict[int, list[int]]:
+    """Active members with these roles, per team: one query for the whole sweep."""
     found = defaultdict(list)
-    for team_id, user_id in Membership.objects.filter(
-        team_id__in=set(team_ids), role=Role.SUPERVISOR, user__is_active=True
-    ).values_list("team_id", "user_id"):
+    for team_id, user_id in (
+        Membership.objects.filter(team_id__in=set(team_ids), role__in=roles, user__is_active=True)
+        .values_list("team_id", "user_id")
+        .distinct()
+    ):
         found[team_id].append(user_id)
     return found
 
@@ -246,7 +248,7 @@ def _overdue_digest(today: dt.date, working_days: int) -> list[dict]:
     for team_id in overdue.values_list("team_id", flat=True):
         per_team[team_id] += 1
     per_supervisor = defaultdict(int)
-    for team_id, supervisors in _supervisors_by_team(per_team).items():
+    for team_id, supervisors in _members_by_team(per_team, Role.SUPERVISOR).items():
         for user_id in supervisors:
             per_supervisor[user_id] += per_team[team_id]
     return [
@@ -266,27 +268,27 @@ def _local_date(moment: dt.datetime) -> dt.date:
 
 
 def _awaiting(today: dt.date, working_days: int, *, roles, kind) -> list[dict]:
-    items = []
-    for transfer in Transfer.objects.filter(state=TransferState.PROPOSED).select_related(
-        "receiving_team"
-    ):
+    first, last = _window(today)
+    reached_now = []
+    for transfer in Transfer.objects.filter(state=TransferState.PROPOSED):
         reached = calendar.add_working_days(_local_date(transfer.proposed_at), working_days)
-        first, last = _window(today)
         if first <= reached <= last:
-            items += [
-                {
-                    "recipient": user.pk,
-                    "kind": kind,
-                    "case": transfer.case_id,
-                    "transfer": transfer.pk,
-                    "team": transfer.receiving_team_id,
-                    "subject_key": f"transfer:{transfer.pk}",
-                    "on_date": reached,
-                    "params": {"days": working_days},
-                }
-                for user in members(transfer.receiving_team, *roles)
-            ]
-    return items
+            reached_now.append((transfer, reached))
+    people = _members_by_team({t.receiving_team_id for t, _ in reached_now}, *roles)
+    return [
+        {
+            "recipient": user_id,
+            "kind": kind,
+            "case": transfer.case_id,
+            "transfer": transfer.pk,
+            "team": transfer.receiving_team_id,
+            "subject_key": f"transfer:{transfer.pk}",
+            "on_date": reached,
+            "params": {"days": working_days},
+        }
+        for transfer, reached in reached_now
+        for user_id in people[transfer.receiving_team_id]
+    ]
 
 
 def _acceptance_team(today: dt.date, working_days: int) -> list[dict]:
@@ -308,29 +310,33 @@ def _acceptance_supervisor(today: dt.date, working_days: int) -> list[dict]:
 
 def _booking_unconfirmed(today: dt.date, working_days: int) -> list[dict]:
     """A booking not confirmed in N working days -> the front desk and the sender."""
-    items = []
     first, last = _window(today)
+    reached_now = []
     for booking in HandoverBooking.objects.filter(
         status=BookingStatus.REQUESTED, transfer__state=TransferState.BOOKING_REQUESTED
-    ).select_related("transfer__receiving_team", "transfer"):
+    ).select_related("transfer"):
         reached = calendar.add_working_days(_local_date(booking.requested_at), working_days)
         if first <= reached <= last:
-            transfer = booking.transfer
-            recipients = [u.pk for u in members(transfer.receiving_team, Role.FRONT_DESK)]
-            recipients.append(transfer.sending_worker_id)
-            items += [
-                {
-                    "recipient": user_id,
-                    "kind": NotificationKind.BOOKING_UNCONFIRMED,
-                    "case": transfer.case_id,
-                    "transfer": transfer.pk,
-                    "subject_key": f"booking:{booking.pk}",
-                    "on_date": reached,
-                    "params": {"days": working_days},
-                }
-                for user_id in recipients
-            ]
-    return items
+            reached_now.append((booking, reached))
+    desks = _members_by_team(
+        {b.transfer.receiving_team_id for b, _ in reached_now}, Role.FRONT_DESK
+    )
+    return [
+        {
+            "recipient": user_id,
+            "kind": NotificationKind.BOOKING_UNCONFIRMED,
+            "case": booking.transfer.case_id,
+            "transfer": booking.transfer_id,
+            "subject_key": f"booking:{booking.pk}",
+            "on_date": reached,
+            "params": {"days": working_days},
+        }
+        for booking, reached in reached_now
+        for user_id in {
+            *desks[booking.transfer.receiving_team_id],
+            booking.transfer.sending_worker_id,
+        }
+    ]
 
 
 def _cap_warning(today: dt.date, days: int) -> list[dict]:
@@ -344,7 +350,7 @@ def _cap_warning(today: dt.date, days: int) -> list[dict]:
         integration_started_on__gte=earliest - dt.timedelta(days=3),
         integration_started_on__lte=latest + dt.timedelta(days=3),
     )
-    supervisors = _supervisors_by_team(cases.values_list("team_id", flat=True))
+    supervisors = _members_by_team(cases.values_list("team_id", flat=True), Role.SUPERVISOR)
     items = []
     for case in cases:
         reached = case.cap_on - dt.timedelta(days=days)
