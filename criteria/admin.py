@@ -22,7 +22,7 @@ class CriterionInline(admin.StackedInline):
     extra = 0
 
     def _published(self, obj) -> bool:
-        return obj is not None and (obj.published_at is not None or obj.reviews.exists())
+        return obj is not None and obj.is_frozen
 
     def has_add_permission(self, request, obj=None):
         return not self._published(obj)
@@ -54,6 +54,29 @@ class ChecklistTemplateAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # new versions are copies of an existing one
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_frozen:
+            return [f.name for f in ChecklistTemplate._meta.fields]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CriterionDefinition)
+class CriterionDefinitionAdmin(admin.ModelAdmin):
+    """Criteria are edited inside their (unpublished) checklist version; this list is for
+    finding them across versions."""
+
+    list_display = ["code", "name_fi", "template", "order", "exception_allowed"]
+    list_filter = ["template", "code"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or not obj.template.is_frozen
 
     def has_delete_permission(self, request, obj=None):
         return False

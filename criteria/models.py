@@ -44,6 +44,11 @@ class ChecklistTemplate(models.Model):
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
 
+    @property
+    def is_frozen(self) -> bool:
+        """A version in use, or ever used, is never edited: copy it to change it."""
+        return self.is_current or self.published_at is not None or self.reviews.exists()
+
 
 class CriterionDefinition(models.Model):
     template = models.ForeignKey(

@@ -118,6 +118,12 @@ class TeamAdmin(admin.ModelAdmin):
     inlines = [BookingHoursInline, MembershipInline]
 
 
+@admin.register(BookingHours)
+class BookingHoursAdmin(admin.ModelAdmin):
+    list_display = ["team", "weekday", "opens_at", "closes_at"]
+    list_filter = ["team", "weekday"]
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "team", "role"]

@@ -48,8 +48,7 @@ def test_admin__every_model_registered_and_its_list_loads(org, admin_client):
         "criterionassessment",
     }
     registered = {m._meta.model_name for m in admin.site._registry}
-    inlined = {"bookinghours", "criteriondefinition"}  # edited inline in their parent
-    assert expected - inlined <= registered
+    assert expected <= registered
 
 
 def test_admin__accept_action__asks_for_worker_then_calls_the_service(org, client):
@@ -125,3 +124,25 @@ def test_admin__outsider_sees_no_other_teams_transfers(org, client):
     client.force_login(staff(org.outsider, "view_transfer"))
     response = client.get(reverse("admin:transfers_transfer_changelist"))
     assert response.context["cl"].result_count == 0
+
+
+def test_admin__published_checklist_is_frozen_a_copy_is_editable(org, admin_client):
+    from criteria.models import ChecklistTemplate, CriterionDefinition
+
+    published = CriterionDefinition.objects.get(template__version=1, code="housing")
+    url = reverse("admin:criteria_criteriondefinition_change", args=[published.pk])
+    response = admin_client.post(url, {"name_fi": "Muutettu"})
+    assert response.status_code == 403
+    assert CriterionDefinition.objects.get(pk=published.pk).name_fi == "Vakiintunut asumistilanne"
+
+    changelist = reverse("admin:criteria_checklisttemplate_changelist")
+    admin_client.post(
+        changelist, {"action": "copy_as_new_version", "_selected_action": [published.template_id]}
+    )
+    draft = ChecklistTemplate.objects.get(version=2)
+    assert not draft.is_current and draft.criteria.count() == 7
+    copy = draft.criteria.get(code="housing")
+    response = admin_client.get(
+        reverse("admin:criteria_criteriondefinition_change", args=[copy.pk])
+    )
+    assert b'name="name_fi"' in response.content
