@@ -31,6 +31,10 @@ from .models import (
 )
 from .selectors import cases_visible_to, clients_visible_to, transfers_visible_to
 
+admin.site.site_header = "Silta"
+admin.site.site_title = "Silta"
+admin.site.index_title = _("From the Immigration Unit to regional social work")
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
@@ -205,7 +209,14 @@ class CaseCreateForm(forms.ModelForm):
 
 @admin.register(Case)
 class CaseAdmin(AccessLoggedAdmin):
-    list_display = ["reference", "client", "team", "responsible_worker", "state", "review_due_on"]
+    list_display = [
+        "case_reference",
+        "client",
+        "team",
+        "responsible_worker",
+        "state",
+        "review_due_on",
+    ]
     list_filter = ["state", "team"]
     search_fields = ["client__last_name", "client__first_name", "id"]
     date_hierarchy = "review_due_on"
@@ -231,6 +242,10 @@ class CaseAdmin(AccessLoggedAdmin):
             run=lambda user, case, **data: services.case_close(actor=user, case=case, **data),
         ),
     ]
+
+    @admin.display(description=_("case reference"), ordering="id")
+    def case_reference(self, case):
+        return case.reference
 
     def get_queryset(self, request):
         return cases_visible_to(request.user)
