@@ -101,7 +101,8 @@ def deliver_booking(message: OutboxMessage) -> None:
             services.transfer_request_booking(transfer=transfer, actor=None)
         return  # otherwise someone requested, or the transfer ended: nothing to open
     booking = (
-        HandoverBooking.objects.select_for_update()
+        # Lock the booking row only: the joined case, client and users are read, not changed.
+        HandoverBooking.objects.select_for_update(of=("self",))
         .select_related(
             "transfer__receiving_team", "transfer__case__client", "transfer__sending_worker"
         )
