@@ -632,13 +632,31 @@ class EventSubject(models.TextChoices):
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise TypeError("The event log is append-only.")
+        raise TypeError(f"{self.model._meta.verbose_name_plural} is append-only.")
 
     def delete(self):
-        raise TypeError("The event log is append-only.")
+        raise TypeError(f"{self.model._meta.verbose_name_plural} is append-only.")
 
 
-class Event(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows are written once and never changed or deleted, by the ORM here and by a
+    PostgreSQL trigger in the database (see the append-only migrations)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError(f"{self._meta.verbose_name_plural} is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{self._meta.verbose_name_plural} is append-only.")
+
+
+class Event(AppendOnlyModel):
     """Append-only: one row per transition and per decision, written in the same
     transaction as the change. PostgreSQL refuses UPDATE and DELETE (a trigger)."""
 
@@ -697,8 +715,6 @@ class Event(models.Model):
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"))
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
@@ -720,38 +736,13 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject} {self.action}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("The event log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The event log is append-only.")
-
-
-__all__ = [
-    "AccessLog",
-    "BookingHours",
-    "Case",
-    "Client",
-    "Event",
-    "EventSubject",
-    "HandoverBooking",
-    "Membership",
-    "PostalArea",
-    "Region",
-    "Team",
-    "Transfer",
-    "validate_personal_identity_code",
-]
-
 
 class AccessOutcome(models.TextChoices):
     ALLOWED = "allowed", _("allowed")
     DENIED = "denied", _("denied")
 
 
-class AccessLog(models.Model):
+class AccessLog(AppendOnlyModel):
     """Käyttöloki (Act 703/2023): who read or changed which client's data, when, why, and
     whether it was allowed. Append-only: PostgreSQL refuses UPDATE and DELETE (a trigger).
     Written before the data is shown: if the row cannot be written, nothing is shown."""
@@ -787,8 +778,6 @@ class AccessLog(models.Model):
     outcome = models.CharField(_("outcome"), max_length=10, choices=AccessOutcome.choices)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
@@ -796,11 +785,3 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.outcome}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("The access log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The access log is append-only.")
