@@ -27,6 +27,7 @@ env = environ.Env(
     SILTA_BASE_URL=(str, "http://127.0.0.1:8000"),
     SILTA_TIME_ZONE=(str, "Europe/Helsinki"),
     SILTA_BOOKING_WEBHOOK_SECRET=(str, ""),
+    SILTA_BOOKING_WEBHOOK_TIMEOUT=(float, 10.0),
     EMAIL_URL=(str, "consolemail://"),
     DEFAULT_FROM_EMAIL=(str, "Silta <silta@localhost>"),
     SECURE_SSL_REDIRECT=(bool, False),
@@ -141,6 +142,7 @@ vars().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
 # HMAC key for requests to an external booking system (teams with a booking webhook URL).
 SILTA_BOOKING_WEBHOOK_SECRET = env("SILTA_BOOKING_WEBHOOK_SECRET")
+SILTA_BOOKING_WEBHOOK_TIMEOUT = env("SILTA_BOOKING_WEBHOOK_TIMEOUT")  # seconds
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a real broker
 # that needs no server (the quick start). See config/celery.py.

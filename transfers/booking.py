@@ -33,7 +33,6 @@ from .models import HandoverBooking, Team, Transfer
 logger = logging.getLogger("silta.booking")
 
 SIGNATURE_HEADER = "X-Silta-Signature"
-TIMEOUT_SECONDS = 10
 
 
 def request_time(team: Team, after: dt.datetime | None = None) -> dt.datetime:
@@ -194,7 +193,7 @@ def _post(team: Team, *, key: str, body: dict) -> dict:
         response = httpx.post(
             team.booking_webhook_url,
             content=raw,
-            timeout=TIMEOUT_SECONDS,
+            timeout=settings.SILTA_BOOKING_WEBHOOK_TIMEOUT,
             headers={
                 "Content-Type": "application/json",
                 "Idempotency-Key": key,

@@ -10,7 +10,7 @@ import time_machine
 from notifications.models import Notification, OutboxMessage, OutboxStatus
 from notifications.services import MAX_ATTEMPTS, relay_pending
 from tests.factories import reload, transfer_in_state
-from transfers import booking, clock, services
+from transfers import clock, services
 from transfers.enums import BookingStatus, TransferState
 
 pytestmark = pytest.mark.django_db
@@ -108,10 +108,10 @@ def test_webhook__signed_request_with_idempotency_key_and_no_client_details(
 
 @pytest.mark.parametrize("fault", ["http_400", "http_503", "timeout"])
 def test_webhook__fault_is_retried_with_backoff_then_fails_visibly_then_retry_works(
-    org, webhook_team, booking_system, monkeypatch, fault
+    org, webhook_team, booking_system, settings, fault
 ):
     if fault == "timeout":
-        monkeypatch.setattr(booking, "TIMEOUT_SECONDS", 0.2)
+        settings.SILTA_BOOKING_WEBHOOK_TIMEOUT = 0.2
         booking_system.delay = 0.5
     else:
         status = int(fault.split("_")[1])
