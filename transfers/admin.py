@@ -336,7 +336,9 @@ class HandoverBookingInline(admin.TabularInline):
 class TransferAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
     list_display = ["case", "state", "sending_team", "receiving_team", "escorted", "proposed_at"]
     list_filter = ["state", "receiving_team", "sending_team", "escorted"]
-    search_fields = ["case__client__last_name", "case__id"]
+    # By case number only: a search by name would tell a receiving team, before it has
+    # accepted anything, which transfers concern a person.
+    search_fields = ["=case__id"]
     inlines = [HandoverBookingInline]
     actions = [
         service_action(

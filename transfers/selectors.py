@@ -1,7 +1,8 @@
 """Reads scoped to what a user's teams need to see (deny by default).
 
-An Immigration Unit member sees their teams' cases and clients; a regional team member
-sees the transfers addressed to their teams and those cases. A superuser (an
+An Immigration Unit member sees their teams' cases and clients. A regional team member
+sees the transfers addressed to their teams, and the case and client behind one only once
+they have accepted it: before that, the transfer itself is all they need. A superuser (an
 administrator of the service) sees everything in the admin.
 """
 
@@ -9,7 +10,16 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from .enums import TransferState
 from .models import Case, Client, Transfer
+
+# From acceptance on, the receiving team carries the case.
+RECEIVED_STATES = (
+    TransferState.ACCEPTED,
+    TransferState.BOOKING_REQUESTED,
+    TransferState.BOOKED,
+    TransferState.COMPLETED,
+)
 
 
 def team_ids_of(user) -> list[int]:
@@ -23,7 +33,10 @@ def cases_visible_to(user) -> QuerySet[Case]:
     if user.is_superuser:
         return cases
     teams = team_ids_of(user)
-    return cases.filter(Q(team_id__in=teams) | Q(transfers__receiving_team_id__in=teams)).distinct()
+    return cases.filter(
+        Q(team_id__in=teams)
+        | Q(transfers__receiving_team_id__in=teams, transfers__state__in=RECEIVED_STATES)
+    ).distinct()
 
 
 def transfers_visible_to(user) -> QuerySet[Transfer]:
@@ -42,7 +55,10 @@ def clients_visible_to(user) -> QuerySet[Client]:
     teams = team_ids_of(user)
     return Client.objects.filter(
         Q(cases__team_id__in=teams)
-        | Q(cases__transfers__receiving_team_id__in=teams)
+        | Q(
+            cases__transfers__receiving_team_id__in=teams,
+            cases__transfers__state__in=RECEIVED_STATES,
+        )
         # A client just created, before a case is opened, is visible to its creator's unit.
         | Q(cases__isnull=True, events__actor=user)
     ).distinct()

@@ -146,3 +146,23 @@ def test_admin__published_checklist_is_frozen_a_copy_is_editable(org, admin_clie
         reverse("admin:criteria_criteriondefinition_change", args=[copy.pk])
     )
     assert b'name="name_fi"' in response.content
+
+
+def test_admin__receiving_team_sees_the_client_only_after_accepting(org, client):
+    from transfers import services
+
+    transfer = transfer_in_state(org, TransferState.PROPOSED, last_name="Secretname")
+    client.force_login(staff(org.receiving_worker, "view_client", "view_case", "view_transfer"))
+    assert (
+        client.get(reverse("admin:transfers_transfer_changelist")).context["cl"].result_count == 1
+    )
+    for name in ("client", "case"):
+        response = client.get(reverse(f"admin:transfers_{name}_changelist"))
+        assert response.context["cl"].result_count == 0
+        assert b"Secretname" not in response.content
+    services.transfer_accept(
+        actor=org.receiving_worker, transfer=transfer, receiving_worker=org.receiving_worker
+    )
+    response = client.get(reverse("admin:transfers_client_changelist"))
+    assert response.context["cl"].result_count == 1
+    assert b"Secretname" in response.content
