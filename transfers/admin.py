@@ -174,6 +174,15 @@ class ClientAdmin(AccessLoggedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # client data is kept by law; cases are closed, not deleted
 
+    # Django's own admin log would keep the client's name as the object's label and show
+    # it in "recent actions" without an access-log row. Silta's event log already records
+    # who created or changed which client, and which fields (not their values).
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.CLIENT_FIELDS}
         if change:

@@ -166,3 +166,23 @@ def test_admin__receiving_team_sees_the_client_only_after_accepting(org, client)
     response = client.get(reverse("admin:transfers_client_changelist"))
     assert response.context["cl"].result_count == 1
     assert b"Secretname" in response.content
+
+
+def test_admin__client_changes_leave_no_name_in_djangos_admin_log(org, client):
+    from django.contrib.admin.models import LogEntry
+
+    from transfers.models import Event
+
+    client.force_login(staff(org.caseworker, "add_client", "view_client", "change_client"))
+    data = client_data(last_name="Secretname")
+    data.update(
+        date_of_birth="1980-05-17",
+        housing_situation="settled",
+        children_count=0,
+        personal_identity_code="",
+    )
+    response = client.post(reverse("admin:transfers_client_add"), data)
+    assert response.status_code == 302
+    created = Client.objects.get(last_name="Secretname")
+    assert not LogEntry.objects.filter(object_repr__contains="Secretname").exists()
+    assert Event.objects.filter(client=created, action="create", actor=org.caseworker).exists()
