@@ -6,7 +6,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from notifications.models import Notification, ReminderPolicy
+from notifications.models import (
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    ReminderPolicy,
+)
 from tests.factories import member, open_case, transfer_in_state
 from transfers.enums import Role, TransferState
 from transfers.sweeps import due_sweep, reminder_sweep
@@ -24,6 +29,7 @@ def notes(kind, **lookup):
 
 
 def test_reminder__review_due_in_30_and_7_days__caseworker_once_each(org):
+    NotificationPreference.objects.create(user=org.caseworker, email=True)
     with time_machine.travel(at(2026, 3, 2), tick=False):
         case = open_case(org, started_months_ago=23)
     due = case.review_due_on
@@ -36,6 +42,9 @@ def test_reminder__review_due_in_30_and_7_days__caseworker_once_each(org):
     sent = notes("review_due_soon", case=case)
     assert sorted(n.params["days"] for n in sent) == [7, 30]
     assert {n.recipient for n in sent} == {org.caseworker}
+    emails = OutboxMessage.objects.filter(channel="email", payload__kind="review_due_soon")
+    assert sorted(m.payload["params"]["days"] for m in emails) == [7, 30]
+    assert {m.payload["case"] for m in emails} == {case.pk}
 
 
 def test_reminder__offsets_are_data(org):
