@@ -39,9 +39,11 @@ class BookingSystem:
                 system.requests.append(
                     {"headers": dict(self.headers), "raw": raw, "body": json.loads(raw)}
                 )
+                # The answer is chosen on arrival: a slow (timed-out) request that wakes up
+                # later must not take an answer meant for the next one.
+                status, body = system.answers.pop(0) if system.answers else (200, {})
                 if system.delay:
                     threading.Event().wait(system.delay)
-                status, body = system.answers.pop(0) if system.answers else (200, {})
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
