@@ -58,6 +58,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "transfers",
     "criteria",
     "notifications",
@@ -148,6 +153,34 @@ SILTA_BOOKING_WEBHOOK_TIMEOUT = env("SILTA_BOOKING_WEBHOOK_TIMEOUT")  # seconds
 # that needs no server (the quick start). See config/celery.py.
 REDIS_URL = env("REDIS_URL")
 CELERY_FILESYSTEM_BROKER_DIR = env("CELERY_FILESYSTEM_BROKER_DIR")
+
+# The API (/api/v1/): deny by default; sessions for the web app, tokens for integrations
+# (`manage.py issue_api_token USER`); errors as application/problem+json.
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "transfers.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "transfers.api_errors.problem_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Silta API",
+    "DESCRIPTION": "Moving a client's case from the Immigration Unit to regional social work.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files are served from this installation, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,30 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
+from transfers import api as transfers_api
 from transfers.views import healthz
+
+router = DefaultRouter()
+router.register("regions", transfers_api.RegionViewSet)
+router.register("teams", transfers_api.TeamViewSet)
+router.register("postal-areas", transfers_api.PostalAreaViewSet)
+
+api_v1 = [
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-v1:schema", permission_classes=[]),
+        name="docs",
+    ),
+    path("", include(router.urls)),
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api-v1"))),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
