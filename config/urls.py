@@ -11,6 +11,8 @@ router = DefaultRouter()
 router.register("regions", transfers_api.RegionViewSet)
 router.register("teams", transfers_api.TeamViewSet)
 router.register("postal-areas", transfers_api.PostalAreaViewSet)
+router.register("clients", transfers_api.ClientViewSet, basename="client")
+router.register("cases", transfers_api.CaseViewSet, basename="case")
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),

@@ -1,10 +1,27 @@
-"""API v1: organisation and routing (reference data; no client data here)."""
+"""API v1: organisation and routing (reference data), clients and cases (scoped and
+access-logged)."""
 
 from __future__ import annotations
 
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from .models import BookingHours, PostalArea, Region, Team
+from .audit import log_access
+from .models import (
+    AccessOutcome,
+    BookingHours,
+    Case,
+    Client,
+    Event,
+    PostalArea,
+    Region,
+    Team,
+)
+from .selectors import cases_visible_to, clients_visible_to
+from .workflow import allowed_actions
 
 
 class AdminWritesOthersRead(permissions.BasePermission):
@@ -87,3 +104,163 @@ class PostalAreaViewSet(
     permission_classes = [permissions.IsAuthenticated, AdminWritesOthersRead]
     filterset_fields = ["postal_code", "region__code", "confidence"]
     ordering_fields = ["postal_code"]
+
+
+# Client data: scoped in the queryset, access-logged before it is returned ---------------
+
+
+class AccessLoggedViewSet(viewsets.ReadOnlyModelViewSet):
+    """Lists and details write their access-log rows before the data is returned (fail
+    closed: if the rows cannot be written, the request fails with no data). An id outside
+    the user's scope answers 404, exactly as an id that does not exist, and is logged as
+    denied."""
+
+    def subject_of(self, obj) -> tuple[int | None, int | None]:
+        raise NotImplementedError
+
+    def unscoped_queryset(self):
+        return self.queryset.model._default_manager.all()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        log_access(
+            user=request.user, action="api_list", subjects=[self.subject_of(obj) for obj in page]
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        obj = self.get_object()
+        log_access(user=request.user, action="api_read", subjects=[self.subject_of(obj)])
+        return Response(self.get_serializer(obj).data)
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+            outside = (
+                self.unscoped_queryset().filter(pk=lookup).first()
+                if str(lookup).isdigit()
+                else None
+            )
+            if outside is not None:
+                log_access(
+                    user=self.request.user,
+                    action="api_read",
+                    outcome=AccessOutcome.DENIED,
+                    subjects=[self.subject_of(outside)],
+                )
+            raise
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "personal_identity_code",
+            "language",
+            "interpreter_needed",
+            "street_address",
+            "postal_code",
+            "post_office",
+            "housing_situation",
+            "children_count",
+            "family_reunification_pending",
+            "reunited_family",
+            "sponsor_in_finland_since",
+            "family_situation_stable",
+            "is_ppt",
+        ]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    responsible_worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "client",
+            "team",
+            "responsible_worker",
+            "state",
+            "integration_started_on",
+            "review_due_on",
+            "cap_on",
+            "ppt_coordinator",
+            "closure_reason",
+            "closed_at",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    def get_allowed_actions(self, case) -> list[str]:
+        return allowed_actions(case)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "created_at",
+            "subject",
+            "action",
+            "from_state",
+            "to_state",
+            "actor",
+            "actor_role",
+            "reason",
+            "params",
+            "transfer",
+            "review",
+        ]
+        read_only_fields = fields
+
+
+class ClientViewSet(AccessLoggedViewSet):
+    queryset = Client.objects.none()
+    serializer_class = ClientSerializer
+    filterset_fields = ["language", "is_ppt", "postal_code"]
+    ordering_fields = ["last_name", "id"]
+
+    def get_queryset(self):
+        return clients_visible_to(self.request.user).order_by("last_name", "first_name", "id")
+
+    def subject_of(self, obj):
+        return obj.pk, None
+
+
+class CaseViewSet(AccessLoggedViewSet):
+    queryset = Case.objects.none()
+    serializer_class = CaseSerializer
+    filterset_fields = {
+        "state": ["exact", "in"],
+        "team__code": ["exact"],
+        "review_due_on": ["lte", "gte"],
+    }
+    ordering_fields = ["review_due_on", "id"]
+
+    def get_queryset(self):
+        return cases_visible_to(self.request.user).order_by("review_due_on", "id")
+
+    def subject_of(self, obj):
+        return obj.client_id, obj.pk
+
+    @extend_schema(responses=EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The case's event log: every transition and decision, oldest first."""
+        case = self.get_object()
+        log_access(user=request.user, action="api_history", subjects=[self.subject_of(case)])
+        events = case.events.select_related("actor").order_by("created_at", "id")
+        return Response(EventSerializer(events, many=True).data)
