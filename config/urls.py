@@ -13,6 +13,7 @@ router.register("teams", transfers_api.TeamViewSet)
 router.register("postal-areas", transfers_api.PostalAreaViewSet)
 router.register("clients", transfers_api.ClientViewSet, basename="client")
 router.register("cases", transfers_api.CaseViewSet, basename="case")
+router.register("transfers", transfers_api.TransferViewSet, basename="transfer")
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
