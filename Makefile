@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test lint format migrations messages compose-check bench drills clean
+.PHONY: run test lint format migrations messages compose-check bench drills fuzz clean
 
 run:  ## Quick start on embedded SQLite (or DATABASE_URL), with demo data
 	./scripts/run.sh
@@ -35,6 +35,9 @@ drills:  ## Fault drills (Redis down, worker SIGKILL); exit non-zero on loss or 
 	./scripts/bootstrap.sh
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_redis_down.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_sigkill.py
+
+fuzz:  ## The long schemathesis run: every API operation, SILTA_FUZZ_EXAMPLES (300) examples each
+	SILTA_FUZZ_EXAMPLES=$${SILTA_FUZZ_EXAMPLES:-300} ./scripts/test.sh tests/api/test_schemathesis.py
 
 compose-check:  ## Validates docker-compose.yml (needs docker compose or docker-compose)
 	docker compose config -q 2>/dev/null || docker-compose config -q
