@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from . import services
 from .audit import log_access
-from .enums import BookingStatus, ReturnReason
+from .enums import BookingStatus, HousingSituation, ReturnReason
 from .idempotency import idempotent
 from .models import (
     AccessOutcome,
@@ -238,9 +238,63 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ClientViewSet(AccessLoggedViewSet):
+class ClientWriteSerializer(serializers.Serializer):
+    """Shapes only: the service validates (identity code, language, dates) and names the
+    field in its error."""
+
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    personal_identity_code = serializers.CharField(
+        max_length=11, required=False, allow_blank=True, allow_null=True
+    )
+    language = serializers.CharField(max_length=3)
+    interpreter_needed = serializers.BooleanField(required=False)
+    street_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=5, required=False, allow_blank=True)
+    post_office = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    housing_situation = serializers.ChoiceField(choices=HousingSituation.choices, required=False)
+    children_count = serializers.IntegerField(min_value=0, max_value=30, required=False)
+    family_reunification_pending = serializers.BooleanField(required=False)
+    reunited_family = serializers.BooleanField(required=False)
+    sponsor_in_finland_since = serializers.DateField(required=False, allow_null=True)
+    family_situation_stable = serializers.BooleanField(required=False)
+    is_ppt = serializers.BooleanField(required=False)
+
+
+class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLoggedViewSet):
+    """Clients: read within scope; create and change through the services (Immigration
+    Unit caseworkers and supervisors)."""
+
     queryset = Client.objects.none()
     serializer_class = ClientSerializer
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return ClientWriteSerializer
+        return ClientSerializer
+
+    @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
+    def create(self, request, *args, **kwargs):
+        given = ClientWriteSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        client = services.client_create(actor=request.user, **given.validated_data)
+        log_access(user=request.user, action="api_create", subjects=[(client.pk, None)])
+        return Response(ClientSerializer(client).data, status=201)
+
+    @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
+    def update(self, request, *args, partial=False, **kwargs):
+        client = self.get_object()
+        given = ClientWriteSerializer(data=request.data, partial=partial)
+        given.is_valid(raise_exception=True)
+        client = services.client_update(actor=request.user, client=client, **given.validated_data)
+        log_access(user=request.user, action="api_update", subjects=[(client.pk, None)])
+        return Response(ClientSerializer(client).data)
+
+    @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
     filterset_fields = ["language", "is_ppt", "postal_code"]
     ordering_fields = ["last_name", "id"]
 

@@ -1,0 +1,77 @@
+"""Creating and changing clients through the API: the services validate, the field is
+named in the user's language, and nothing is half-written."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import client_data, make_org, open_case
+from transfers.models import AccessLog, Client, Event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def org(db):
+    return make_org()
+
+
+def as_user(user):
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def payload(**overrides):
+    data = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v)
+        for k, v in client_data(**overrides).items()
+    }
+    return data
+
+
+def test_client_create__caseworker_creates_and_it_is_logged(org):
+    response = as_user(org.caseworker).post("/api/v1/clients/", payload(), format="json")
+    assert response.status_code == 201, response.json()
+    client = Client.objects.get(pk=response.json()["id"])
+    assert Event.objects.filter(client=client, action="create", actor=org.caseworker).exists()
+    assert AccessLog.objects.filter(client=client, action="api_create").exists()
+
+
+def test_client_create__bad_identity_code__400_names_field_in_finnish(org):
+    response = as_user(org.caseworker).post(
+        "/api/v1/clients/",
+        payload(personal_identity_code="131052-308U"),
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="fi",
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "tarkistusmerkki" in response.json()["errors"]["personal_identity_code"]
+    assert not Client.objects.exists()
+
+
+def test_client_create__receiving_team_cannot(org):
+    response = as_user(org.receiving_worker).post("/api/v1/clients/", payload(), format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "actor_not_allowed"
+    assert not Client.objects.exists()
+
+
+def test_client_update__changes_through_the_service_and_logs_fields(org):
+    case = open_case(org)
+    response = as_user(org.caseworker).patch(
+        f"/api/v1/clients/{case.client_id}/", {"postal_code": "00100"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["postal_code"] == "00100"
+    event = Event.objects.get(client=case.client, action="update")
+    assert event.params == {"fields": ["postal_code"]}
+
+
+def test_client_update__other_team__404_and_unchanged(org):
+    case = open_case(org)
+    response = as_user(org.outsider).patch(
+        f"/api/v1/clients/{case.client_id}/", {"postal_code": "00100"}, format="json"
+    )
+    assert response.status_code == 404
+    assert Client.objects.get(pk=case.client_id).postal_code == "00700"
