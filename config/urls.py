@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from notifications import api as notifications_api
 from transfers import api as transfers_api
 from transfers.views import healthz
 
@@ -14,6 +15,7 @@ router.register("postal-areas", transfers_api.PostalAreaViewSet)
 router.register("clients", transfers_api.ClientViewSet, basename="client")
 router.register("cases", transfers_api.CaseViewSet, basename="case")
 router.register("transfers", transfers_api.TransferViewSet, basename="transfer")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),

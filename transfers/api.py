@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from . import services
 from .audit import log_access
-from .enums import BookingStatus, HousingSituation, ReturnReason
+from .enums import BookingStatus, HousingSituation, ReturnReason, TeamKind
 from .idempotency import idempotent
 from .models import (
     AccessOutcome,
@@ -305,9 +305,56 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
         return obj.pk, None
 
 
+class CaseOpenSerializer(serializers.Serializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    team = serializers.SlugRelatedField(
+        slug_field="code", queryset=Team.objects.filter(kind=TeamKind.IMMIGRATION_UNIT)
+    )
+    responsible_worker = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
+    )
+    integration_started_on = serializers.DateField()
+    ppt_coordinator = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only a client the user may already see: an id from elsewhere is "not found".
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["client"].queryset = clients_visible_to(request.user)
+
+
+class CoordinatorSerializer(serializers.Serializer):
+    ppt_coordinator = serializers.CharField(max_length=200, allow_blank=True)
+
+
 class CaseViewSet(AccessLoggedViewSet):
+    """Cases: read within scope, opened through the service; of a case's fields only the
+    PPT coordinator is changed here (states change through their actions)."""
+
     queryset = Case.objects.none()
     serializer_class = CaseSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(request=CaseOpenSerializer, responses={201: CaseSerializer})
+    def create(self, request, *args, **kwargs):
+        given = CaseOpenSerializer(data=request.data, context={"request": request})
+        given.is_valid(raise_exception=True)
+        case = services.case_open(actor=request.user, **given.validated_data)
+        log_access(user=request.user, action="api_create", subjects=[self.subject_of(case)])
+        return Response(CaseSerializer(case).data, status=201)
+
+    @extend_schema(request=CoordinatorSerializer, responses=CaseSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        case = self.get_object()
+        given = CoordinatorSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        case = services.case_set_coordinator(
+            actor=request.user, case=case, coordinator=given.validated_data["ppt_coordinator"]
+        )
+        log_access(user=request.user, action="api_update", subjects=[self.subject_of(case)])
+        return Response(CaseSerializer(case).data)
+
     filterset_fields = {
         "state": ["exact", "in"],
         "team__code": ["exact"],

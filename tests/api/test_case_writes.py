@@ -1,0 +1,78 @@
+"""Opening cases and naming the PPT coordinator through the API."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import make_client, make_org, open_case
+from transfers.models import Case, Event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def org(db):
+    return make_org()
+
+
+def as_user(user):
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_case_open__review_due_from_the_rules_and_logged(org):
+    client = make_client(org)
+    response = as_user(org.caseworker).post(
+        "/api/v1/cases/",
+        {
+            "client": client.pk,
+            "team": "koto2",
+            "responsible_worker": org.caseworker.username,
+            "integration_started_on": "2026-01-15",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["review_due_on"] == "2028-01-15"
+    assert Event.objects.filter(case_id=response.json()["id"], action="open").exists()
+
+
+def test_case_open__client_of_another_team__not_found_and_nothing_opened(org):
+    case = open_case(org)
+    from tests.factories import member
+    from transfers.enums import Role, TeamKind
+    from transfers.models import Region, Team
+
+    koto1 = Team.objects.create(
+        code="koto1",
+        name="Koto-tiimi 1",
+        kind=TeamKind.IMMIGRATION_UNIT,
+        region=Region.objects.get(code="lansi"),
+    )
+    other = member(koto1, Role.CASEWORKER)
+    response = as_user(other).post(
+        "/api/v1/cases/",
+        {
+            "client": case.client_id,
+            "team": "koto1",
+            "responsible_worker": other.username,
+            "integration_started_on": "2026-01-15",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "client" in response.json()["errors"]
+    assert Case.objects.count() == 1
+
+
+def test_case_patch__only_the_coordinator_changes(org):
+    case = open_case(org)
+    response = as_user(org.caseworker).patch(
+        f"/api/v1/cases/{case.pk}/",
+        {"ppt_coordinator": "Malmi health centre", "state": "closed", "team": "koto9"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    case.refresh_from_db()
+    assert (case.ppt_coordinator, case.state) == ("Malmi health centre", "active")
+    assert as_user(org.caseworker).put(f"/api/v1/cases/{case.pk}/", {}).status_code == 405
