@@ -35,6 +35,16 @@ from .selectors import (
 from .workflow import allowed_actions
 
 
+class SlugField(serializers.SlugRelatedField):
+    """A slug that cannot be a NUL-carrying string: PostgreSQL refuses those in a query,
+    and the user should get 'not found', not a server error (found by schemathesis)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class AdminWritesOthersRead(permissions.BasePermission):
     """Any signed-in user reads; only administrators change the routing table."""
 
@@ -76,7 +86,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class PostalAreaSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    region = SlugField(slug_field="code", queryset=Region.objects.all())
 
     class Meta:
         model = PostalArea
@@ -307,10 +317,10 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
 
 class CaseOpenSerializer(serializers.Serializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
-    team = serializers.SlugRelatedField(
+    team = SlugField(
         slug_field="code", queryset=Team.objects.filter(kind=TeamKind.IMMIGRATION_UNIT)
     )
-    responsible_worker = serializers.SlugRelatedField(
+    responsible_worker = SlugField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
     )
     integration_started_on = serializers.DateField()
@@ -452,7 +462,7 @@ class TransferSerializer(serializers.ModelSerializer):
 
 
 class AcceptSerializer(serializers.Serializer):
-    receiving_worker = serializers.SlugRelatedField(
+    receiving_worker = SlugField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
     )
 

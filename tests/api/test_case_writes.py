@@ -76,3 +76,20 @@ def test_case_patch__only_the_coordinator_changes(org):
     case.refresh_from_db()
     assert (case.ppt_coordinator, case.state) == ("Malmi health centre", "active")
     assert as_user(org.caseworker).put(f"/api/v1/cases/{case.pk}/", {}).status_code == 405
+
+
+def test_case_open__nul_in_a_slug__400_not_500(org):
+    """Found by schemathesis: PostgreSQL refuses NUL characters in a query string."""
+    client = make_client(org)
+    response = as_user(org.caseworker).post(
+        "/api/v1/cases/",
+        {
+            "client": client.pk,
+            "team": "koto\u00002",
+            "responsible_worker": "x\u0000y",
+            "integration_started_on": "2026-01-15",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"team", "responsible_worker"}
