@@ -197,3 +197,12 @@ def transfer_in_state(org: Org, state: str, **client_overrides) -> Transfer:
 
 def reload(obj):
     return type(obj).objects.get(pk=obj.pk)
+
+
+def as_user(user):
+    """An API client signed in as `user`."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    return api

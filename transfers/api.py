@@ -177,25 +177,7 @@ class AccessLoggedViewSet(viewsets.ReadOnlyModelViewSet):
 class ClientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Client
-        fields = [
-            "id",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "personal_identity_code",
-            "language",
-            "interpreter_needed",
-            "street_address",
-            "postal_code",
-            "post_office",
-            "housing_situation",
-            "children_count",
-            "family_reunification_pending",
-            "reunited_family",
-            "sponsor_in_finland_since",
-            "family_situation_stable",
-            "is_ppt",
-        ]
+        fields = ["id", *services.CLIENT_FIELDS]
 
 
 class CaseSerializer(serializers.ModelSerializer):

@@ -1,9 +1,8 @@
 """Opening cases and naming the PPT coordinator through the API."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from tests.factories import make_client, make_org, open_case
+from tests.factories import as_user, make_client, make_org, open_case
 from transfers.models import Case, Event
 
 pytestmark = pytest.mark.django_db
@@ -12,12 +11,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def org(db):
     return make_org()
-
-
-def as_user(user):
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 def test_case_open__review_due_from_the_rules_and_logged(org):

@@ -2,9 +2,8 @@
 named in the user's language, and nothing is half-written."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from tests.factories import client_data, make_org, open_case
+from tests.factories import as_user, client_data, make_org, open_case
 from transfers.models import AccessLog, Client, Event
 
 pytestmark = pytest.mark.django_db
@@ -13,12 +12,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def org(db):
     return make_org()
-
-
-def as_user(user):
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 def payload(**overrides):

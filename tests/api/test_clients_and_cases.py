@@ -3,9 +3,8 @@ access-log row first, and another team's ids answer 404 with no data."""
 
 import pytest
 from django.db import DatabaseError, connection
-from rest_framework.test import APIClient
 
-from tests.factories import case_in_state, make_org, member, open_case
+from tests.factories import as_user, case_in_state, make_org, member, open_case
 from transfers import services
 from transfers.enums import CaseState, Role, TeamKind
 from transfers.models import AccessLog, Region, Team
@@ -28,12 +27,6 @@ def other_unit(db):
         region=Region.objects.get(code="lansi"),
     )
     return member(team, Role.CASEWORKER)
-
-
-def as_user(user):
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 def test_cases__own_team_listed_with_allowed_actions_and_logged(org):

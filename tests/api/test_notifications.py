@@ -1,19 +1,12 @@
 """The inbox through the API: one's own notifications only, marked read one by one."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from notifications.models import Notification
-from tests.factories import make_org, open_case
+from tests.factories import as_user, make_org, open_case
 from transfers.sweeps import due_sweep
 
 pytestmark = pytest.mark.django_db
-
-
-def as_user(user):
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 def test_inbox__own_notifications_with_reference_and_mark_read():

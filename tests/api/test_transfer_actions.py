@@ -6,9 +6,8 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
-from tests.factories import make_org, reload, transfer_in_state
+from tests.factories import as_user, make_org, reload, transfer_in_state
 from transfers import clock
 from transfers.enums import TransferState
 from transfers.models import AccessLog, Event
@@ -19,12 +18,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def org(db):
     return make_org()
-
-
-def as_user(user):
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 def test_accept__moves_the_transfer_and_logs(org):
