@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,15 @@ env = environ.Env(
     SECURE_SSL_REDIRECT=(bool, False),
     SESSION_COOKIE_SECURE=(bool, False),
     CSRF_COOKIE_SECURE=(bool, False),
+    SILTA_OIDC_ENABLED=(bool, False),
+    OIDC_RP_CLIENT_ID=(str, ""),
+    OIDC_RP_CLIENT_SECRET=(str, ""),
+    OIDC_RP_SIGN_ALGO=(str, "RS256"),
+    OIDC_OP_AUTHORIZATION_ENDPOINT=(str, ""),
+    OIDC_OP_TOKEN_ENDPOINT=(str, ""),
+    OIDC_OP_USER_ENDPOINT=(str, ""),
+    OIDC_OP_JWKS_ENDPOINT=(str, ""),
+    OIDC_RP_SCOPES=(str, "openid email profile"),
 )
 if env.bool("DJANGO_READ_DOT_ENV", default=True):
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -63,12 +73,15 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_guid",
     "transfers",
     "criteria",
     "notifications",
 ]
 
 MIDDLEWARE = [
+    # First: every log line and access-log row of a request carries its request id.
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,19 +193,73 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ReturnReasonEnum": "transfers.enums.ReturnReason"},
+    "ENUM_NAME_OVERRIDES": {
+        "ReturnReasonEnum": "transfers.enums.ReturnReason",
+        "ClosureReasonEnum": "transfers.enums.ClosureReason",
+        "ReviewOutcomeEnum": "criteria.models.ReviewOutcome",
+        "AccessOutcomeEnum": "transfers.models.AccessOutcome",
+        "RebookOutcomeEnum": ["no_show", "cancelled"],
+    },
 }
+
+# Request id: taken from an incoming X-Request-ID (a proxy's) or made here, returned in
+# the response, written on every access-log row and log line of the request.
+# A task queued during a request carries the request's id to the worker.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": False,
+    "UUID_LENGTH": 32,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
+}
+
+# OpenID Connect (the city's identity service), off by default. With SILTA_OIDC_ENABLED
+# and the OIDC_* endpoints and client set, /oidc/authenticate/ signs a user in through the
+# provider (mozilla-django-oidc) and API clients may send the provider's access token as a
+# Bearer token. Users are matched by e-mail and are not created on first login: an
+# administrator creates the account and its team memberships first.
+SILTA_OIDC_ENABLED = env("SILTA_OIDC_ENABLED")
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if SILTA_OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.insert(0, "mozilla_django_oidc.auth.OIDCAuthenticationBackend")
+    REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].insert(
+        1, "mozilla_django_oidc.contrib.drf.OIDCAuthentication"
+    )
+    OIDC_CREATE_USER = False
+    OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
+    OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO")
+    OIDC_RP_SCOPES = env("OIDC_RP_SCOPES")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
+    _required = ("OIDC_RP_CLIENT_ID", "OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT")
+    _missing = [name for name in _required if not globals()[name]]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"SILTA_OIDC_ENABLED is set, but these are empty: {', '.join(_missing)}. "
+            "Set them, or turn SILTA_OIDC_ENABLED off."
+        )
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django_guid": {"level": "WARNING"},
         "silta": {"level": env("LOG_LEVEL"), "propagate": True},
     },
 }

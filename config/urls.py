@@ -1,11 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from criteria import api as criteria_api
 from notifications import api as notifications_api
 from transfers import api as transfers_api
+from transfers import api_supervision
 from transfers.views import healthz
 
 router = DefaultRouter()
@@ -15,6 +18,10 @@ router.register("postal-areas", transfers_api.PostalAreaViewSet)
 router.register("clients", transfers_api.ClientViewSet, basename="client")
 router.register("cases", transfers_api.CaseViewSet, basename="case")
 router.register("transfers", transfers_api.TransferViewSet, basename="transfer")
+router.register("reviews", criteria_api.ReviewViewSet, basename="review")
+router.register("assessments", criteria_api.AssessmentViewSet, basename="assessment")
+router.register("booking-queue", api_supervision.BookingQueueViewSet, basename="booking-queue")
+router.register("supervisor", api_supervision.SupervisorViewSet, basename="supervisor")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 api_v1 = [
@@ -33,3 +40,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+if settings.SILTA_OIDC_ENABLED:
+    urlpatterns.insert(0, path("oidc/", include("mozilla_django_oidc.urls")))

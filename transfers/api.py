@@ -4,17 +4,21 @@ access-logged)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import services
+from . import reports, services
 from .audit import log_access
-from .enums import BookingStatus, HousingSituation, ReturnReason, TeamKind
+from .enums import BookingStatus, ClosureReason, HousingSituation, ReturnReason, TeamKind
+from .errors import ActorNotAllowed
 from .idempotency import idempotent
 from .models import (
+    AccessLog,
     AccessOutcome,
     BookingHours,
     Case,
@@ -154,6 +158,37 @@ class AccessLoggedViewSet(viewsets.ReadOnlyModelViewSet):
         log_access(user=request.user, action="api_read", subjects=[self.subject_of(obj)])
         return Response(self.get_serializer(obj).data)
 
+    def act(self, request, form, service, *, target: str, respond, status: int = 200):
+        """One transition or decision: the object looked up in scope (an id outside it is a
+        logged 404), the input shaped by `form`, the service run, the access logged in the
+        same transaction, and `respond(result)` returned. Honours Idempotency-Key. A role
+        that may not act answers 403 and leaves a denied row."""
+        obj = self.get_object()
+
+        def run():
+            data = {}
+            if form is not None:
+                given = form(data=request.data, context=self.get_serializer_context())
+                given.is_valid(raise_exception=True)
+                data = given.validated_data
+            with transaction.atomic():
+                result = service(actor=request.user, **{target: obj}, **data)
+                log_access(
+                    user=request.user, action="api_transition", subjects=[self.subject_of(obj)]
+                )
+            return Response(respond(result), status=status)
+
+        try:
+            return idempotent(request, run)
+        except ActorNotAllowed:
+            log_access(
+                user=request.user,
+                action="api_transition",
+                outcome=AccessOutcome.DENIED,
+                subjects=[self.subject_of(obj)],
+            )
+            raise
+
     def get_object(self):
         try:
             return super().get_object()
@@ -161,7 +196,7 @@ class AccessLoggedViewSet(viewsets.ReadOnlyModelViewSet):
             lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
             outside = (
                 self.unscoped_queryset().filter(pk=lookup).first()
-                if str(lookup).isdigit()
+                if str(lookup).isascii() and str(lookup).isdigit()
                 else None
             )
             if outside is not None:
@@ -254,6 +289,25 @@ class ClientWriteSerializer(serializers.Serializer):
     is_ppt = serializers.BooleanField(required=False)
 
 
+class AccessLogSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AccessLog
+        fields = [
+            "created_at",
+            "actor",
+            "actor_role",
+            "actor_team",
+            "case",
+            "action",
+            "purpose",
+            "outcome",
+            "request_id",
+        ]
+        read_only_fields = fields
+
+
 class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLoggedViewSet):
     """Clients: read within scope; create and change through the services (Immigration
     Unit caseworkers and supervisors)."""
@@ -296,6 +350,32 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
     def subject_of(self, obj):
         return obj.pk, None
 
+    @extend_schema(responses=AccessLogSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="access-log")
+    def access_log(self, request, pk=None):
+        """Who read or changed this client's data, when, and why (käyttöloki). For the
+        supervisors of the teams that carry the client, and administrators. Reading the
+        report is itself logged."""
+        client = self.get_object()
+        if not (request.user.is_superuser or reports.supervised_team_ids(request.user)):
+            log_access(
+                user=request.user,
+                action="api_access_report",
+                outcome=AccessOutcome.DENIED,
+                subjects=[(client.pk, None)],
+            )
+            raise exceptions.PermissionDenied(
+                _("Only a supervisor or an administrator may see the access log.")
+            )
+        log_access(user=request.user, action="api_access_report", subjects=[(client.pk, None)])
+        rows = (
+            AccessLog.objects.filter(client=client)
+            .select_related("actor")
+            .order_by("-created_at", "-id")
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(AccessLogSerializer(page, many=True).data)
+
 
 class CaseOpenSerializer(serializers.Serializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
@@ -318,6 +398,17 @@ class CaseOpenSerializer(serializers.Serializer):
 
 class CoordinatorSerializer(serializers.Serializer):
     ppt_coordinator = serializers.CharField(max_length=200, allow_blank=True)
+
+
+class CloseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ClosureReason.choices)
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+    decision = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="At the 5-year cap: the supervisor's written decision.",
+    )
 
 
 class CaseViewSet(AccessLoggedViewSet):
@@ -359,6 +450,19 @@ class CaseViewSet(AccessLoggedViewSet):
 
     def subject_of(self, obj):
         return obj.client_id, obj.pk
+
+    @extend_schema(request=CloseSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """End the Immigration Unit relationship without a transfer (an open transfer is
+        cancelled, an open review ends)."""
+        return self.act(
+            request,
+            CloseSerializer,
+            services.case_close,
+            target="case",
+            respond=lambda case: CaseSerializer(self.get_queryset().get(pk=case.pk)).data,
+        )
 
     @extend_schema(responses=EventSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -493,21 +597,16 @@ class TransferViewSet(AccessLoggedViewSet):
         return obj.case.client_id, obj.case_id
 
     def _transition(self, request, input_serializer, service):
-        def run():
-            transfer = self.get_object()
-            data = {}
-            if input_serializer is not None:
-                given = input_serializer(data=request.data)
-                given.is_valid(raise_exception=True)
-                data = given.validated_data
-            service(actor=request.user, transfer=transfer, **data)
-            log_access(
-                user=request.user, action="api_transition", subjects=[self.subject_of(transfer)]
-            )
-            transfer = self.get_queryset().get(pk=transfer.pk)
-            return Response(self.get_serializer(transfer).data)
-
-        return idempotent(request, run)
+        return self.act(
+            request,
+            input_serializer,
+            service,
+            target="transfer",
+            # The services return the transfer or its booking: answer with the transfer.
+            respond=lambda _result: (
+                self.get_serializer(self.get_queryset().get(pk=self.kwargs["pk"])).data
+            ),
+        )
 
     @extend_schema(request=AcceptSerializer, responses=TransferSerializer)
     @action(detail=True, methods=["post"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django_guid import get_guid
+
 from . import clock
 from .models import AccessLog, AccessOutcome, Membership
 
@@ -27,9 +29,12 @@ def log_access(
     subjects: Iterable[tuple[int | None, int | None]],
     outcome: str = AccessOutcome.ALLOWED,
     purpose: str = PURPOSE_CASE_MANAGEMENT,
-    request_id: str = "",
+    request_id: str | None = None,
 ) -> int:
-    """One row per (client id, case id) read. Returns how many rows were written."""
+    """One row per (client id, case id) read. Returns how many rows were written. The
+    request id is the current request's (or the task's, carried from its request)."""
+    if request_id is None:
+        request_id = get_guid() or ""
     role, team = _actor_summary(user)
     now = clock.now()
     rows = [

@@ -1,0 +1,362 @@
+"""Role by endpoint: what each role may do answers, the rest 403 (in scope, wrong role) or
+404 (out of scope), with no data and no change. A user of another team tries every
+id-bearing endpoint on this team's objects and receives nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from criteria.selectors import open_review_of
+from tests.factories import (
+    as_user,
+    case_in_state,
+    make_org,
+    member,
+    transfer_in_state,
+)
+from tests.snapshot import snapshot
+from transfers import clock
+from transfers.enums import CaseState, Role, TeamKind, TransferState
+from transfers.models import Region, Team
+
+pytestmark = pytest.mark.django_db
+
+CW, KS, RW, FD, RS, OUT, OC = (
+    "caseworker",
+    "koto_supervisor",
+    "receiving_worker",
+    "front_desk",
+    "receiving_supervisor",
+    "outsider",  # a supervisor of another regional team
+    "other_caseworker",  # a caseworker of another Immigration Unit team
+)
+ROLES = (CW, KS, RW, FD, RS, OUT, OC)
+SENDER = {CW, KS}
+RECEIVER = {RW, FD, RS}
+
+
+@pytest.fixture
+def org(db):
+    org = make_org()
+    other_unit = Team.objects.create(
+        code="koto1",
+        name="Koto-tiimi 1",
+        kind=TeamKind.IMMIGRATION_UNIT,
+        region=Region.objects.get(code="lansi"),
+    )
+    org.other_caseworker = member(other_unit, Role.CASEWORKER)
+    return org
+
+
+def user_of(org, role):
+    return getattr(org, role)
+
+
+@dataclass(frozen=True)
+class Objects:
+    client: int
+    case: int
+    transfer: int | None = None
+    review: int | None = None
+    assessment: int | None = None
+
+
+def in_case_state(state, **client):
+    def build(org):
+        case = case_in_state(org, state, **client)
+        review = open_review_of(case)
+        return Objects(
+            client=case.client_id,
+            case=case.pk,
+            review=review.pk if review else None,
+            assessment=review.assessments.order_by("criterion__order").first().pk
+            if review
+            else None,
+        )
+
+    return build
+
+
+def in_transfer_state(state):
+    def build(org):
+        transfer = transfer_in_state(org, state)
+        return Objects(client=transfer.case.client_id, case=transfer.case_id, transfer=transfer.pk)
+
+    return build
+
+
+def all_met_review(org):
+    objects = in_case_state(CaseState.IN_REVIEW)(org)
+    from criteria import services as criteria_services
+    from criteria.models import CriterionAssessment
+
+    for assessment in CriterionAssessment.objects.filter(review=objects.review).exclude(
+        status="not_applicable"
+    ):
+        criteria_services.assessment_update(
+            actor=org.caseworker, assessment=assessment, status="met"
+        )
+    return objects
+
+
+def later(days):
+    return (clock.now() + dt.timedelta(days=days)).isoformat()
+
+
+def without_access_log(rows):
+    return {label: table for label, table in rows.items() if label != "transfers.AccessLog"}
+
+
+# (name, build, method, path, body, roles allowed, roles that see the object)
+ACTIONS = [
+    (
+        "assess",
+        in_case_state(CaseState.IN_REVIEW),
+        "post",
+        "/api/v1/assessments/{assessment}/assess/",
+        {"status": "met"},
+        SENDER,
+        SENDER,
+    ),
+    (
+        "approve_exception",
+        in_case_state(CaseState.IN_REVIEW),
+        "post",
+        "/api/v1/assessments/{assessment}/approve-exception/",
+        {"justification": "Housing secured by the city for two years."},
+        {KS},
+        SENDER,
+    ),
+    (
+        "propose_transfer",
+        all_met_review,
+        "post",
+        "/api/v1/reviews/{review}/propose-transfer/",
+        {},
+        SENDER,
+        SENDER,
+    ),
+    (
+        "close",
+        in_case_state(CaseState.ACTIVE),
+        "post",
+        "/api/v1/cases/{case}/close/",
+        {"reason": "moved_away"},
+        SENDER,
+        SENDER,
+    ),
+    (
+        "set_coordinator",
+        in_case_state(CaseState.ACTIVE),
+        "patch",
+        "/api/v1/cases/{case}/",
+        {"ppt_coordinator": "Maija Koordinaattori"},
+        SENDER,
+        SENDER,
+    ),
+    (
+        "client_update",
+        in_case_state(CaseState.ACTIVE),
+        "patch",
+        "/api/v1/clients/{client}/",
+        {"interpreter_needed": False},
+        SENDER,
+        SENDER,
+    ),
+    (
+        "accept",
+        in_transfer_state(TransferState.PROPOSED),
+        "post",
+        "/api/v1/transfers/{transfer}/accept/",
+        {"receiving_worker": "__receiving_worker__"},
+        {RW, RS},
+        SENDER | RECEIVER,
+    ),
+    (
+        "return",
+        in_transfer_state(TransferState.PROPOSED),
+        "post",
+        "/api/v1/transfers/{transfer}/return/",
+        {"reason": "missing_information", "text": "Housing unclear"},
+        {RW, RS},
+        SENDER | RECEIVER,
+    ),
+    (
+        "cancel",
+        in_transfer_state(TransferState.PROPOSED),
+        "post",
+        "/api/v1/transfers/{transfer}/cancel/",
+        {"reason": "Client moves abroad"},
+        SENDER,
+        SENDER | RECEIVER,
+    ),
+    (
+        "confirm_booking",
+        in_transfer_state(TransferState.BOOKING_REQUESTED),
+        "post",
+        "/api/v1/transfers/{transfer}/confirm-booking/",
+        {"starts_at": "__later__", "place": "Malmi", "interpreter": "Tulkki 1"},
+        RECEIVER,
+        SENDER | RECEIVER,
+    ),
+    (
+        "rebook",
+        in_transfer_state(TransferState.BOOKED),
+        "post",
+        "/api/v1/transfers/{transfer}/rebook/",
+        {"outcome": "no_show"},
+        RECEIVER,
+        SENDER | RECEIVER,
+    ),
+    (
+        "complete",
+        in_transfer_state(TransferState.BOOKED),
+        "post",
+        "/api/v1/transfers/{transfer}/complete/",
+        {},
+        RECEIVER,
+        SENDER | RECEIVER,
+    ),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "build", "method", "path", "body", "allowed", "sees"),
+    ACTIONS,
+    ids=[action[0] for action in ACTIONS],
+)
+def test_action_matrix(org, role, name, build, method, path, body, allowed, sees):
+    objects = build(org)
+    body = {
+        key: (
+            org.receiving_worker.username
+            if value == "__receiving_worker__"
+            else later(3)
+            if value == "__later__"
+            else value
+        )
+        for key, value in body.items()
+    }
+    before = without_access_log(snapshot())
+    response = getattr(as_user(user_of(org, role)), method)(
+        path.format(**objects.__dict__), body, format="json"
+    )
+    if role in allowed:
+        assert response.status_code in (200, 201), response.json()
+        return
+    expected = 403 if role in sees else 404
+    assert response.status_code == expected, (name, role, response.json())
+    # Refused: nothing changed but the access log's denied row.
+    assert without_access_log(snapshot()) == before
+
+
+def read_paths():
+    return {
+        "client": "/api/v1/clients/{client}/",
+        "case": "/api/v1/cases/{case}/",
+        "history": "/api/v1/cases/{case}/history/",
+        "transfer": "/api/v1/transfers/{transfer}/",
+        "review": "/api/v1/reviews/{review}/",
+        "assessment": "/api/v1/assessments/{assessment}/",
+        "access_log": "/api/v1/clients/{client}/access-log/",
+    }
+
+
+@pytest.fixture
+def accepted(org):
+    """A transfer accepted by the receiving team (who then sees the case and client)."""
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED, last_name="Secretname")
+    review = transfer.review
+    return Objects(
+        client=transfer.case.client_id,
+        case=transfer.case_id,
+        transfer=transfer.pk,
+        review=review.pk,
+        assessment=review.assessments.first().pk,
+    )
+
+
+READS = {
+    # name: {role: status}
+    "client": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+    "case": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+    "history": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+    "transfer": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+    "review": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+    "assessment": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+    "access_log": {CW: 403, KS: 200, RW: 403, FD: 403, RS: 200, OUT: 404, OC: 404},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", list(READS))
+def test_read_matrix(org, accepted, role, name):
+    response = as_user(user_of(org, role)).get(read_paths()[name].format(**accepted.__dict__))
+    assert response.status_code == READS[name][role], response.json()
+    if response.status_code != 200:
+        assert b"Secretname" not in response.content
+        assert b"SILTA-" not in response.content
+
+
+SUPERVISOR_ONLY = ["overdue-reviews", "stalled-transfers", "figures"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("view", SUPERVISOR_ONLY)
+def test_supervisor_views_matrix(org, role, view):
+    response = as_user(user_of(org, role)).get(f"/api/v1/supervisor/{view}/")
+    assert response.status_code == (200 if role in (KS, RS, OUT) else 403)
+
+
+LISTS = ["clients", "cases", "transfers", "reviews", "assessments", "booking-queue"]
+
+
+@pytest.mark.parametrize("role", [OUT, OC])
+@pytest.mark.parametrize("path", LISTS)
+def test_other_team__lists_are_empty(org, accepted, role, path):
+    response = as_user(user_of(org, role)).get(f"/api/v1/{path}/")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("role", [OUT, OC])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/cases/?team__code=koto2",
+        "/api/v1/transfers/?receiving_team__code=pohjoinen-aiso",
+        "/api/v1/reviews/?case={case}",
+        "/api/v1/assessments/?review={review}",
+        "/api/v1/clients/?postal_code=00700",
+    ],
+)
+def test_other_team__filters_find_nothing(org, accepted, role, path):
+    response = as_user(user_of(org, role)).get(path.format(**accepted.__dict__))
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def test_anonymous__every_endpoint_but_health_and_schema_refused(client, accepted):
+    assert client.get("/healthz").status_code in (200, 503)
+    assert client.get("/api/v1/schema/").status_code == 200
+    for path in [
+        *(p.format(**accepted.__dict__) for p in read_paths().values()),
+        "/api/v1/clients/",
+        "/api/v1/supervisor/figures/",
+        "/api/v1/booking-queue/",
+        "/api/v1/notifications/",
+    ]:
+        assert client.get(path).status_code == 401, path
+
+
+@pytest.mark.parametrize("lookup", ["³", "١٢", "99999999999999999999", "abc"])
+def test_odd_ids__404_not_500(org, lookup):
+    """Unicode digits passed str.isdigit() and reached the database (found by schemathesis)."""
+    api = as_user(org.caseworker)
+    for path in ["cases", "clients", "transfers", "reviews", "assessments"]:
+        assert api.get(f"/api/v1/{path}/{lookup}/").status_code == 404
+    assert api.post(f"/api/v1/reviews/{lookup}/propose-transfer/", {}).status_code == 404
