@@ -1,0 +1,237 @@
+"""The API over 100,000 cases, against raw SQL in the same run.
+
+1. Listing cases, page of 50, through the whole stack (token auth, scope, filters,
+   pagination with its count, serializer, one access-log row per case, JSON) against a raw
+   cursor fetching the same 50 rows plus json.dumps. Target: at most 2.5x.
+2. Accepting transfers one by one through POST /transfers/{id}/accept/ against raw SQL
+   doing the same writes in one transaction each (lock, transfer, event, outbox row,
+   access-log row). Target: at least 50% of the raw throughput.
+
+Usage: make bench (or: scripts/with-postgres.sh scripts/with-redis.sh
+       .venv/bin/python bench/api.py [CASES] [ACCEPTS])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+
+from common import interleaved, report, setup_django
+
+CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+ACCEPTS = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+TODAY = dt.date(2027, 1, 4)
+
+
+def load(connection):
+    from django.contrib.auth import get_user_model
+
+    from transfers.enums import Role, TeamKind
+    from transfers.models import Membership, Region, Team
+
+    region = Region.objects.get(code="pohjoinen")
+    koto = Team.objects.create(
+        code="koto2", name="Koto 2", kind=TeamKind.IMMIGRATION_UNIT, region=region
+    )
+    adult = Team.objects.create(
+        code="pohjoinen-aiso", name="Pohjoinen AISO", kind=TeamKind.ADULT, region=region
+    )
+    User = get_user_model()
+    workers = []
+    for i in range(50):
+        user = User.objects.create(username=f"worker{i}")
+        Membership.objects.create(user=user, team=koto, role=Role.CASEWORKER)
+        workers.append(user.pk)
+    receiver = User.objects.create(username="receiver")
+    Membership.objects.create(user=receiver, team=adult, role=Role.RECEIVING_WORKER)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO transfers_client (first_name, last_name, date_of_birth, language,
+                interpreter_needed, street_address, postal_code, post_office,
+                housing_situation, children_count, family_reunification_pending,
+                reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
+            SELECT 'Bench', 'Client ' || g, DATE '1980-01-01', 'ara', true, '', '00700', '',
+                'settled', 0, false, false, false, false, now(), now()
+            FROM generate_series(1, %s) g
+            """,
+            [CASES + ACCEPTS * 2],
+        )
+        cursor.execute(
+            """
+            INSERT INTO transfers_case (client_id, team_id, responsible_worker_id, state,
+                integration_started_on, review_due_on, ppt_coordinator, closure_reason,
+                closure_text, created_at)
+            SELECT c.id, %s, (%s::bigint[])[1 + c.id %% 50],
+                CASE WHEN c.id > %s THEN 'transfer_pending' ELSE 'active' END,
+                %s::date + (c.id %% 1095)::int - 730, %s::date + (c.id %% 1095)::int,
+                '', '', '', now()
+            FROM transfers_client c
+            """,
+            [koto.pk, workers, CASES, TODAY, TODAY],
+        )
+        cursor.execute("SELECT id FROM criteria_checklisttemplate WHERE is_current")
+        template = cursor.fetchone()[0]
+        cursor.execute(
+            """
+            INSERT INTO criteria_review (case_id, template_id, started_at, started_by_id,
+                completed_at, outcome)
+            SELECT id, %s, now(), responsible_worker_id, now(), 'ready'
+            FROM transfers_case WHERE state = 'transfer_pending'
+            """,
+            [template],
+        )
+        cursor.execute(
+            """
+            INSERT INTO transfers_transfer (case_id, review_id, state, sending_team_id,
+                sending_worker_id, receiving_team_id, routed_team_id, override_reason,
+                escorted, return_reason, return_text, cancel_reason, proposed_at)
+            SELECT r.case_id, r.id, 'proposed', %s, c.responsible_worker_id, %s, %s, '',
+                false, '', '', '', now()
+            FROM criteria_review r JOIN transfers_case c ON c.id = r.case_id
+            """,
+            [koto.pk, adult.pk, adult.pk],
+        )
+        for table in ("transfers_client", "transfers_case", "transfers_transfer"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    return User.objects.get(pk=workers[0]), receiver, adult
+
+
+def token_for(user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def bench_list(connection, caseworker):
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token_for(caseworker)}", HTTP_HOST="localhost")
+    url = "/api/v1/cases/?page_size=50&page=1000"
+    offset = 50 * 999
+    assert client.get(url).status_code == 200
+
+    def api():
+        response = client.get(url)
+        assert response.status_code == 200
+        assert len(json.loads(response.content)["results"]) == 50
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT c.id, 'SILTA-' || lpad(c.id::text, 6, '0'), c.client_id, t.code,
+                    u.username, c.state, c.integration_started_on, c.review_due_on,
+                    c.ppt_coordinator, c.closure_reason, c.closed_at
+                FROM transfers_case c
+                JOIN transfers_team t ON t.id = c.team_id
+                JOIN auth_user u ON u.id = c.responsible_worker_id
+                WHERE c.team_id = %s
+                ORDER BY c.review_due_on, c.id LIMIT 50 OFFSET %s
+                """,
+                [caseworker.memberships.get().team_id, offset],
+            )
+            rows = cursor.fetchall()
+        body = json.dumps({"results": rows}, default=str)
+        assert len(rows) == 50 and body
+
+    return interleaved(raw, api, repeat=21)
+
+
+def bench_accept(connection, receiver, team):
+    from django.test import Client
+
+    from transfers.models import Transfer
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token_for(receiver)}", HTTP_HOST="localhost")
+    ids = list(
+        Transfer.objects.filter(state="proposed").order_by("id").values_list("id", flat=True)
+    )
+    api_ids, raw_ids = ids[:ACCEPTS], ids[ACCEPTS : ACCEPTS * 2]
+
+    def api():
+        for pk in api_ids:
+            response = client.post(
+                f"/api/v1/transfers/{pk}/accept/",
+                {"receiving_worker": "receiver"},
+                content_type="application/json",
+            )
+            assert response.status_code == 200, response.content
+
+    def raw():
+        for pk in raw_ids:
+            with connection.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute(
+                    "SELECT t.state, c.client_id, t.case_id FROM transfers_transfer t "
+                    "JOIN transfers_case c ON c.id = t.case_id WHERE t.id = %s FOR UPDATE",
+                    [pk],
+                )
+                state, client_id, case_id = cursor.fetchone()
+                assert state == "proposed"
+                cursor.execute(
+                    "UPDATE transfers_transfer SET state = 'accepted', receiving_worker_id = %s, "
+                    "accepted_at = now() WHERE id = %s",
+                    [receiver.pk, pk],
+                )
+                cursor.execute(
+                    "INSERT INTO transfers_event (created_at, subject, action, client_id, "
+                    "case_id, transfer_id, actor_id, actor_role, from_state, to_state, reason, "
+                    "params) VALUES (now(), 'transfer', 'accept', %s, %s, %s, %s, "
+                    "'receiving_worker', 'proposed', 'accepted', '', %s)",
+                    [client_id, case_id, pk, receiver.pk, json.dumps({"receiving_worker": 1})],
+                )
+                cursor.execute(
+                    "INSERT INTO notifications_outboxmessage (key, channel, payload, status, "
+                    "attempts, available_at, created_at, last_error) "
+                    "VALUES (%s, 'booking', %s, 'pending', 0, now(), now(), '')",
+                    [f"raw:open:{pk}", json.dumps({"action": "open", "transfer": pk})],
+                )
+                cursor.execute(
+                    "INSERT INTO transfers_accesslog (created_at, actor_id, actor_role, "
+                    "actor_team, client_id, case_id, action, purpose, outcome, request_id) "
+                    "VALUES (now(), %s, 'receiving_worker', 'pohjoinen-aiso', %s, %s, "
+                    "'api_transition', 'case_management', 'allowed', '')",
+                    [receiver.pk, client_id, case_id],
+                )
+                cursor.execute("COMMIT")
+
+    start = time.perf_counter()
+    raw()
+    raw_time = time.perf_counter() - start
+    start = time.perf_counter()
+    api()
+    api_time = time.perf_counter() - start
+    return raw_time, api_time
+
+
+def main():
+    setup_django("silta_bench_api")
+    from django.db import connection
+
+    connection.set_autocommit(True)
+    caseworker, receiver, team = load(connection)
+
+    raw_list, api_list = bench_list(connection, caseworker)
+    raw_accept, api_accept = bench_accept(connection, receiver, team)
+    raw_rate, api_rate = ACCEPTS / raw_accept, ACCEPTS / api_accept
+    report(
+        "api",
+        [
+            f"cases: {CASES:,}; list: page 1000 of 50, median of 21 interleaved runs; "
+            f"accept: {ACCEPTS} transfers each way, one request or transaction at a time",
+            "",
+            "| measure | raw | API | ratio | target |",
+            "|---|---|---|---|---|",
+            f"| list cases (page of 50) | {raw_list * 1000:.2f} ms | {api_list * 1000:.2f} ms "
+            f"| {api_list / raw_list:.2f}x | <= 2.5x |",
+            f"| accept transfers | {raw_rate:.0f}/s | {api_rate:.0f}/s "
+            f"| {api_rate / raw_rate:.0%} of raw | >= 50% |",
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
