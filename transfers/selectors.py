@@ -45,7 +45,7 @@ def cases_visible_to(user) -> QuerySet[Case]:
 
 def transfers_visible_to(user) -> QuerySet[Transfer]:
     transfers = Transfer.objects.select_related(
-        "case__client", "sending_team", "receiving_team", "receiving_worker"
+        "case__client", "sending_team", "receiving_team", "routed_team", "receiving_worker"
     )
     if user.is_superuser:
         return transfers

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 
 from criteria.selectors import open_review_of
 from tests.factories import (
@@ -15,12 +16,14 @@ from tests.factories import (
     case_in_state,
     make_org,
     member,
+    open_case,
     transfer_in_state,
 )
 from tests.snapshot import snapshot
 from transfers import clock
 from transfers.enums import CaseState, Role, TeamKind, TransferState
 from transfers.models import Region, Team
+from transfers.sweeps import due_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -360,3 +363,39 @@ def test_odd_ids__404_not_500(org, lookup):
     for path in ["cases", "clients", "transfers", "reviews", "assessments"]:
         assert api.get(f"/api/v1/{path}/{lookup}/").status_code == 404
     assert api.post(f"/api/v1/reviews/{lookup}/propose-transfer/", {}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (CW, "/api/v1/transfers/"),
+        (RW, "/api/v1/transfers/"),
+        (CW, "/api/v1/reviews/"),
+        (CW, "/api/v1/assessments/"),
+        (FD, "/api/v1/booking-queue/"),
+        (KS, "/api/v1/supervisor/stalled-transfers/?all=1"),
+        (KS, "/api/v1/supervisor/overdue-reviews/"),
+        (CW, "/api/v1/notifications/"),
+        (KS, "/api/v1/clients/1/access-log/"),
+    ],
+)
+def test_every_list__query_count_fixed_for_page_size_1_and_50(
+    org, role, path, django_assert_max_num_queries
+):
+    """Rows enough for more than one page of 1 in every list, so an N+1 would show."""
+    transfers = [transfer_in_state(org, TransferState.BOOKING_REQUESTED) for _ in range(6)]
+    transfers += [transfer_in_state(org, TransferState.PROPOSED) for _ in range(6)]
+    for _ in range(3):
+        open_case(org)
+    due_sweep()  # three review-due cases, and their notices in the caseworker's inbox
+    path = path.replace("/clients/1/", f"/clients/{transfers[0].case.client_id}/")
+    api = as_user(user_of(org, role))
+    joiner = "&" if "?" in path else "?"
+    with time_machine.travel(clock.now() + dt.timedelta(days=40)):
+        with django_assert_max_num_queries(20) as one:
+            first = api.get(f"{path}{joiner}page_size=1")
+        with django_assert_max_num_queries(20) as fifty:
+            response = api.get(f"{path}{joiner}page_size=50")
+    assert first.status_code == response.status_code == 200
+    assert len(response.json()["results"]) > 1, path
+    assert len(fifty.captured_queries) == len(one.captured_queries), path
