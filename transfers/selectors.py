@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .enums import TransferState
-from .models import Case, Client, Event, Transfer
+from .enums import TeamKind, TransferState
+from .models import Case, Client, Event, Team, Transfer
 
 # From acceptance on, the receiving team carries the case.
 RECEIVED_STATES = (
@@ -40,7 +40,15 @@ def cases_visible_to(user) -> QuerySet[Case]:
         return cases
     teams = team_ids_of(user)
     # A subquery, not a join: no duplicate rows, so no DISTINCT over the whole caseload.
-    return cases.filter(Q(team_id__in=teams) | Q(pk__in=_received_case_ids(teams)))
+    # A case belongs to an Immigration Unit team, so a user of only such teams needs only
+    # the first branch and a regional team member only the second: the planner then uses
+    # the case indexes instead of scanning every case for the OR.
+    kinds = set(Team.objects.filter(pk__in=teams).values_list("kind", flat=True))
+    own = Q(team_id__in=teams) if TeamKind.IMMIGRATION_UNIT in kinds else Q(pk__in=[])
+    if kinds <= {TeamKind.IMMIGRATION_UNIT}:
+        return cases.filter(own)
+    received = Q(pk__in=_received_case_ids(teams))
+    return cases.filter(received if TeamKind.IMMIGRATION_UNIT not in kinds else own | received)
 
 
 def transfers_visible_to(user) -> QuerySet[Transfer]:

@@ -10,7 +10,8 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from tests.factories import make_org
+from tests.factories import case_in_state, make_org, transfer_in_state
+from transfers.enums import CaseState, TransferState
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
 EXAMPLES = int(os.environ.get("SILTA_FUZZ_EXAMPLES", "15"))
@@ -21,6 +22,9 @@ def token(db):
     from rest_framework.authtoken.models import Token
 
     org = make_org()
+    # Objects for the fuzzer's ids to find: a case in review, a proposed transfer.
+    case_in_state(org, CaseState.IN_REVIEW)
+    transfer_in_state(org, TransferState.PROPOSED)
     # The WSGI handler closes the database connection after each request; inside the
     # test's transaction it must not (Django's test client does the same).
     request_started.disconnect(close_old_connections)
