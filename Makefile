@@ -30,6 +30,8 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 		.venv/bin/python bench/due_sweep.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
 		.venv/bin/python bench/reminder_fanout.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
+		.venv/bin/python bench/api.py
 
 drills:  ## Fault drills (Redis down, worker SIGKILL); exit non-zero on loss or duplication
 	./scripts/bootstrap.sh

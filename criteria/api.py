@@ -19,7 +19,7 @@ from transfers.models import Case, Team
 from transfers.selectors import cases_visible_to, team_ids_of, transfers_visible_to
 
 from . import rules, services
-from .models import AssessmentStatus, CriterionAssessment, Review
+from .models import AssessmentStatus, CriterionAssessment, Review, ReviewOutcome
 from .selectors import client_facts, criterion_facts
 
 
@@ -33,7 +33,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
     has_multi_problem_marker = serializers.BooleanField(
         source="criterion.has_multi_problem_marker", read_only=True
     )
-    exception_approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    exception_approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CriterionAssessment
@@ -78,6 +80,9 @@ class ReviewSerializer(serializers.ModelSerializer):
     checklist_version = serializers.IntegerField(source="template.version", read_only=True)
     started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     is_open = serializers.BooleanField(read_only=True)
+    outcome = serializers.ChoiceField(
+        choices=ReviewOutcome.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Review

@@ -218,6 +218,9 @@ class ClientSerializer(serializers.ModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="code", read_only=True)
     responsible_worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closure_reason = serializers.ChoiceField(
+        choices=ClosureReason.choices, allow_blank=True, read_only=True
+    )
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -244,7 +247,9 @@ class CaseSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Read-only model fields lose allow_blank in DRF: declared here so the schema says
+    # that an empty choice or a null (a system action) is a valid answer.
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Event
@@ -484,8 +489,13 @@ class TransferSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="case.reference", read_only=True)
     sending_team = serializers.SlugRelatedField(slug_field="code", read_only=True)
     receiving_team = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    routed_team = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    receiving_worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    routed_team = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    receiving_worker = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    return_reason = serializers.ChoiceField(
+        choices=ReturnReason.choices, allow_blank=True, read_only=True
+    )
     language = serializers.CharField(source="case.client.language", read_only=True)
     interpreter_needed = serializers.BooleanField(
         source="case.client.interpreter_needed", read_only=True
