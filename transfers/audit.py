@@ -13,6 +13,8 @@ from .models import AccessLog, AccessOutcome, Membership
 
 # Purpose codes (legal basis of the access), as the report and the API name them.
 PURPOSE_CASE_MANAGEMENT = "case_management"
+# Sending the handover request to the receiving team's booking system.
+PURPOSE_BOOKING = "handover_booking"
 
 
 def _actor_summary(user) -> tuple[str, str]:

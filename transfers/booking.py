@@ -103,11 +103,18 @@ def deliver_booking(message: OutboxMessage) -> None:
         # Lock the booking row only: the joined case, client and users are read, not changed.
         HandoverBooking.objects.select_for_update(of=("self",))
         .select_related(
-            "transfer__receiving_team", "transfer__case__client", "transfer__sending_worker"
+            "transfer__receiving_team",
+            "transfer__case__client",
+            "transfer__sending_worker",
+            "transfer__receiving_worker",
         )
         .get(pk=payload["booking"])
     )
     team = booking.transfer.receiving_team
+    if team.booking_webhook_url and (
+        payload["action"] == "cancel" or booking.status == BookingStatus.REQUESTED
+    ):
+        _log_disclosure(booking, action=payload["action"])
     if payload["action"] == "cancel":
         _post(team, key=message.key, body=_request_body(booking, action="cancel", key=message.key))
         return
@@ -139,6 +146,20 @@ def deliver_booking(message: OutboxMessage) -> None:
             transfer=booking.transfer,
             team=team,
         )
+
+
+def _log_disclosure(booking: HandoverBooking, *, action: str) -> None:
+    """The task sends case data to the team's booking system for the receiving worker
+    named at acceptance: an access-log row, written before anything leaves (fail closed)."""
+    from .audit import PURPOSE_BOOKING, log_access
+
+    transfer = booking.transfer
+    log_access(
+        user=transfer.receiving_worker or transfer.sending_worker,
+        action=f"task_booking_{action}",
+        purpose=PURPOSE_BOOKING,
+        subjects=[(transfer.case.client_id, transfer.case_id)],
+    )
 
 
 def _mark_delivered(booking: HandoverBooking) -> None:

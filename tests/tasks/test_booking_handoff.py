@@ -12,6 +12,7 @@ from notifications.services import MAX_ATTEMPTS, relay_pending
 from tests.factories import reload, transfer_in_state
 from transfers import clock, services
 from transfers.enums import BookingStatus, TransferState
+from transfers.models import AccessLog
 
 pytestmark = pytest.mark.django_db
 SECRET = "test-webhook-secret"
@@ -104,6 +105,13 @@ def test_webhook__signed_request_with_idempotency_key_and_no_client_details(
     assert (body["language"], body["interpreter_needed"]) == ("ara", True)
     for secret in (b"Canary", b"Bird", b"131052-308T", b"Malminkaari"):
         assert secret not in request["raw"]
+    # The task acted for the receiving worker: one access-log row, purpose booking.
+    log = AccessLog.objects.get(action="task_booking_send")
+    assert (log.actor, log.case_id, log.purpose) == (
+        org.receiving_worker,
+        transfer.case_id,
+        "handover_booking",
+    )
 
 
 @pytest.mark.parametrize("fault", ["http_400", "http_503", "timeout"])
