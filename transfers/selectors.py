@@ -41,8 +41,8 @@ def cases_visible_to(user) -> QuerySet[Case]:
     teams = team_ids_of(user)
     # A subquery, not a join: no duplicate rows, so no DISTINCT over the whole caseload.
     # A case belongs to an Immigration Unit team, so a user of only such teams needs only
-    # the first branch and a regional team member only the second: the planner then uses
-    # the case indexes instead of scanning every case for the OR.
+    # the first branch and a regional team member only the second, which leaves the
+    # planner a filter it can match to the case indexes (an OR across both it cannot).
     kinds = set(Team.objects.filter(pk__in=teams).values_list("kind", flat=True))
     own = Q(team_id__in=teams) if TeamKind.IMMIGRATION_UNIT in kinds else Q(pk__in=[])
     if kinds <= {TeamKind.IMMIGRATION_UNIT}:
