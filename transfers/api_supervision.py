@@ -187,6 +187,13 @@ class BookingHoursOutSerializer(serializers.ModelSerializer):
         fields = ["team", "weekday", "opens_at", "closes_at"]
 
 
+def _desk_team_ids(user):
+    """The teams whose front desk queue this user works (front desk or supervisor)."""
+    return Membership.objects.filter(user=user, role__in=[Role.FRONT_DESK, Role.SUPERVISOR]).values(
+        "team_id"
+    )
+
+
 class BookingQueueViewSet(viewsets.GenericViewSet):
     """The front desk's queue: requested handover bookings of its teams, oldest first.
     Confirm one with POST /transfers/{id}/confirm-booking/."""
@@ -195,9 +202,7 @@ class BookingQueueViewSet(viewsets.GenericViewSet):
     queryset = HandoverBooking.objects.none()
 
     def get_queryset(self):
-        teams = Membership.objects.filter(
-            user=self.request.user, role__in=[Role.FRONT_DESK, Role.SUPERVISOR]
-        ).values("team_id")
+        teams = _desk_team_ids(self.request.user)
         return (
             HandoverBooking.objects.filter(
                 transfer__receiving_team_id__in=teams,
@@ -224,8 +229,6 @@ class BookingQueueViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="booking-hours", pagination_class=None)
     def booking_hours(self, request):
         """The booking hours of the user's front desks."""
-        teams = Membership.objects.filter(
-            user=request.user, role__in=[Role.FRONT_DESK, Role.SUPERVISOR]
-        ).values("team_id")
+        teams = _desk_team_ids(request.user)
         hours = BookingHours.objects.filter(team_id__in=teams).select_related("team")
         return Response(BookingHoursOutSerializer(hours, many=True).data)
