@@ -18,7 +18,7 @@ migrations:
 
 messages:  ## Update the .po files (guesses are emptied, not kept fuzzy), then translate
 	DJANGO_DEBUG=1 .venv/bin/python manage.py makemessages -l fi -l sv --no-location \
-		--ignore ".venv/*" --ignore ".uv/*" --ignore "tests/*"
+		--ignore ".venv/*" --ignore ".uv/*" --ignore "node_modules/*" --ignore "tests/*"
 	for po in locale/*/LC_MESSAGES/django.po; do \
 		msgattrib --clear-fuzzy --empty --no-obsolete -o "$$po" "$$po"; done
 

@@ -20,7 +20,7 @@ if [ "${1:-}" = "--check" ]; then
     restore() { rm -rf locale && cp -r "$saved/locale" . && rm -rf "$saved"; }
     trap restore EXIT
     DJANGO_DEBUG=1 DJANGO_SECRET_KEY=x .venv/bin/python manage.py makemessages -l fi -l sv \
-        --no-location --ignore ".venv/*" --ignore ".uv/*" --ignore "tests/*" >/dev/null
+        --no-location --ignore ".venv/*" --ignore ".uv/*" --ignore "node_modules/*" --ignore "tests/*" >/dev/null
     for po in locale/*/LC_MESSAGES/django.po; do
         missing=$(msgattrib --clear-fuzzy --empty --no-obsolete "$po" \
             | msgattrib --untranslated --no-wrap | grep '^msgid ' | grep -vc '^msgid ""$' || true)

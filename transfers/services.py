@@ -253,6 +253,52 @@ def case_set_coordinator(*, actor: AbstractBaseUser, case: Case, coordinator: st
 
 
 @transaction.atomic
+def cases_reassign(
+    *,
+    actor: AbstractBaseUser,
+    team: Team,
+    from_worker: AbstractBaseUser,
+    to_worker: AbstractBaseUser,
+    case_ids: list[int] | None = None,
+) -> list[Case]:
+    """A supervisor moves a (leaving) worker's open cases to another caseworker of the same
+    team: all of them, or those chosen. One event per case records who moved it where."""
+    role = require_role(actor, team=team, roles=[Role.SUPERVISOR], action="reassign")
+    if to_worker == from_worker:
+        raise InvalidInput({"to_worker": _("Choose a worker other than the one leaving.")})
+    if not Membership.objects.filter(user=to_worker, team=team, role=Role.CASEWORKER).exists():
+        raise InvalidInput(
+            {
+                "to_worker": _("The new worker must be a caseworker of %(team)s.")
+                % {"team": team.name}
+            }
+        )
+    cases = (
+        Case.objects.select_for_update()
+        .filter(team=team, responsible_worker=from_worker)
+        .exclude(state__in=[CaseState.TRANSFERRED, CaseState.CLOSED])
+        .order_by("pk")
+    )
+    if case_ids is not None:
+        cases = cases.filter(pk__in=case_ids)
+    moved = list(cases)
+    if not moved:
+        raise InvalidInput({"cases": _("Choose at least one open case of this worker.")})
+    Case.objects.filter(pk__in=[case.pk for case in moved]).update(responsible_worker=to_worker)
+    for case in moved:
+        case.responsible_worker = to_worker
+        record_case_event(
+            case,
+            action="reassign",
+            actor=actor,
+            role=role,
+            source=case.state,
+            params={"from": from_worker.get_username(), "to": to_worker.get_username()},
+        )
+    return moved
+
+
+@transaction.atomic
 def case_mark_due(*, case: Case, actor: AbstractBaseUser | None = None) -> Case:
     """active -> review_due. Silta does this itself when the review date arrives (actor None);
     a caseworker or supervisor may bring a review forward."""

@@ -1,0 +1,246 @@
+"""The web app, page by page, through Django's test client: every role's pages render,
+reads are access-logged, bad input stays beside its field, a stale action says what the
+state is now, and nothing outside the user's scope shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from criteria.models import AssessmentStatus
+from criteria.selectors import open_review_of
+from tests.factories import case_in_state, member, reload, transfer_in_state
+from notifications.models import Notification
+from transfers import clock, services, sweeps
+from transfers.enums import CaseState, Role, TransferState
+from transfers.models import AccessLog, AccessOutcome, Case, Event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client):
+    def signed_in(user):
+        client.force_login(user)
+        return client
+
+    return signed_in
+
+
+def test_login_page_in_finnish_by_default(client):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200
+    assert 'lang="fi"' in page.content.decode()
+    assert "Kirjaudu" in page.content.decode()
+
+
+def test_anonymous_user_is_sent_to_login(client):
+    page = client.get(reverse("web:caseload"))
+    assert page.status_code == 302
+    assert page.url.startswith(reverse("login"))
+
+
+def test_local_login_leads_to_the_users_own_page(client, org):
+    page = client.post(
+        reverse("login"), {"username": org.caseworker.username, "password": "pw"}, follow=True
+    )
+    assert page.redirect_chain[-1][0] == reverse("web:caseload")
+
+
+def test_caseload_groups_by_urgency_with_counts_and_logs_the_read(web, org):
+    due = case_in_state(org, CaseState.REVIEW_DUE)
+    Case.objects.filter(pk=due.pk).update(review_due_on=clock.today() - dt.timedelta(days=5))
+    case_in_state(org, CaseState.IN_REVIEW, first_name="Other")
+    page = web(org.caseworker).get(reverse("web:caseload"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert page.context["group"] == "overdue"
+    assert {k: n for k, _t, n in page.context["groups"]} == {
+        "overdue": 1,
+        "due": 0,
+        "soon": 0,
+        "in_review": 1,
+        "pending": 0,
+    }
+    assert due.reference in html
+    assert "5 päivää myöhässä" in html
+    assert AccessLog.objects.filter(actor=org.caseworker, action="web_list", case=due).exists()
+
+
+def test_case_page_shows_facts_timeline_and_logs_the_read(web, org):
+    case = case_in_state(org, CaseState.REVIEW_DUE)
+    page = web(org.caseworker).get(reverse("web:case", args=[case.pk]))
+    html = page.content.decode()
+    assert case.client.last_name in html
+    assert "Arviointi erääntyi" in html  # the mark_due event, in Finnish
+    assert AccessLog.objects.filter(actor=org.caseworker, action="web_read", case=case).exists()
+
+
+def test_a_case_outside_the_users_teams_is_not_found_and_the_attempt_logged(web, org):
+    case = case_in_state(org, CaseState.ACTIVE)
+    page = web(org.outsider).get(reverse("web:case", args=[case.pk]))
+    assert page.status_code == 404
+    assert AccessLog.objects.filter(
+        actor=org.outsider, case=case, outcome=AccessOutcome.DENIED
+    ).exists()
+
+
+def test_not_met_without_a_plan_is_refused_beside_the_field_keeping_the_input(web, org):
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    assessment = open_review_of(case).assessments.exclude(status="not_applicable").first()
+    prefix = f"a{assessment.pk}"
+    page = web(org.caseworker).post(
+        reverse("web:assess", args=[assessment.pk]),
+        {f"{prefix}-status": "not_met", f"{prefix}-note": "Asuu tilapäisesti"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = page.content.decode()
+    assert "Kirjoita suunnitelma puuttuvista asioista." in html
+    assert f'id="id_{prefix}-plan_action_error"' in html
+    assert "Asuu tilapäisesti" in html  # what the user typed is kept
+    assert 'aria-invalid="true"' in html
+    assert reload(assessment).status == AssessmentStatus.UNASSESSED
+
+
+def test_saving_an_assessment_updates_the_readiness_summary_out_of_band(web, org):
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    assessment = open_review_of(case).assessments.exclude(status="not_applicable").first()
+    prefix = f"a{assessment.pk}"
+    page = web(org.caseworker).post(
+        reverse("web:assess", args=[assessment.pk]),
+        {f"{prefix}-status": "met"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="readiness"' in html and 'hx-swap-oob="true"' in html
+    assert reload(assessment).status == AssessmentStatus.MET
+    assert AccessLog.objects.filter(action="web_transition", case=case).exists()
+
+
+def test_propose_from_the_review_page_to_the_routed_team(web, org):
+    case = case_in_state(org, CaseState.TRANSFER_PENDING)
+    transfer = case.transfers.get()
+    assert transfer.receiving_team == org.adult
+
+
+def test_override_needs_a_reason_named_beside_the_field(web, org):
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    from tests.factories import assess_all_met
+
+    assess_all_met(org, case)
+    review = open_review_of(case)
+    page = web(org.caseworker).post(
+        reverse("web:review-propose", args=[review.pk]),
+        {"propose-receiving_team": org.other_adult.pk, "propose-override_reason": ""},
+    )
+    assert page.status_code == 400
+    assert "id_propose-override_reason_error" in page.content.decode()
+    assert reload(case).state == CaseState.IN_REVIEW
+    page = web(org.caseworker).post(
+        reverse("web:review-propose", args=[review.pk]),
+        {"propose-receiving_team": org.other_adult.pk, "propose-override_reason": "Muuttaa"},
+    )
+    assert page.status_code == 302
+    assert reload(case).transfers.get().receiving_team == org.other_adult
+
+
+def test_accept_that_someone_else_made_first_says_the_current_state(web, org):
+    transfer = transfer_in_state(org, TransferState.PROPOSED)
+    second = member(org.adult, Role.RECEIVING_WORKER)
+    services.transfer_accept(actor=second, transfer=transfer, receiving_worker=second)
+    events = Event.objects.count()
+    page = web(org.receiving_worker).post(
+        reverse("web:transfer-accept", args=[transfer.pk]),
+        {"accept-receiving_worker": org.receiving_worker.pk},
+        follow=True,
+    )
+    html = page.content.decode()
+    assert "Joku muu ehti ensin" in html
+    assert "Hyväksytty" in html
+    assert Event.objects.count() == events
+    assert reload(transfer).receiving_worker == second
+
+
+def test_receiving_team_sees_only_a_summary_before_accepting(web, org):
+    transfer = transfer_in_state(org, TransferState.PROPOSED)
+    html = web(org.receiving_worker).get(reverse("web:transfer", args=[transfer.pk])).content
+    assert transfer.case.client.last_name not in html.decode()
+    assert (
+        web(org.receiving_worker).get(reverse("web:case", args=[transfer.case_id])).status_code
+        == 404
+    )
+
+
+def test_front_desk_confirms_a_booking_with_an_error_beside_the_time(web, org):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    desk = web(org.front_desk)
+    assert transfer.case.reference in desk.get(reverse("web:desk")).content.decode()
+    past = (clock.now() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    page = desk.post(
+        reverse("web:transfer-confirm", args=[transfer.pk]),
+        {"confirm-starts_at": past, "confirm-place": "Malmi", "confirm-interpreter": "Tulkki 1"},
+    )
+    assert page.status_code == 400
+    assert "id_confirm-starts_at_error" in page.content.decode()
+    assert "Tulkki 1" in page.content.decode()
+    future = (clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    page = desk.post(
+        reverse("web:transfer-confirm", args=[transfer.pk]),
+        {"confirm-starts_at": future, "confirm-place": "Malmi", "confirm-interpreter": "Tulkki 1"},
+    )
+    assert page.status_code == 302
+    assert reload(transfer).state == TransferState.BOOKED
+
+
+def test_a_role_that_may_not_act_gets_403_and_a_denied_row(web, org):
+    transfer = transfer_in_state(org, TransferState.PROPOSED)
+    page = web(org.front_desk).post(
+        reverse("web:transfer-accept", args=[transfer.pk]),
+        {"accept-receiving_worker": org.receiving_worker.pk},
+    )
+    assert page.status_code == 403
+    assert reload(transfer).state == TransferState.PROPOSED
+    assert AccessLog.objects.filter(
+        actor=org.front_desk, action="web_transition", outcome=AccessOutcome.DENIED
+    ).exists()
+
+
+def test_supervisor_pages_render_and_others_are_refused(web, org):
+    case_in_state(org, CaseState.REVIEW_DUE)
+    sup = web(org.koto_supervisor)
+    for name in ("web:supervisor", "web:figures", "web:reassign"):
+        assert sup.get(reverse(name)).status_code == 200, name
+    assert web(org.caseworker).get(reverse("web:supervisor")).status_code == 403
+
+
+def test_bulk_reassignment_moves_the_chosen_cases_with_an_event_each(web, org):
+    first = case_in_state(org, CaseState.ACTIVE)
+    second = case_in_state(org, CaseState.REVIEW_DUE, first_name="Toinen")
+    newcomer = member(org.koto, Role.CASEWORKER)
+    page = web(org.koto_supervisor).post(
+        reverse("web:reassign"),
+        {
+            "team": org.koto.code,
+            "from_worker": org.caseworker.pk,
+            "to_worker": newcomer.pk,
+            "cases": [first.pk, second.pk],
+        },
+    )
+    assert page.status_code == 302
+    assert reload(first).responsible_worker == newcomer
+    assert reload(second).responsible_worker == newcomer
+    assert Event.objects.filter(action="reassign").count() == 2
+
+
+def test_notifications_inbox_lists_and_marks_read(web, org):
+    case = case_in_state(org, CaseState.ACTIVE)
+    Case.objects.filter(pk=case.pk).update(review_due_on=clock.today())
+    sweeps.due_sweep()
+    note = Notification.objects.get(recipient=org.caseworker, case=case)
+    inbox = web(org.caseworker)
+    assert case.reference in inbox.get(reverse("web:notifications")).content.decode()
+    inbox.post(reverse("web:notification-read", args=[note.pk]))
+    assert reload(note).read_at is not None

@@ -1,0 +1,33 @@
+"""The header's navigation: one link per role the user has, and the unread count."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import Notification
+
+from .roles import roles_of
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or request.path.startswith("/admin/"):
+        return {"oidc_enabled": settings.SILTA_OIDC_ENABLED}
+    roles = roles_of(request)
+    links = []
+    if roles.caseload_teams:
+        links.append(("caseload", reverse("web:caseload"), _("Caseload")))
+    if roles.receiving_teams:
+        links.append(("inbox", reverse("web:inbox"), _("Incoming transfers")))
+    if roles.desk_teams:
+        links.append(("desk", reverse("web:desk"), _("Booking queue")))
+    if roles.supervised_teams:
+        links.append(("supervisor", reverse("web:supervisor"), _("Supervision")))
+        links.append(("figures", reverse("web:figures"), _("Figures")))
+    return {
+        "nav_links": links,
+        "unread_count": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        "oidc_enabled": settings.SILTA_OIDC_ENABLED,
+    }

@@ -1,0 +1,197 @@
+"""The web app's forms: they shape input for the services, which validate the rules and
+name the field in their errors (shown beside it, in the user's language)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from criteria.models import AssessmentStatus
+from transfers.enums import BookingStatus, ReturnReason, Role, TeamKind
+from transfers.errors import InvalidInput
+from transfers.models import Team
+
+User = get_user_model()
+
+# Helsinki Design System classes by widget kind.
+_INPUT_CLASS = {
+    "radioselect": "hds-radio-button__input",
+    "checkboxinput": "hds-checkbox__input",
+    "checkboxselectmultiple": "hds-checkbox__input",
+    "select": "hds-select",
+    "textarea": "hds-text-input__input",
+}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class WorkerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+class SiltaForm(forms.Form):
+    """HDS classes on every widget; after validation, each field in error carries
+    aria-invalid and points at its message (WCAG 3.3.1)."""
+
+    template_name = "web/form.html"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            kind = type(field.widget).__name__.lower()
+            field.widget.attrs.setdefault("class", _INPUT_CLASS.get(kind, "hds-text-input__input"))
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self._mark_invalid(name)
+
+    def _mark_invalid(self, name: str) -> None:
+        attrs = self.fields[name].widget.attrs
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{self[name].auto_id}_error"
+
+    def add_service_errors(self, error: InvalidInput) -> None:
+        """A service's field errors beside the field they name (or above the form)."""
+        for name, message in error.errors.items():
+            self.add_error(name if name in self.fields else None, message)
+            if name in self.fields:
+                self._mark_invalid(name)
+
+
+class AssessmentForm(SiltaForm):
+    status = forms.ChoiceField(
+        label=_("Assessment"),
+        choices=[
+            (AssessmentStatus.MET, _("Met")),
+            (AssessmentStatus.NOT_MET, _("Not met")),
+            (AssessmentStatus.NOT_APPLICABLE, _("Not applicable")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    plan_action = forms.CharField(
+        label=_("Plan: what is done about it"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when the criterion is not met."),
+    )
+    plan_owner = forms.CharField(label=_("Who does it"), required=False, max_length=200)
+    plan_target_on = forms.DateField(label=_("By when"), required=False, widget=DateInput())
+    multi_problem = forms.BooleanField(
+        label=_("Multiple problems (e.g. cannot read or write): the transfer is escorted"),
+        required=False,
+    )
+
+    def __init__(self, *args, criterion, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not criterion.has_multi_problem_marker:
+            del self.fields["multi_problem"]
+
+
+class ExceptionForm(SiltaForm):
+    justification = forms.CharField(
+        label=_("Justification for the exception"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NotReadyForm(SiltaForm):
+    next_review_on = forms.DateField(label=_("Next review"), widget=DateInput())
+
+
+class ProposeForm(SiltaForm):
+    receiving_team = forms.ModelChoiceField(
+        label=_("Receiving team"),
+        queryset=Team.objects.filter(
+            kind__in=[TeamKind.ADULT, TeamKind.YOUTH], is_active=True
+        ).order_by("name"),
+        required=False,
+        empty_label=_("The routed team"),
+    )
+    override_reason = forms.CharField(
+        label=_("Reason for choosing another team"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when you choose a team other than the routed one."),
+    )
+    decision = forms.CharField(
+        label=_("Supervisor's decision at the 5-year cap"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, at_cap: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not at_cap:
+            del self.fields["decision"]
+
+
+class AcceptForm(SiltaForm):
+    receiving_worker = WorkerChoiceField(
+        label=_("Receiving worker"), queryset=User.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, team: Team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["receiving_worker"].queryset = User.objects.filter(
+            is_active=True, memberships__team=team, memberships__role=Role.RECEIVING_WORKER
+        ).order_by("last_name", "first_name")
+
+
+class ReturnForm(SiltaForm):
+    reason = forms.ChoiceField(label=_("Reason"), choices=ReturnReason.choices)
+    text = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConfirmBookingForm(SiltaForm):
+    starts_at = forms.DateTimeField(label=_("Time"), widget=DateTimeInput())
+    place = forms.CharField(label=_("Place"), max_length=200)
+    interpreter = forms.CharField(
+        label=_("Interpreter"),
+        required=False,
+        max_length=200,
+        help_text=_("The interpreter booked (name or booking number), if one is needed."),
+    )
+
+
+class RebookForm(SiltaForm):
+    outcome = forms.ChoiceField(
+        label=_("What happened"),
+        choices=[
+            (BookingStatus.NO_SHOW, BookingStatus.NO_SHOW.label),
+            (BookingStatus.CANCELLED, BookingStatus.CANCELLED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Note"), required=False)
+
+
+class ReassignForm(SiltaForm):
+    from_worker = WorkerChoiceField(label=_("Leaving worker"), queryset=User.objects.none())
+    to_worker = WorkerChoiceField(label=_("New responsible worker"), queryset=User.objects.none())
+
+    def __init__(self, *args, team: Team, **kwargs):
+        super().__init__(*args, **kwargs)
+        workers = User.objects.filter(
+            memberships__team=team, memberships__role=Role.CASEWORKER
+        ).order_by("last_name", "first_name")
+        self.fields["from_worker"].queryset = workers
+        self.fields["to_worker"].queryset = workers.filter(is_active=True)

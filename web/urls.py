@@ -1,0 +1,30 @@
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("notifications/", views.notifications_inbox, name="notifications"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path("cases/", views.caseload, name="caseload"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/start-review/", views.review_start, name="review-start"),
+    path("reviews/<int:pk>/", views.review_detail, name="review"),
+    path("reviews/<int:pk>/not-ready/", views.review_not_ready, name="review-not-ready"),
+    path("reviews/<int:pk>/propose/", views.review_propose, name="review-propose"),
+    path("assessments/<int:pk>/", views.assess, name="assess"),
+    path("assessments/<int:pk>/exception/", views.approve_exception, name="approve-exception"),
+    path("transfers/", views.inbox, name="inbox"),
+    path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
+    path("transfers/<int:pk>/accept/", views.transfer_accept, name="transfer-accept"),
+    path("transfers/<int:pk>/return/", views.transfer_return, name="transfer-return"),
+    path("transfers/<int:pk>/confirm/", views.transfer_confirm, name="transfer-confirm"),
+    path("transfers/<int:pk>/held/", views.transfer_complete, name="transfer-complete"),
+    path("transfers/<int:pk>/rebook/", views.transfer_rebook, name="transfer-rebook"),
+    path("desk/", views.desk, name="desk"),
+    path("supervisor/", views.supervisor, name="supervisor"),
+    path("supervisor/figures/", views.figures, name="figures"),
+    path("supervisor/reassign/", views.reassign, name="reassign"),
+]
