@@ -15,3 +15,14 @@ if [ ! -x .uv/bin/uv ] || [ "$(.uv/bin/uv --version | cut -d' ' -f2)" != "$UV_VE
 fi
 export UV_PYTHON_DOWNLOADS=never
 .uv/bin/uv sync --locked --quiet --python "$PYTHON" "$@"
+# The Helsinki Design System's CSS (and, for the tests, axe-core) from the npm registry,
+# exactly as package-lock.json pins them. Served from node_modules, never committed.
+if ! command -v npm >/dev/null 2>&1; then
+    echo "Silta's web pages need Node.js 20+ and npm for the Helsinki Design System's CSS" >&2
+    echo "(Debian: apt-get install nodejs npm)." >&2
+    exit 1
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "==> installing the front-end packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+fi

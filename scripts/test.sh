@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
+./scripts/debian-packages.sh
 export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-test-only-not-secret}
 export DJANGO_READ_DOT_ENV=0  # a developer's .env must not change what the suite tests
 .venv/bin/ruff check .

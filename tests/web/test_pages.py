@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
-from tests.factories import case_in_state, member, reload, transfer_in_state
 from notifications.models import Notification
+from tests.factories import case_in_state, member, reload, transfer_in_state
 from transfers import clock, services, sweeps
 from transfers.enums import CaseState, Role, TransferState
 from transfers.models import AccessLog, AccessOutcome, Case, Event
@@ -97,7 +97,7 @@ def test_not_met_without_a_plan_is_refused_beside_the_field_keeping_the_input(we
         HTTP_HX_REQUEST="true",
     )
     html = page.content.decode()
-    assert "Kirjoita suunnitelma puuttuvista asioista." in html
+    assert "Kirjaa suunnitelma puuttuvista osioista." in html
     assert f'id="id_{prefix}-plan_action_error"' in html
     assert "Asuu tilapäisesti" in html  # what the user typed is kept
     assert 'aria-invalid="true"' in html
