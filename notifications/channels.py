@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -41,15 +42,23 @@ def message_context(*, kind: str, case=None, params: dict | None = None) -> dict
         "headline": str(headline) % {"days": params.get("days", "")},
         "reference": case.reference if case is not None else params.get("reference", ""),
         "count": params.get("count"),
-        "link": _link(case),
+        "link": _link(case, kind),
     }
 
 
-def _link(case) -> str:
+# Before acceptance the receiving team may not open the case: its link is the inbox.
+_TO_INBOX = {NotificationKind.TRANSFER_AWAITING, NotificationKind.TRANSFER_AWAITING_ESCALATED}
+
+
+def _link(case, kind: str) -> str:
+    """A link into the web app: the case page, the receiving team's inbox, or the
+    notifications inbox. It names no client."""
     base = settings.SILTA_BASE_URL.rstrip("/")
+    if kind in _TO_INBOX:
+        return base + reverse("web:inbox")
     if case is None:
-        return f"{base}/admin/notifications/notification/"
-    return f"{base}/admin/transfers/case/{case.pk}/change/"
+        return base + reverse("web:notifications")
+    return base + reverse("web:case", args=[case.pk])
 
 
 def render(channel: str, *, kind: str, language: str, case=None, params=None) -> dict:

@@ -10,6 +10,20 @@ from notifications.models import Notification
 
 from .roles import roles_of
 
+# Which header link a page belongs to (aria-current="page").
+_SECTIONS = {
+    "caseload": "caseload",
+    "case": "caseload",
+    "review": "caseload",
+    "inbox": "inbox",
+    "transfer": "inbox",
+    "desk": "desk",
+    "supervisor": "supervisor",
+    "reassign": "supervisor",
+    "figures": "figures",
+    "notifications": "notifications",
+}
+
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
@@ -26,7 +40,9 @@ def navigation(request) -> dict:
     if roles.supervised_teams:
         links.append(("supervisor", reverse("web:supervisor"), _("Supervision")))
         links.append(("figures", reverse("web:figures"), _("Figures")))
+    match = getattr(request, "resolver_match", None)
     return {
+        "active": _SECTIONS.get(match.url_name if match else "", ""),
         "nav_links": links,
         "unread_count": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         "oidc_enabled": settings.SILTA_OIDC_ENABLED,

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from criteria.models import AssessmentStatus
-from transfers.enums import BookingStatus, ReturnReason, Role, TeamKind
+from transfers.enums import BookingStatus, ClosureReason, ReturnReason, Role, TeamKind
 from transfers.errors import InvalidInput
 from transfers.models import Team
 
@@ -117,7 +117,24 @@ class NotReadyForm(SiltaForm):
     next_review_on = forms.DateField(label=_("Next review"), widget=DateInput())
 
 
-class ProposeForm(SiltaForm):
+class CapDecisionForm(SiltaForm):
+    """At the 5-year cap a supervisor decides, in writing; before it there is no such field."""
+
+    decision = forms.CharField(
+        label=_("Supervisor's decision at the 5-year cap"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, at_cap: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not at_cap:
+            del self.fields["decision"]
+
+
+class ProposeForm(CapDecisionForm):
+    field_order = ["receiving_team", "override_reason", "decision"]
+
     receiving_team = forms.ModelChoiceField(
         label=_("Receiving team"),
         queryset=Team.objects.filter(
@@ -132,16 +149,6 @@ class ProposeForm(SiltaForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed when you choose a team other than the routed one."),
     )
-    decision = forms.CharField(
-        label=_("Supervisor's decision at the 5-year cap"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args, at_cap: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not at_cap:
-            del self.fields["decision"]
 
 
 class AcceptForm(SiltaForm):
@@ -195,3 +202,23 @@ class ReassignForm(SiltaForm):
         ).order_by("last_name", "first_name")
         self.fields["from_worker"].queryset = workers
         self.fields["to_worker"].queryset = workers.filter(is_active=True)
+
+
+class CoordinatorForm(SiltaForm):
+    coordinator = forms.CharField(
+        label=_("PPT coordinator"),
+        max_length=200,
+        required=False,
+        help_text=_("The party that coordinates a client under temporary protection."),
+    )
+
+
+class CloseForm(CapDecisionForm):
+    field_order = ["reason", "text", "decision"]
+    reason = forms.ChoiceField(label=_("Reason"), choices=ClosureReason.choices)
+    text = forms.CharField(
+        label=_("Explanation"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when the reason is “other”."),
+    )

@@ -116,13 +116,35 @@ def _attempt(request, form, service, *, subject=None, subjects=None, **kwargs):
         return None, "refused"
 
 
-def _stale(request, obj) -> None:
-    """Someone else acted first: say so, with the state the object is in now."""
+def _stale(request, obj, conflict: Conflict | None = None) -> None:
+    """Someone else acted first: say so, with the state the case or transfer is in now
+    (for a review or an assessment, the service's own words)."""
     if isinstance(obj, Transfer):
         text = _("Someone else acted first: the transfer is now “%(state)s”. Check and act again.")
-    else:
+    elif isinstance(obj, Case):
         text = _("Someone else acted first: the case is now “%(state)s”. Check and act again.")
+    else:
+        messages.warning(request, conflict.detail)
+        return
     messages.warning(request, text % {"state": obj.get_state_display()})
+
+
+def _act(request, obj, form, service, *, target: str, subject, back: str, done, again):
+    """One form, one service call on `obj` (passed as `target`): done, back to `back` with
+    `done` said; bad input, `again(form)` with the errors beside the fields (400); a state
+    that no longer allows it, back to `back` saying what the state is now."""
+    if form.is_valid():
+        result, problem = _attempt(
+            request, form, service, subject=subject, **{target: obj}, **form.cleaned_data
+        )
+        if problem == "conflict":
+            obj.refresh_from_db()
+            _stale(request, obj, result)
+            return redirect(back)
+        if problem is None:
+            messages.success(request, done(result) if callable(done) else done)
+            return redirect(back)
+    return again(form)
 
 
 def _today() -> dt.date:
@@ -256,32 +278,78 @@ def _case_queryset(request):
 def case_detail(request, pk: int):
     case = _scoped(request, _case_queryset(request), pk, _case_subject)
     log_access(user=request.user, action="web_read", subjects=[_case_subject(case)])
+    return _case_page(request, case)
+
+
+def _case_page(request, case, status=200, **forms_given):
     transfers = list(
         case.transfers.select_related("receiving_team", "receiving_worker", "routed_team")
         .prefetch_related("bookings")
         .order_by("-proposed_at")
     )
     for transfer in transfers:
-        transfer.live_booking = next(
-            (b for b in sorted(transfer.bookings.all(), key=lambda b: -b.pk)), None
-        )
+        transfer.live_booking = max(transfer.bookings.all(), key=lambda b: b.pk, default=None)
     events = case.events.select_related("actor").order_by("-created_at", "-id")
     timeline = _page(request, events, size=30)
     for event in timeline:
         event.label = labels.EVENT_ACTIONS.get(event.action, event.action)
-    roles = roles_of(request)
-    return render(
+    can_review = case.team in roles_of(request).caseload_teams
+    open_case = case.state not in (CaseState.TRANSFERRED, CaseState.CLOSED)
+    context = {
+        "case": case,
+        "client": case.client,
+        "transfers": transfers,
+        "reviews": case.reviews.select_related("started_by").order_by("-started_at"),
+        "timeline": timeline,
+        "can_review": can_review,
+        "today": _today(),
+    }
+    if can_review and open_case:
+        at_cap = rules.is_at_cap(today=_today(), cap=case.cap_on)
+        context["close_form"] = forms_given.get("close") or forms.CloseForm(
+            prefix="close", at_cap=at_cap
+        )
+        if case.client.is_ppt:
+            context["coordinator_form"] = forms_given.get("coordinator") or (
+                forms.CoordinatorForm(
+                    prefix="coordinator", initial={"coordinator": case.ppt_coordinator}
+                )
+            )
+    return render(request, "web/case.html", context, status=status)
+
+
+@login_required
+@require_POST
+def case_coordinator(request, pk: int):
+    case = _scoped(request, _case_queryset(request), pk, _case_subject)
+    return _act(
         request,
-        "web/case.html",
-        {
-            "case": case,
-            "client": case.client,
-            "transfers": transfers,
-            "reviews": case.reviews.select_related("started_by").order_by("-started_at"),
-            "timeline": timeline,
-            "can_review": case.team in roles.caseload_teams,
-            "today": _today(),
-        },
+        case,
+        forms.CoordinatorForm(request.POST, prefix="coordinator"),
+        services.case_set_coordinator,
+        target="case",
+        subject=_case_subject(case),
+        back=reverse("web:case", args=[case.pk]),
+        done=_("PPT coordinator saved."),
+        again=lambda form: _case_page(request, case, status=400, coordinator=form),
+    )
+
+
+@login_required
+@require_POST
+def case_close(request, pk: int):
+    case = _scoped(request, _case_queryset(request), pk, _case_subject)
+    at_cap = rules.is_at_cap(today=_today(), cap=case.cap_on)
+    return _act(
+        request,
+        case,
+        forms.CloseForm(request.POST, prefix="close", at_cap=at_cap),
+        services.case_close,
+        target="case",
+        subject=_case_subject(case),
+        back=reverse("web:case", args=[case.pk]),
+        done=_("The case is closed."),
+        again=lambda form: _case_page(request, case, status=400, close=form),
     )
 
 
@@ -470,49 +538,36 @@ def _redirect(request, url: str):
 def approve_exception(request, pk: int):
     assessment = _scoped(request, _assessment_queryset(request), pk, _assessment_subject)
     review = assessment.review
-    form = forms.ExceptionForm(request.POST, prefix=f"x{assessment.pk}")
-    if form.is_valid():
-        result, problem = _attempt(
-            request,
-            form,
-            criteria_services.assessment_approve_exception,
-            subject=_assessment_subject(assessment),
-            assessment=assessment,
-            **form.cleaned_data,
-        )
-        if problem == "conflict":
-            messages.warning(request, result.detail)
-            return redirect("web:review", pk=review.pk)
-        if problem is None:
-            messages.success(
-                request, _("Exception approved: %(name)s.") % {"name": assessment.criterion}
-            )
-            return redirect(f"{reverse('web:review', args=[review.pk])}#c-{assessment.pk}")
-    return _review_page(request, review, status=400, **{f"exception_{assessment.pk}": form})
+    return _act(
+        request,
+        assessment,
+        forms.ExceptionForm(request.POST, prefix=f"x{assessment.pk}"),
+        criteria_services.assessment_approve_exception,
+        target="assessment",
+        subject=_assessment_subject(assessment),
+        back=f"{reverse('web:review', args=[review.pk])}#c-{assessment.pk}",
+        done=_("Exception approved: %(name)s.") % {"name": assessment.criterion},
+        again=lambda form: _review_page(
+            request, review, status=400, **{f"exception_{assessment.pk}": form}
+        ),
+    )
 
 
 @login_required
 @require_POST
 def review_not_ready(request, pk: int):
     review = _scoped(request, _review_queryset(request), pk, _review_subject)
-    form = forms.NotReadyForm(request.POST, prefix="notready")
-    if form.is_valid():
-        result, problem = _attempt(
-            request,
-            form,
-            criteria_services.review_complete_not_ready,
-            subject=_review_subject(review),
-            review=review,
-            **form.cleaned_data,
-        )
-        if problem == "conflict":
-            review.case.refresh_from_db()
-            messages.warning(request, result.detail)
-            return redirect("web:case", pk=review.case_id)
-        if problem is None:
-            messages.success(request, _("Review completed: the next review is planned."))
-            return redirect("web:case", pk=review.case_id)
-    return _review_page(request, review, status=400, not_ready=form)
+    return _act(
+        request,
+        review,
+        forms.NotReadyForm(request.POST, prefix="notready"),
+        criteria_services.review_complete_not_ready,
+        target="review",
+        subject=_review_subject(review),
+        back=reverse("web:case", args=[review.case_id]),
+        done=_("Review completed: the next review is planned."),
+        again=lambda form: _review_page(request, review, status=400, not_ready=form),
+    )
 
 
 @login_required
@@ -520,27 +575,19 @@ def review_not_ready(request, pk: int):
 def review_propose(request, pk: int):
     review = _scoped(request, _review_queryset(request), pk, _review_subject)
     at_cap = rules.is_at_cap(today=_today(), cap=review.case.cap_on)
-    form = forms.ProposeForm(request.POST, at_cap=at_cap, prefix="propose")
-    if form.is_valid():
-        result, problem = _attempt(
-            request,
-            form,
-            services.transfer_propose,
-            subject=_review_subject(review),
-            review=review,
-            **form.cleaned_data,
-        )
-        if problem == "conflict":
-            case = Case.objects.get(pk=review.case_id)
-            _stale(request, case)
-            return redirect("web:case", pk=case.pk)
-        if problem is None:
-            messages.success(
-                request,
-                _("Transfer proposed to %(team)s.") % {"team": result.receiving_team.name},
-            )
-            return redirect("web:case", pk=review.case_id)
-    return _review_page(request, review, status=400, propose=form)
+    return _act(
+        request,
+        review,
+        forms.ProposeForm(request.POST, at_cap=at_cap, prefix="propose"),
+        services.transfer_propose,
+        target="review",
+        subject=_review_subject(review),
+        back=reverse("web:case", args=[review.case_id]),
+        done=lambda transfer: (
+            _("Transfer proposed to %(team)s.") % {"team": transfer.receiving_team.name}
+        ),
+        again=lambda form: _review_page(request, review, status=400, propose=form),
+    )
 
 
 # Receiving team: inbox and the transfer page ---------------------------------------------
@@ -630,23 +677,17 @@ def transfer_detail(request, pk: int):
 def _transfer_action(request, pk, *, form_class, prefix, service, done, form_kwargs=None):
     transfer = _scoped(request, _transfer_queryset(request), pk, _transfer_subject)
     form = form_class(request.POST, prefix=prefix, **(form_kwargs(transfer) if form_kwargs else {}))
-    if form.is_valid():
-        _result, problem = _attempt(
-            request,
-            form,
-            service,
-            subject=_transfer_subject(transfer),
-            transfer=transfer,
-            **form.cleaned_data,
-        )
-        if problem == "conflict":
-            transfer.refresh_from_db()
-            _stale(request, transfer)
-            return redirect("web:transfer", pk=transfer.pk)
-        if problem is None:
-            messages.success(request, done)
-            return redirect("web:transfer", pk=transfer.pk)
-    return _transfer_page(request, transfer, status=400, **{prefix: form})
+    return _act(
+        request,
+        transfer,
+        form,
+        service,
+        target="transfer",
+        subject=_transfer_subject(transfer),
+        back=reverse("web:transfer", args=[transfer.pk]),
+        done=done,
+        again=lambda form: _transfer_page(request, transfer, status=400, **{prefix: form}),
+    )
 
 
 @login_required

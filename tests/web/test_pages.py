@@ -12,7 +12,7 @@ from django.urls import reverse
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
 from notifications.models import Notification
-from tests.factories import case_in_state, member, reload, transfer_in_state
+from tests.factories import assess_all_met, case_in_state, member, reload, transfer_in_state
 from transfers import clock, services, sweeps
 from transfers.enums import CaseState, Role, TransferState
 from transfers.models import AccessLog, AccessOutcome, Case, Event
@@ -120,16 +120,64 @@ def test_saving_an_assessment_updates_the_readiness_summary_out_of_band(web, org
     assert AccessLog.objects.filter(action="web_transition", case=case).exists()
 
 
-def test_propose_from_the_review_page_to_the_routed_team(web, org):
-    case = case_in_state(org, CaseState.TRANSFER_PENDING)
-    transfer = case.transfers.get()
-    assert transfer.receiving_team == org.adult
+def test_review_page_shows_the_routed_team_and_proposes_to_it(web, org):
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    assess_all_met(org, case)
+    review = open_review_of(case)
+    worker = web(org.caseworker)
+    page = worker.get(reverse("web:review", args=[review.pk]))
+    assert page.context["routed_team"] == org.adult
+    assert org.adult.name in page.content.decode()
+    page = worker.post(reverse("web:review-propose", args=[review.pk]), {})
+    assert page.status_code == 302
+    transfer = reload(case).transfers.get()
+    assert (transfer.receiving_team, transfer.routed_team) == (org.adult, org.adult)
+    assert AccessLog.objects.filter(action="web_transition", case=case).exists()
+
+
+def test_ppt_coordinator_is_named_on_the_case_page(web, org):
+    case = case_in_state(org, CaseState.IN_REVIEW, is_ppt=True)
+    worker = web(org.caseworker)
+    html = worker.get(reverse("web:case", args=[case.pk])).content.decode()
+    assert "id_coordinator-coordinator" in html
+    page = worker.post(
+        reverse("web:case-coordinator", args=[case.pk]),
+        {"coordinator-coordinator": "Vastaanottokeskus X"},
+    )
+    assert page.status_code == 302
+    assert reload(case).ppt_coordinator == "Vastaanottokeskus X"
+
+
+def test_closing_with_other_needs_an_explanation_beside_the_field(web, org):
+    case = case_in_state(org, CaseState.ACTIVE)
+    worker = web(org.caseworker)
+    page = worker.post(reverse("web:case-close", args=[case.pk]), {"close-reason": "other"})
+    assert page.status_code == 400
+    assert "id_close-text_error" in page.content.decode()
+    assert reload(case).state == CaseState.ACTIVE
+    page = worker.post(
+        reverse("web:case-close", args=[case.pk]),
+        {"close-reason": "other", "close-text": "Muutti ulkomaille"},
+    )
+    assert page.status_code == 302
+    assert reload(case).state == CaseState.CLOSED
+
+
+def test_pages_are_served_with_a_content_security_policy(client):
+    page = client.get(reverse("login"))
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "font-src 'self' https://makasiini.hel.fi" in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_the_root_is_the_web_app(client, org):
+    client.force_login(org.receiving_worker)
+    assert client.get("/").url == reverse("web:inbox")
 
 
 def test_override_needs_a_reason_named_beside_the_field(web, org):
     case = case_in_state(org, CaseState.IN_REVIEW)
-    from tests.factories import assess_all_met
-
     assess_all_met(org, case)
     review = open_review_of(case)
     page = web(org.caseworker).post(
