@@ -36,6 +36,7 @@ env = environ.Env(
     SESSION_COOKIE_SECURE=(bool, False),
     CSRF_COOKIE_SECURE=(bool, False),
     SILTA_FONT_HOST=(str, "https://makasiini.hel.fi"),
+    SILTA_SESSION_HOURS=(int, 10),
     SILTA_OIDC_ENABLED=(bool, False),
     OIDC_RP_CLIENT_ID=(str, ""),
     OIDC_RP_CLIENT_SECRET=(str, ""),
@@ -98,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "web.middleware.NoStoreWhenSignedIn",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -165,6 +167,10 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# A working day's session that ends with the browser: client data on a shared computer.
+SESSION_COOKIE_AGE = env("SILTA_SESSION_HOURS") * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"

@@ -292,3 +292,14 @@ def test_notifications_inbox_lists_and_marks_read(web, org):
     assert case.reference in inbox.get(reverse("web:notifications")).content.decode()
     inbox.post(reverse("web:notification-read", args=[note.pk]))
     assert reload(note).read_at is not None
+
+
+def test_signed_in_pages_are_not_kept_by_browsers_or_proxies(web, org):
+    case = case_in_state(org, CaseState.ACTIVE)
+    page = web(org.caseworker).get(reverse("web:case", args=[case.pk]))
+    assert "no-store" in page.headers["Cache-Control"]
+
+
+def test_the_session_ends_with_the_browser(client, org, settings):
+    client.post(reverse("login"), {"username": org.caseworker.username, "password": "pw"})
+    assert client.cookies[settings.SESSION_COOKIE_NAME]["expires"] == ""
