@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
 from notifications.models import Notification
@@ -303,3 +304,57 @@ def test_signed_in_pages_are_not_kept_by_browsers_or_proxies(web, org):
 def test_the_session_ends_with_the_browser(client, org, settings):
     client.post(reverse("login"), {"username": org.caseworker.username, "password": "pw"})
     assert client.cookies[settings.SESSION_COOKIE_NAME]["expires"] == ""
+
+
+def test_supervisor_approves_an_exception_on_the_review_page(web, org):
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    housing = open_review_of(case).assessments.get(criterion__code="housing")
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=housing,
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Asunnon haku",
+    )
+    review = housing.review
+    worker_page = web(org.caseworker).get(reverse("web:review", args=[review.pk]))
+    assert f"id_x{housing.pk}-justification" not in worker_page.content.decode()
+    sup = web(org.koto_supervisor)
+    assert (
+        f"id_x{housing.pk}-justification"
+        in sup.get(reverse("web:review", args=[review.pk])).content.decode()
+    )
+    page = sup.post(reverse("web:approve-exception", args=[housing.pk]), {})
+    assert page.status_code == 400
+    assert f"id_x{housing.pk}-justification_error" in page.content.decode()
+    page = sup.post(
+        reverse("web:approve-exception", args=[housing.pk]),
+        {f"x{housing.pk}-justification": "Vuokrasopimus alkaa ensi kuussa"},
+    )
+    assert page.status_code == 302
+    assert reload(housing).exception_approved_by == org.koto_supervisor
+
+
+def test_receiving_team_returns_with_a_coded_reason(web, org):
+    transfer = transfer_in_state(org, TransferState.PROPOSED)
+    page = web(org.receiving_worker).post(
+        reverse("web:transfer-return", args=[transfer.pk]),
+        {"return-reason": "missing_information", "return-text": "Asumistiedot puuttuvat"},
+    )
+    assert page.status_code == 302
+    transfer = reload(transfer)
+    assert (transfer.state, transfer.return_reason) == (
+        TransferState.RETURNED,
+        "missing_information",
+    )
+    assert reload(transfer.case).state == CaseState.IN_REVIEW
+
+
+def test_front_desk_records_a_no_show_and_the_booking_is_requested_again(web, org):
+    transfer = transfer_in_state(org, TransferState.BOOKED)
+    page = web(org.front_desk).post(
+        reverse("web:transfer-rebook", args=[transfer.pk]),
+        {"rebook-outcome": "no_show", "rebook-reason": ""},
+    )
+    assert page.status_code == 302
+    assert reload(transfer).state == TransferState.BOOKING_REQUESTED
+    assert transfer.bookings.filter(status="no_show").count() == 1
