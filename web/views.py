@@ -21,12 +21,13 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from criteria import rules
 from criteria import services as criteria_services
-from criteria.models import AssessmentStatus, CriterionAssessment, Review
+from criteria.models import AssessmentStatus, CriterionAssessment, CriterionDefinition, Review
 from criteria.selectors import client_facts, criterion_facts
 from notifications import services as notification_services
 from notifications.channels import message_context
@@ -41,7 +42,14 @@ from transfers.errors import (
     InvalidInput,
     RoutingNeedsManualChoice,
 )
-from transfers.models import AccessOutcome, BookingHours, Case, HandoverBooking, Transfer
+from transfers.models import (
+    AccessOutcome,
+    BookingHours,
+    Case,
+    HandoverBooking,
+    Region,
+    Transfer,
+)
 from transfers.selectors import RECEIVED_STATES, cases_visible_to, transfers_visible_to
 
 from . import forms, labels
@@ -196,7 +204,12 @@ def notification_read(request, pk: int):
     if note is None:
         raise Http404
     notification_services.notification_mark_read(user=request.user, notification=note)
-    return redirect(request.POST.get("next") or reverse("web:notifications"))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("web:notifications")  # never a redirect to another site
+    return redirect(back)
 
 
 # Caseworker: caseload, case, review ------------------------------------------------------
@@ -904,17 +917,11 @@ def figures(request):
     since = _today() - relativedelta(months=months)
     data = reports.figures([t.pk for t in teams], since=since)
     states = dict(CaseState.choices)
-    names = {}
-    for assessment in (
-        CriterionAssessment.objects.filter(
-            criterion__code__in=[row["criterion"] for row in data["criteria_most_often_unmet"]]
-        )
-        .select_related("criterion")
-        .order_by("-criterion__template__version")[:200]
-    ):
-        names.setdefault(assessment.criterion.code, assessment.criterion.name)
-    from transfers.models import Region
-
+    names = {}  # each code's name in the latest checklist version that has it
+    for criterion in CriterionDefinition.objects.filter(
+        code__in=[row["criterion"] for row in data["criteria_most_often_unmet"]]
+    ).order_by("-template__version"):
+        names.setdefault(criterion.code, criterion.name)
     regions = {r.code: r for r in Region.objects.all()}
 
     def region_name(code):

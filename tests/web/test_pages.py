@@ -358,3 +358,20 @@ def test_front_desk_records_a_no_show_and_the_booking_is_requested_again(web, or
     assert page.status_code == 302
     assert reload(transfer).state == TransferState.BOOKING_REQUESTED
     assert transfer.bookings.filter(status="no_show").count() == 1
+
+
+def test_marking_read_never_redirects_to_another_site(web, org):
+    case = case_in_state(org, CaseState.ACTIVE)
+    Case.objects.filter(pk=case.pk).update(review_due_on=clock.today())
+    sweeps.due_sweep()
+    note = Notification.objects.get(recipient=org.caseworker, case=case)
+    page = web(org.caseworker).post(
+        reverse("web:notification-read", args=[note.pk]), {"next": "https://evil.example/"}
+    )
+    assert page.url == reverse("web:notifications")
+
+
+def test_a_failed_sign_in_is_logged_without_the_password(client, org, caplog):
+    client.post(reverse("login"), {"username": org.caseworker.username, "password": "wrong1"})
+    assert f"sign-in failed for '{org.caseworker.username}'" in caplog.text
+    assert "wrong1" not in caplog.text
