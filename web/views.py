@@ -23,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from criteria import rules
@@ -447,7 +448,9 @@ def _is_supervisor_of(request, team) -> bool:
     return team in roles_of(request).supervised_teams
 
 
-def _review_page(request, review, *, bound=None, status=200, **forms_given):
+def _review_context(request, review, *, bound=None, **forms_given) -> dict:
+    """The checklist (each criterion's form, `bound` in place of its own when given), the
+    readiness summary and the decision forms."""
     assessments = _assessments(review)
     supervisor = _is_supervisor_of(request, review.case.team)
     for assessment in assessments:
@@ -466,6 +469,11 @@ def _review_page(request, review, *, bound=None, status=200, **forms_given):
         not_ready_form=forms_given.get("not_ready") or forms.NotReadyForm(prefix="notready"),
         editable=review.is_open and review.case.team in roles_of(request).caseload_teams,
     )
+    return context
+
+
+def _review_page(request, review, *, bound=None, status=200, **forms_given):
+    context = _review_context(request, review, bound=bound, **forms_given)
     return render(request, "web/review.html", context, status=status)
 
 
@@ -486,23 +494,13 @@ def _assessment_subject(assessment) -> tuple[int, int]:
     return assessment.review.case.client_id, assessment.review.case_id
 
 
-def _assessment_fragment(request, review, assessment, form, exception_form=None):
+def _assessment_fragment(request, review, form):
     """The criterion's form again, with the readiness summary and the proposal beside it
     swapped out of band (htmx)."""
-    assessments = _assessments(review)
-    context = _readiness_context(review, assessments)
-    assessment = next(a for a in assessments if a.pk == assessment.pk)
-    assessment.form = form
-    if _is_supervisor_of(request, review.case.team) and assessment.criterion.exception_allowed:
-        assessment.exception_form = exception_form or forms.ExceptionForm(
-            prefix=f"x{assessment.pk}"
-        )
+    context = _review_context(request, review, bound=form)
     context.update(
-        assessment=assessment,
-        editable=True,
+        assessment=next(a for a in context["assessments"] if a.form is form),
         oob=True,
-        propose_form=forms.ProposeForm(at_cap=context["at_cap"], prefix="propose"),
-        not_ready_form=forms.NotReadyForm(prefix="notready"),
     )
     return render(request, "web/partials/assessment_saved.html", context)
 
@@ -533,7 +531,7 @@ def assess(request, pk: int):
             form = _assessment_form(assessment)
             form.saved = True
     if request.htmx:
-        return _assessment_fragment(request, review, assessment, form)
+        return _assessment_fragment(request, review, form)
     return _review_page(request, review, bound=form)
 
 
@@ -687,9 +685,48 @@ def transfer_detail(request, pk: int):
     return _transfer_page(request, transfer)
 
 
-def _transfer_action(request, pk, *, form_class, prefix, service, done, form_kwargs=None):
+# Each action on a transfer: its form (and the form's prefix on the page), its service,
+# what is said when it is done, and what the form needs to know about the transfer.
+TRANSFER_ACTIONS = {
+    "accept": (
+        forms.AcceptForm,
+        services.transfer_accept,
+        gettext_lazy("Transfer accepted. The front desk books the handover."),
+        lambda transfer: {"team": transfer.receiving_team},
+    ),
+    "return": (
+        forms.ReturnForm,
+        services.transfer_return,
+        gettext_lazy("Transfer returned to the Immigration Unit."),
+        None,
+    ),
+    "confirm": (
+        forms.ConfirmBookingForm,
+        services.transfer_confirm_booking,
+        gettext_lazy("Handover booked."),
+        None,
+    ),
+    "complete": (
+        forms.SiltaForm,
+        services.transfer_complete,
+        gettext_lazy("Handover recorded as held: the case is transferred."),
+        None,
+    ),
+    "rebook": (
+        forms.RebookForm,
+        services.transfer_rebook,
+        gettext_lazy("Recorded. The handover is to be booked again."),
+        None,
+    ),
+}
+
+
+@login_required
+@require_POST
+def transfer_action(request, pk: int, action: str):
+    form_class, service, done, form_kwargs = TRANSFER_ACTIONS[action]
     transfer = _scoped(request, _transfer_queryset(request), pk, _transfer_subject)
-    form = form_class(request.POST, prefix=prefix, **(form_kwargs(transfer) if form_kwargs else {}))
+    form = form_class(request.POST, prefix=action, **(form_kwargs(transfer) if form_kwargs else {}))
     return _act(
         request,
         transfer,
@@ -699,73 +736,7 @@ def _transfer_action(request, pk, *, form_class, prefix, service, done, form_kwa
         subject=_transfer_subject(transfer),
         back=reverse("web:transfer", args=[transfer.pk]),
         done=done,
-        again=lambda form: _transfer_page(request, transfer, status=400, **{prefix: form}),
-    )
-
-
-@login_required
-@require_POST
-def transfer_accept(request, pk: int):
-    return _transfer_action(
-        request,
-        pk,
-        form_class=forms.AcceptForm,
-        prefix="accept",
-        service=services.transfer_accept,
-        done=_("Transfer accepted. The front desk books the handover."),
-        form_kwargs=lambda transfer: {"team": transfer.receiving_team},
-    )
-
-
-@login_required
-@require_POST
-def transfer_return(request, pk: int):
-    return _transfer_action(
-        request,
-        pk,
-        form_class=forms.ReturnForm,
-        prefix="return",
-        service=services.transfer_return,
-        done=_("Transfer returned to the Immigration Unit."),
-    )
-
-
-@login_required
-@require_POST
-def transfer_confirm(request, pk: int):
-    return _transfer_action(
-        request,
-        pk,
-        form_class=forms.ConfirmBookingForm,
-        prefix="confirm",
-        service=services.transfer_confirm_booking,
-        done=_("Handover booked."),
-    )
-
-
-@login_required
-@require_POST
-def transfer_complete(request, pk: int):
-    return _transfer_action(
-        request,
-        pk,
-        form_class=forms.SiltaForm,
-        prefix="complete",
-        service=services.transfer_complete,
-        done=_("Handover recorded as held: the case is transferred."),
-    )
-
-
-@login_required
-@require_POST
-def transfer_rebook(request, pk: int):
-    return _transfer_action(
-        request,
-        pk,
-        form_class=forms.RebookForm,
-        prefix="rebook",
-        service=services.transfer_rebook,
-        done=_("Recorded. The handover is to be booked again."),
+        again=lambda form: _transfer_page(request, transfer, status=400, **{action: form}),
     )
 
 
