@@ -29,8 +29,8 @@ TODAY = dt.date(2027, 1, 4)
 def load(connection):
     from django.contrib.auth import get_user_model
 
-    from transfers.enums import Role, TeamKind
-    from transfers.models import Membership, Region, Team
+    from cases.enums import Role, TeamKind
+    from cases.models import Membership, Region, Team
 
     region = Region.objects.get(code="pohjoinen")
     koto = Team.objects.create(
@@ -50,7 +50,7 @@ def load(connection):
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO transfers_client (first_name, last_name, date_of_birth, language,
+            INSERT INTO cases_client (first_name, last_name, date_of_birth, language,
                 interpreter_needed, street_address, postal_code, post_office,
                 housing_situation, children_count, family_reunification_pending,
                 reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
@@ -62,14 +62,14 @@ def load(connection):
         )
         cursor.execute(
             """
-            INSERT INTO transfers_case (client_id, team_id, responsible_worker_id, state,
+            INSERT INTO cases_case (client_id, team_id, responsible_worker_id, state,
                 integration_started_on, review_due_on, ppt_coordinator, closure_reason,
                 closure_text, created_at)
             SELECT c.id, %s, (%s::bigint[])[1 + c.id %% 50],
                 CASE WHEN c.id > %s THEN 'transfer_pending' ELSE 'active' END,
                 %s::date + (c.id %% 1095)::int - 730, %s::date + (c.id %% 1095)::int,
                 '', '', '', now()
-            FROM transfers_client c
+            FROM cases_client c
             """,
             [koto.pk, workers, CASES, TODAY, TODAY],
         )
@@ -80,7 +80,7 @@ def load(connection):
             INSERT INTO criteria_review (case_id, template_id, started_at, started_by_id,
                 completed_at, outcome)
             SELECT id, %s, now(), responsible_worker_id, now(), 'ready'
-            FROM transfers_case WHERE state = 'transfer_pending'
+            FROM cases_case WHERE state = 'transfer_pending'
             """,
             [template],
         )
@@ -91,11 +91,11 @@ def load(connection):
                 escorted, return_reason, return_text, cancel_reason, proposed_at)
             SELECT r.case_id, r.id, 'proposed', %s, c.responsible_worker_id, %s, %s, '',
                 false, '', '', '', now()
-            FROM criteria_review r JOIN transfers_case c ON c.id = r.case_id
+            FROM criteria_review r JOIN cases_case c ON c.id = r.case_id
             """,
             [koto.pk, adult.pk, adult.pk],
         )
-        for table in ("transfers_client", "transfers_case", "transfers_transfer"):
+        for table in ("cases_client", "cases_case", "transfers_transfer"):
             cursor.execute(f"VACUUM ANALYZE {table}")
     return User.objects.get(pk=workers[0]), receiver, adult
 
@@ -126,8 +126,8 @@ def bench_list(connection, caseworker, page):
                 SELECT c.id, 'SILTA-' || lpad(c.id::text, 6, '0'), c.client_id, t.code,
                     u.username, c.state, c.integration_started_on, c.review_due_on,
                     c.ppt_coordinator, c.closure_reason, c.closed_at
-                FROM transfers_case c
-                JOIN transfers_team t ON t.id = c.team_id
+                FROM cases_case c
+                JOIN cases_team t ON t.id = c.team_id
                 JOIN auth_user u ON u.id = c.responsible_worker_id
                 WHERE c.team_id = %s
                 ORDER BY c.review_due_on, c.id LIMIT 50 OFFSET %s
@@ -167,7 +167,7 @@ def bench_accept(connection, receiver, team):
                 cursor.execute("BEGIN")
                 cursor.execute(
                     "SELECT t.state, c.client_id, t.case_id FROM transfers_transfer t "
-                    "JOIN transfers_case c ON c.id = t.case_id WHERE t.id = %s FOR UPDATE",
+                    "JOIN cases_case c ON c.id = t.case_id WHERE t.id = %s FOR UPDATE",
                     [pk],
                 )
                 state, client_id, case_id = cursor.fetchone()
@@ -178,7 +178,7 @@ def bench_accept(connection, receiver, team):
                     [receiver.pk, pk],
                 )
                 cursor.execute(
-                    "INSERT INTO transfers_event (created_at, subject, action, client_id, "
+                    "INSERT INTO cases_event (created_at, subject, action, client_id, "
                     "case_id, transfer_id, actor_id, actor_role, from_state, to_state, reason, "
                     "params) VALUES (now(), 'transfer', 'accept', %s, %s, %s, %s, "
                     "'receiving_worker', 'proposed', 'accepted', '', %s)",
@@ -191,7 +191,7 @@ def bench_accept(connection, receiver, team):
                     [f"raw:open:{pk}", json.dumps({"action": "open", "transfer": pk})],
                 )
                 cursor.execute(
-                    "INSERT INTO transfers_accesslog (created_at, actor_id, actor_role, "
+                    "INSERT INTO audit_accesslog (created_at, actor_id, actor_role, "
                     "actor_team, client_id, case_id, action, purpose, outcome, request_id) "
                     "VALUES (now(), %s, 'receiving_worker', 'pohjoinen-aiso', %s, %s, "
                     "'api_transition', 'case_management', 'allowed', '')",

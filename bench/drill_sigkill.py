@@ -70,11 +70,12 @@ def main() -> int:
     from common import setup_django
 
     setup_django("silta_drill_sigkill")
+    from cases.models import Event
     from config.celery import app
     from tests.factories import make_org, transfer_in_state
     from transfers import services
     from transfers.enums import TransferState
-    from transfers.models import Event, HandoverBooking, Transfer
+    from transfers.models import HandoverBooking, Transfer
 
     system = BookingSystem()
     org = make_org()

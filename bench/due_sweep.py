@@ -20,8 +20,8 @@ TODAY = dt.date(2027, 1, 4)
 def load(connection):
     from django.contrib.auth import get_user_model
 
-    from transfers.enums import Role, TeamKind
-    from transfers.models import Membership, Region, Team
+    from cases.enums import Role, TeamKind
+    from cases.models import Membership, Region, Team
 
     region = Region.objects.get(code="pohjoinen")
     team = Team.objects.create(
@@ -35,7 +35,7 @@ def load(connection):
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO transfers_client (first_name, last_name, date_of_birth, language,
+            INSERT INTO cases_client (first_name, last_name, date_of_birth, language,
                 interpreter_needed, street_address, postal_code, post_office,
                 housing_situation, children_count, family_reunification_pending,
                 reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
@@ -47,31 +47,31 @@ def load(connection):
         )
         cursor.execute(
             """
-            INSERT INTO transfers_case (client_id, team_id, responsible_worker_id, state,
+            INSERT INTO cases_case (client_id, team_id, responsible_worker_id, state,
                 integration_started_on, review_due_on, ppt_coordinator, closure_reason,
                 closure_text, created_at)
             SELECT c.id, %s, (%s::bigint[])[1 + c.id %% 50], 'active',
                 %s::date + (c.id %% %s)::int - 730, %s::date + (c.id %% %s)::int,
                 '', '', '', now()
-            FROM transfers_client c
+            FROM cases_client c
             """,
             [team.pk, users, TODAY, SPREAD_DAYS, TODAY, SPREAD_DAYS],
         )
         # The bench resets between runs; the log's trigger would refuse that.
-        cursor.execute("ALTER TABLE transfers_event DISABLE TRIGGER transfers_event_append_only")
+        cursor.execute("ALTER TABLE cases_event DISABLE TRIGGER transfers_event_append_only")
     vacuum(connection)
 
 
 def vacuum(connection):
     with connection.cursor() as cursor:
-        for table in ("transfers_case", "transfers_event", "notifications_notification"):
+        for table in ("cases_case", "cases_event", "notifications_notification"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def reset(connection):
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE transfers_case SET state = 'active' WHERE state = 'review_due'")
-        cursor.execute("DELETE FROM transfers_event WHERE action = 'mark_due'")
+        cursor.execute("UPDATE cases_case SET state = 'active' WHERE state = 'review_due'")
+        cursor.execute("DELETE FROM cases_event WHERE action = 'mark_due'")
         cursor.execute("DELETE FROM notifications_notification")
     vacuum(connection)
 
@@ -80,7 +80,7 @@ def main():
     setup_django("silta_bench_due")
     from django.db import connection
 
-    from transfers.sweeps import due_sweep
+    from transfers.reminders import due_sweep
 
     connection.set_autocommit(True)
     load(connection)
@@ -89,7 +89,7 @@ def main():
         def run():
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "UPDATE transfers_case SET state = 'review_due' "
+                    "UPDATE cases_case SET state = 'review_due' "
                     "WHERE state = 'active' AND review_due_on <= %s",
                     [day],
                 )
@@ -124,8 +124,7 @@ def main():
     def count():
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM transfers_case "
-                "WHERE state = 'active' AND review_due_on <= %s",
+                "SELECT count(*) FROM cases_case WHERE state = 'active' AND review_due_on <= %s",
                 [day],
             )
             cursor.fetchone()

@@ -25,11 +25,11 @@ def main():
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from cases.enums import Role, TeamKind
+    from cases.models import Membership, Region, Team
     from config.celery import app
     from notifications.models import NotificationPreference
-    from transfers.enums import Role, TeamKind
-    from transfers.models import Membership, Region, Team
-    from transfers.sweeps import reminder_sweep
+    from transfers.reminders import reminder_sweep
 
     connection.set_autocommit(True)
     team = Team.objects.create(
@@ -55,12 +55,12 @@ def main():
     for size in SIZES:
         with connection.cursor() as cursor:
             cursor.execute(
-                "TRUNCATE transfers_case, transfers_client, "
+                "TRUNCATE cases_case, cases_client, "
                 "notifications_notification, notifications_outboxmessage CASCADE"
             )
             cursor.execute(
                 """
-                INSERT INTO transfers_client (first_name, last_name, date_of_birth, language,
+                INSERT INTO cases_client (first_name, last_name, date_of_birth, language,
                     interpreter_needed, street_address, postal_code, post_office,
                     housing_situation, children_count, family_reunification_pending,
                     reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
@@ -72,16 +72,16 @@ def main():
             )
             cursor.execute(
                 """
-                INSERT INTO transfers_case (client_id, team_id, responsible_worker_id, state,
+                INSERT INTO cases_case (client_id, team_id, responsible_worker_id, state,
                     integration_started_on, review_due_on, ppt_coordinator, closure_reason,
                     closure_text, created_at)
                 SELECT c.id, %s, (%s::bigint[])[1 + c.id %% 50], 'active', %s, %s, '', '',
                     '', now()
-                FROM transfers_client c
+                FROM cases_client c
                 """,
                 [team.pk, users, TODAY - dt.timedelta(days=720), TODAY + dt.timedelta(days=7)],
             )
-            cursor.execute("VACUUM ANALYZE transfers_case")
+            cursor.execute("VACUUM ANALYZE cases_case")
 
         def clear():
             with connection.cursor() as cursor:
@@ -95,7 +95,7 @@ def main():
                         subject_key, on_date, params, created_at)
                     SELECT responsible_worker_id, 'review_due_soon', id, 'case:' || id, %s,
                         '{"days": 7}', now()
-                    FROM transfers_case WHERE state = 'active' AND review_due_on = %s
+                    FROM cases_case WHERE state = 'active' AND review_due_on = %s
                     """,
                     [TODAY, TODAY + dt.timedelta(days=7)],
                 )

@@ -21,13 +21,15 @@ if settings.REDIS_URL:
     app.conf.broker_url = settings.REDIS_URL
 else:
     broker_dir = Path(settings.CELERY_FILESYSTEM_BROKER_DIR)
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (broker_dir / sub).mkdir(parents=True, exist_ok=True)
     app.conf.broker_url = "filesystem://"
     app.conf.broker_transport_options = {
         "data_folder_in": str(broker_dir / "in"),
         "data_folder_out": str(broker_dir / "in"),
         "processed_folder": str(broker_dir / "processed"),
+        # Broadcast (pidbox) exchanges: under var/, not the working directory.
+        "control_folder": str(broker_dir / "control"),
         "store_processed": False,
     }
 

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .enums import AssessmentStatus, ReviewOutcome
+
 
 class ChecklistTemplate(models.Model):
     """One version of the readiness checklist. A review keeps the version it started with;
@@ -106,15 +108,9 @@ def _lang() -> str:
     return lang if lang in ("fi", "sv", "en") else "fi"
 
 
-class ReviewOutcome(models.TextChoices):
-    READY = "ready", _("Ready: transfer proposed")
-    NOT_READY = "not_ready", _("Not ready: plan and next review")
-    CLOSED = "closed", _("Case closed")
-
-
 class Review(models.Model):
     case = models.ForeignKey(
-        "transfers.Case",
+        "cases.Case",
         on_delete=models.PROTECT,
         related_name="reviews",
         verbose_name=_("case"),
@@ -156,13 +152,6 @@ class Review(models.Model):
     @property
     def is_open(self) -> bool:
         return self.completed_at is None
-
-
-class AssessmentStatus(models.TextChoices):
-    UNASSESSED = "unassessed", _("Not assessed yet")
-    MET = "met", _("Met")
-    NOT_MET = "not_met", _("Not met")
-    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
 class CriterionAssessment(models.Model):

@@ -1,4 +1,4 @@
-"""The readiness rules of DOMAIN.md as pure functions.
+"""The readiness rules of DOMAIN.md (the date rules are in cases.rules) as pure functions.
 
 No database, no clock: callers pass the facts and today's date, so every rule sentence is
 tested on its own (tests/criteria/test_rules.py names the sentence it checks).
@@ -6,15 +6,10 @@ tested on its own (tests/criteria/test_rules.py names the sentence it checks).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dateutil.relativedelta import relativedelta
-
-REVIEW_AFTER_MONTHS = 24
-REUNITED_FAMILY_REVIEW_AFTER_MONTHS = 12
-CAP_MONTHS = 60
+from cases.rules import ClientFacts
 
 # Statuses, as stored in CriterionAssessment.status.
 MET = "met"
@@ -28,17 +23,6 @@ BLOCKER_HOMELESS = "homeless_or_crisis_accommodation"
 # The criterion whose approved exception lifts the housing blocker ("as a rule").
 HOUSING = "housing"
 HOUSING_BLOCKING_SITUATIONS = frozenset({"homeless", "crisis_accommodation"})
-
-
-@dataclass(frozen=True)
-class ClientFacts:
-    has_children: bool
-    family_reunification_pending: bool
-    housing_situation: str
-    is_ppt: bool = False
-    reunited_family: bool = False
-    sponsor_in_finland_since: dt.date | None = None
-    family_situation_stable: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,15 +47,6 @@ class Readiness:
     exceptions_possible: tuple[str, ...]
     missing_plans: tuple[str, ...]
     escorted: bool
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    return day + relativedelta(months=months)
-
-
-def age_on(born: dt.date, day: dt.date) -> int:
-    """Age in whole years on a day (a person born on 29 February ages on 1 March)."""
-    return relativedelta(day, born).years
 
 
 def is_applicable(criterion: CriterionFacts, client: ClientFacts) -> bool:
@@ -133,53 +108,3 @@ def readiness(client: ClientFacts, criteria: Sequence[CriterionFacts]) -> Readin
         ),
         escorted=is_escorted(applicable),
     )
-
-
-def sponsor_has_lived_long(client: ClientFacts, *, on: dt.date, threshold_years: int) -> bool:
-    since = client.sponsor_in_finland_since
-    return since is not None and relativedelta(on, since).years >= threshold_years
-
-
-def review_due_on(
-    *, integration_started_on: dt.date, client: ClientFacts, threshold_years: int
-) -> dt.date:
-    """Reviewed when the relationship has lasted 2 years; a reunited family whose sponsor
-    has lived long in Finland and whose situation is stable, after one year."""
-    if (
-        client.reunited_family
-        and client.family_situation_stable
-        and sponsor_has_lived_long(
-            client, on=integration_started_on, threshold_years=threshold_years
-        )
-    ):
-        return add_months(integration_started_on, REUNITED_FAMILY_REVIEW_AFTER_MONTHS)
-    return add_months(integration_started_on, REVIEW_AFTER_MONTHS)
-
-
-def cap_on(integration_started_on: dt.date) -> dt.date:
-    """The integration period can be extended up to 5 years in all."""
-    return add_months(integration_started_on, CAP_MONTHS)
-
-
-def is_at_cap(*, today: dt.date, cap: dt.date) -> bool:
-    """No next review can be set any more: only a transfer or a closure remains."""
-    return today >= cap
-
-
-def next_review_problem(
-    *, next_review_on: dt.date | None, today: dt.date, cap: dt.date
-) -> str | None:
-    """Not ready: a next review date is required and may not pass the 60-month cap.
-    Returns the problem's code, or None."""
-    if next_review_on is None:
-        return "required"
-    if next_review_on <= today:
-        return "not_in_future"
-    if next_review_on > cap:
-        return "past_cap"
-    return None
-
-
-def ppt_coordinator_missing(*, is_ppt: bool, coordinator: str) -> bool:
-    """A PPT client's transfer cannot be proposed without a named coordinator."""
-    return is_ppt and not coordinator.strip()

@@ -1,28 +1,28 @@
-"""Every write to reviews and assessments."""
+"""Every write to reviews and assessments, and opening a case (its first review date
+follows the current checklist version)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from transfers import clock
-from transfers.enums import Role
-from transfers.errors import CapReached, Conflict, InvalidInput
-from transfers.models import Case, EventSubject
-from transfers.services import SENDING_ROLES, record_case_event, review_finish
-from transfers.workflow import (
-    check_transition,
-    lock,
-    record_event,
-    require_role,
-    require_text,
-    run_transition,
-)
+from cases import rules as date_rules
+from cases import services as case_services
+from cases.enums import CaseAction, Role
+from cases.models import Case
+from cases.roles import SENDING_ROLES, require_role
+from cases.selectors import client_facts
+from core import clock
+from core.errors import CapReached, Conflict, InvalidInput
+from core.transitions import check_transition, lock, require_text
 
 from . import rules
+from .enums import ReviewAction
+from .events import review_event
 from .models import (
     AssessmentStatus,
     ChecklistTemplate,
@@ -31,7 +31,27 @@ from .models import (
     Review,
     ReviewOutcome,
 )
-from .selectors import client_facts, current_checklist, review_readiness
+from .selectors import current_checklist, review_readiness
+
+
+def case_open(**arguments: Any) -> Case:
+    """Open a case (cases.services.case_open) with its first review date set by the current
+    checklist version's threshold for a reunited family's sponsor."""
+    return case_services.case_open(
+        **arguments, threshold_years=current_checklist().sponsor_long_residence_years
+    )
+
+
+def review_finish(
+    review: Review, *, outcome: str, at: dt.datetime, next_review_on: dt.date | None = None
+) -> Review:
+    """End an open review with its outcome. Runs in the caller's transaction (the service
+    that decided the case's next step holds the review locked)."""
+    review.completed_at = at
+    review.outcome = outcome
+    review.next_review_on = next_review_on
+    review.save(update_fields=["completed_at", "outcome", "next_review_on"])
+    return review
 
 
 def _create_review(*, case: Case, actor: AbstractBaseUser, template=None) -> Review:
@@ -67,14 +87,13 @@ def review_start(*, actor: AbstractBaseUser, case: Case) -> Review:
     """review_due -> in_review: a review against the current checklist version."""
     case = lock(Case, case.pk)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="start_review")
-    source, _target = run_transition(case, "start_review")
+    check_transition(case, CaseAction.START_REVIEW)
     review = _create_review(case=case, actor=actor)
-    record_case_event(
+    case_services.case_move(
         case,
-        action="start_review",
+        CaseAction.START_REVIEW,
         actor=actor,
         role=role,
-        source=source,
         review_id=review.pk,
         params={"checklist_version": review.template.version},
     )
@@ -165,14 +184,11 @@ def assessment_update(
         assessment.exception_approved_by = None
         assessment.exception_justification = ""
     assessment.save()
-    record_event(
-        subject=EventSubject.REVIEW,
-        action="assess",
-        client_id=review.case.client_id,
-        case_id=review.case_id,
-        review_id=review.pk,
+    review_event(
+        review,
+        ReviewAction.ASSESS,
         actor=actor,
-        actor_role=role,
+        role=role,
         from_state=previous_status,
         to_state=status,
         params={"criterion": criterion.code, "multi_problem": multi_problem},
@@ -207,14 +223,11 @@ def assessment_approve_exception(
     assessment.save(
         update_fields=["exception_justification", "exception_approved_by", "exception_approved_at"]
     )
-    record_event(
-        subject=EventSubject.REVIEW,
-        action="approve_exception",
-        client_id=review.case.client_id,
-        case_id=review.case_id,
-        review_id=review.pk,
+    review_event(
+        review,
+        ReviewAction.APPROVE_EXCEPTION,
         actor=actor,
-        actor_role=role,
+        role=role,
         reason=justification,
         params={"criterion": assessment.criterion.code},
     )
@@ -230,12 +243,12 @@ def review_complete_not_ready(
     a transfer or a closure remains."""
     case = lock(Case, review.case_id)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="complete_not_ready")
-    check_transition(case, "complete_not_ready")
+    check_transition(case, CaseAction.COMPLETE_NOT_READY)
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.is_open:
         raise Conflict(_("This review is already completed."))
     today = clock.today()
-    if rules.is_at_cap(today=today, cap=case.cap_on):
+    if date_rules.is_at_cap(today=today, cap=case.cap_on):
         raise CapReached(
             _(
                 "The case has reached the 5-year cap on %(cap)s: only a transfer or a closure, "
@@ -243,7 +256,9 @@ def review_complete_not_ready(
             )
             % {"cap": case.cap_on.isoformat()}
         )
-    problem = rules.next_review_problem(next_review_on=next_review_on, today=today, cap=case.cap_on)
+    problem = date_rules.next_review_problem(
+        next_review_on=next_review_on, today=today, cap=case.cap_on
+    )
     if problem:
         messages = {
             "required": _("Give the date of the next review."),
@@ -262,16 +277,15 @@ def review_complete_not_ready(
                 % {"codes": ", ".join(readiness.missing_plans)}
             }
         )
-    source, _target = run_transition(case, "complete_not_ready", next_review_on=next_review_on)
     review_finish(
         review, outcome=ReviewOutcome.NOT_READY, at=clock.now(), next_review_on=next_review_on
     )
-    record_case_event(
+    case_services.case_move(
         case,
-        action="complete_not_ready",
+        CaseAction.COMPLETE_NOT_READY,
         actor=actor,
         role=role,
-        source=source,
+        next_review_on=next_review_on,
         review_id=review.pk,
         params={
             "next_review_on": next_review_on.isoformat(),

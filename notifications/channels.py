@@ -1,4 +1,9 @@
-"""Delivering outbox rows: e-mail, Microsoft Teams, and booking requests.
+"""Delivering outbox rows through a registry of channels.
+
+Each channel registers how it delivers a row, and optionally what a retry and a final
+failure do (Sentry's notification providers work the same way). E-mail and Microsoft Teams
+register here; the transfers app registers its booking requests. The relay looks a row's
+channel up and never knows who delivers.
 
 What leaves Silta by e-mail or Teams is a headline, a case reference and a link: never a
 name, an identity code or any other client detail. The templates get only those values
@@ -6,6 +11,10 @@ name, an identity code or any other client detail. The templates get only those 
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +25,35 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, NotificationKind, OutboxMessage, TeamChannel
+
+
+@dataclass(frozen=True)
+class Delivery:
+    deliver: Callable[[OutboxMessage], None]
+    on_retry: Callable[[OutboxMessage], None] | None = None
+    on_final_failure: Callable[[OutboxMessage], None] | None = None
+
+
+_registry: dict[str, Delivery] = {}
+
+
+def register(
+    channel: str,
+    *,
+    deliver: Callable[[OutboxMessage], None],
+    on_retry: Callable[[OutboxMessage], None] | None = None,
+    on_final_failure: Callable[[OutboxMessage], None] | None = None,
+) -> None:
+    """Make `channel` deliverable. Registering a name again replaces it (a test's stand-in)."""
+    _registry[channel] = Delivery(deliver, on_retry, on_final_failure)
+
+
+def registered(channel: str) -> Delivery:
+    try:
+        return _registry[channel]
+    except KeyError:
+        raise LookupError(f"no delivery registered for the {channel!r} channel") from None
+
 
 HEADLINES = {
     NotificationKind.REVIEW_DUE: _("A readiness review is due"),
@@ -34,15 +72,17 @@ HEADLINES = {
 }
 
 
-def message_context(*, kind: str, case=None, params: dict | None = None) -> dict:
+def message_context(
+    *, kind: str, case_id: int | None = None, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The only values templates see. Params are limited to numbers and references."""
     params = params or {}
     headline = HEADLINES[kind]
     return {
         "headline": str(headline) % {"days": params.get("days", "")},
-        "reference": case.reference if case is not None else params.get("reference", ""),
+        "reference": reference_of(case_id) or params.get("reference", ""),
         "count": params.get("count"),
-        "link": _link(case, kind),
+        "link": _link(case_id, kind),
     }
 
 
@@ -50,20 +90,27 @@ def message_context(*, kind: str, case=None, params: dict | None = None) -> dict
 _TO_INBOX = {NotificationKind.TRANSFER_AWAITING, NotificationKind.TRANSFER_AWAITING_ESCALATED}
 
 
-def _link(case, kind: str) -> str:
+def _link(case_id: int | None, kind: str) -> str:
     """A link into the web app: the case page, the receiving team's inbox, or the
     notifications inbox. It names no client."""
     base = settings.SILTA_BASE_URL.rstrip("/")
     if kind in _TO_INBOX:
         return base + reverse("web:inbox")
-    if case is None:
+    if case_id is None:
         return base + reverse("web:notifications")
-    return base + reverse("web:case", args=[case.pk])
+    return base + reverse("web:case", args=[case_id])
 
 
-def render(channel: str, *, kind: str, language: str, case=None, params=None) -> dict:
+def render(
+    channel: str,
+    *,
+    kind: str,
+    language: str,
+    case_id: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, str]:
     with translation.override(language):
-        context = message_context(kind=kind, case=case, params=params)
+        context = message_context(kind=kind, case_id=case_id, params=params)
         if channel == Channel.TEAMS:
             return {"text": render_to_string("notifications/teams.txt", context).strip()}
         return {
@@ -75,22 +122,24 @@ def render(channel: str, *, kind: str, language: str, case=None, params=None) ->
 
 
 def deliver(message: OutboxMessage) -> None:
-    if message.channel == Channel.EMAIL:
-        _deliver_email(message)
-    elif message.channel == Channel.TEAMS:
-        _deliver_teams(message)
-    elif message.channel == Channel.BOOKING:
-        from transfers.booking import deliver_booking
-
-        deliver_booking(message)
-    else:  # pragma: no cover - the choices are closed
-        raise ValueError(message.channel)
+    registered(message.channel).deliver(message)
 
 
-def _case(payload):
-    from transfers.models import Case
+def on_final_failure(message: OutboxMessage) -> None:
+    hook = registered(message.channel).on_final_failure
+    if hook is not None:
+        hook(message)
 
-    return Case.objects.filter(pk=payload.get("case")).first() if payload.get("case") else None
+
+def on_retry(message: OutboxMessage) -> None:
+    hook = registered(message.channel).on_retry
+    if hook is not None:
+        hook(message)
+
+
+def reference_of(case_id: int | None) -> str:
+    """The case reference: the only thing about a case that may leave by e-mail or chat."""
+    return f"SILTA-{case_id:06d}" if case_id else ""
 
 
 def _deliver_email(message: OutboxMessage) -> None:
@@ -108,7 +157,7 @@ def _deliver_email(message: OutboxMessage) -> None:
         Channel.EMAIL,
         kind=payload["kind"],
         language=recipient_language(user),
-        case=_case(payload),
+        case_id=payload.get("case"),
         params=payload.get("params"),
     )
     EmailMessage(
@@ -129,22 +178,12 @@ def _deliver_teams(message: OutboxMessage) -> None:
         Channel.TEAMS,
         kind=payload["kind"],
         language=settings.LANGUAGE_CODE,
-        case=_case(payload),
+        case_id=payload.get("case"),
         params=payload.get("params"),
     )
     response = httpx.post(channel.teams_webhook_url, json=text, timeout=10)
     response.raise_for_status()
 
 
-def on_final_failure(message: OutboxMessage) -> None:
-    if message.channel == Channel.BOOKING:
-        from transfers.booking import booking_delivery_failed
-
-        booking_delivery_failed(message)
-
-
-def on_retry(message: OutboxMessage) -> None:
-    if message.channel == Channel.BOOKING:
-        from transfers.booking import booking_delivery_retried
-
-        booking_delivery_retried(message)
+register(Channel.EMAIL, deliver=_deliver_email)
+register(Channel.TEAMS, deliver=_deliver_teams)

@@ -37,7 +37,7 @@ class Notification(models.Model):
     # The due sweep writes one row per case, so this table has one index besides its key:
     # the once-only key, which leads with the recipient and so also serves the inbox. The
     # recipient and case are checked by the writers (ids from rows they hold), not by
-    # per-row foreign-key triggers; see transfers.models.Event.
+    # per-row foreign-key triggers; see cases.models.Event.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -47,7 +47,7 @@ class Notification(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
     case = models.ForeignKey(
-        "transfers.Case",
+        "cases.Case",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -86,9 +86,11 @@ class Notification(models.Model):
 
 
 class Channel(models.TextChoices):
+    """The channels this app delivers itself. Other apps register theirs (the transfers
+    app's "booking" requests) in notifications.channels."""
+
     EMAIL = "email", _("E-mail")
     TEAMS = "teams", _("Microsoft Teams")
-    BOOKING = "booking", _("Booking request")
 
 
 class OutboxStatus(models.TextChoices):
@@ -98,7 +100,7 @@ class OutboxStatus(models.TextChoices):
 
 
 class OutboxMessage(models.Model):
-    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=20)
     # Unique: the same message is never queued twice; also the idempotency key sent out.
     key = models.CharField(_("idempotency key"), max_length=120, unique=True)
     payload = models.JSONField(_("payload"), default=dict)
@@ -147,7 +149,7 @@ class NotificationPreference(models.Model):
 class TeamChannel(models.Model):
     """A team's Microsoft Teams incoming webhook (optional)."""
 
-    team = models.OneToOneField("transfers.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.OneToOneField("cases.Team", on_delete=models.CASCADE, related_name="+")
     teams_webhook_url = models.URLField(_("Teams incoming webhook URL"), max_length=500)
     enabled = models.BooleanField(_("enabled"), default=True)
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
-from transfers import clock
+from core import clock
 
 from .models import (
     Channel,
@@ -285,6 +286,15 @@ def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
     on_retry(message)
     transaction.on_commit(kick_relay)
     return message
+
+
+def failed_messages(*, channel: str, payload_any: dict[str, list[int]]) -> list[OutboxMessage]:
+    """Failed rows of a channel whose payload names any of the given ids (for example
+    {"transfer": [7], "booking": [3, 4]})."""
+    about = Q(pk__in=[])
+    for key, ids in payload_any.items():
+        about |= Q(**{f"payload__{key}__in": ids})
+    return list(OutboxMessage.objects.filter(about, channel=channel, status=OutboxStatus.FAILED))
 
 
 @transaction.atomic

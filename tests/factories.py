@@ -10,12 +10,16 @@ import factory
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 
+from cases import services as case_services
+from cases.enums import CaseState, ClosureReason, Role, TeamKind
+from cases.models import Case, Client, Membership, Region, Team
+from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
-from transfers import clock, services
-from transfers.enums import CaseState, ClosureReason, Role, TeamKind, TransferState
-from transfers.models import Case, Client, Membership, Region, Team, Transfer
+from transfers import services
+from transfers.enums import TransferState
+from transfers.models import Transfer
 
 User = get_user_model()
 
@@ -102,14 +106,14 @@ def client_data(**overrides) -> dict:
 
 
 def make_client(org: Org, **overrides) -> Client:
-    return services.client_create(actor=org.caseworker, **client_data(**overrides))
+    return case_services.client_create(actor=org.caseworker, **client_data(**overrides))
 
 
 def open_case(
     org: Org, *, client: Client | None = None, started_months_ago: int = 25, **client_overrides
 ) -> Case:
     client = client or make_client(org, **client_overrides)
-    return services.case_open(
+    return criteria_services.case_open(
         actor=org.caseworker,
         client=client,
         team=org.koto,
@@ -134,7 +138,7 @@ def case_in_state(org: Org, state: str, **client_overrides) -> Case:
         return case
     if state == CaseState.CLOSED:
         return services.case_close(actor=org.caseworker, case=case, reason=ClosureReason.MOVED_AWAY)
-    services.case_mark_due(case=case)
+    case_services.case_mark_due(case=case)
     if state == CaseState.REVIEW_DUE:
         return reload(case)
     criteria_services.review_start(actor=org.caseworker, case=case)

@@ -1,41 +1,8 @@
+"""Codes the transfers app stores or compares: transfer and booking states, return
+reasons, the delivery of booking requests, and the actions its events record."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-
-class TeamKind(models.TextChoices):
-    IMMIGRATION_UNIT = "immigration_unit", _("Immigration Unit team")
-    ADULT = "adult", _("Adult social work team")
-    YOUTH = "youth", _("Youth team")
-
-
-class Role(models.TextChoices):
-    CASEWORKER = "caseworker", _("Caseworker")
-    RECEIVING_WORKER = "receiving_worker", _("Receiving worker")
-    FRONT_DESK = "front_desk", _("Front desk")
-    SUPERVISOR = "supervisor", _("Supervisor")
-
-
-class HousingSituation(models.TextChoices):
-    SETTLED = "settled", _("Settled housing")
-    TEMPORARY = "temporary", _("Temporary housing")
-    CRISIS_ACCOMMODATION = "crisis_accommodation", _("Crisis accommodation")
-    HOMELESS = "homeless", _("Homeless")
-
-
-class CaseState(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    REVIEW_DUE = "review_due", _("Review due")
-    IN_REVIEW = "in_review", _("In review")
-    TRANSFER_PENDING = "transfer_pending", _("Transfer pending")
-    TRANSFERRED = "transferred", _("Transferred")
-    CLOSED = "closed", _("Closed")
-
-
-class ClosureReason(models.TextChoices):
-    NO_FURTHER_NEED = "no_further_need", _("No further need of social services")
-    MOVED_AWAY = "moved_away", _("Moved away")
-    DECEASED = "deceased", _("Deceased")
-    OTHER = "other", _("Other")
 
 
 class TransferState(models.TextChoices):
@@ -76,3 +43,23 @@ class InterpreterStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     BOOKED = "booked", _("Booked")
     RELEASED = "released", _("Released")
+
+
+class DeliveryStatus(models.TextChoices):
+    """Where a booking request stands on its way to the front desk."""
+
+    WAITING = "waiting", _("Waiting for booking hours")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class TransferAction(models.TextChoices):
+    PROPOSE = "propose", _("Transfer proposed")
+    ACCEPT = "accept", _("Transfer accepted")
+    RETURN = "return", _("Transfer returned")
+    REQUEST_BOOKING = "request_booking", _("Handover booking requested")
+    CONFIRM_BOOKING = "confirm_booking", _("Handover booked")
+    REBOOK = "rebook", _("Handover to be booked again")
+    RETRY_BOOKING = "retry_booking", _("Booking request sent again")
+    COMPLETE = "complete", _("Handover held")
+    CANCEL = "cancel", _("Transfer cancelled")

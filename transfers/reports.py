@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
-from . import calendar, clock
-from .enums import CaseState, Role, TransferState
-from .models import Case, Membership, Transfer
+from cases.enums import CaseState, Role
+from cases.models import Case, Membership
+from core import clock, workdays
+from transfers.enums import TransferState
+from transfers.models import Transfer
 
 DEFAULT_ACCEPTANCE_DAYS = 3
 DEFAULT_BOOKING_DAYS = 2
@@ -101,7 +103,7 @@ def waiting_transfers(team_ids, today: dt.date | None = None) -> list[Waiting]:
                 transfer=transfer,
                 stage=stage,
                 since=since,
-                working_days=calendar.working_days_between(local, today),
+                working_days=workdays.working_days_between(local, today),
                 threshold=threshold,
             )
         )

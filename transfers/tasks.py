@@ -3,7 +3,7 @@ repeatedly (set-based, once-only keys)."""
 
 from celery import shared_task
 
-from . import sweeps
+from transfers import reminders as sweeps
 
 
 @shared_task(name="silta.due_sweep", acks_late=True)

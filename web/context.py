@@ -6,9 +6,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cases.roles import roles_of
 from notifications.models import Notification
-
-from .roles import roles_of
 
 # Which header link a page belongs to (aria-current="page").
 _SECTIONS = {

@@ -7,10 +7,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from cases.enums import ClosureReason, Role, TeamKind
+from cases.models import Team
+from core.errors import InvalidInput
 from criteria.models import AssessmentStatus
-from transfers.enums import BookingStatus, ClosureReason, ReturnReason, Role, TeamKind
-from transfers.errors import InvalidInput
-from transfers.models import Team
+from transfers.enums import BookingStatus, ReturnReason
 
 User = get_user_model()
 

@@ -26,35 +26,35 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from criteria import rules
-from criteria import services as criteria_services
-from criteria.models import AssessmentStatus, CriterionAssessment, CriterionDefinition, Review
-from criteria.selectors import client_facts, criterion_facts
-from notifications import services as notification_services
-from notifications.channels import message_context
-from notifications.models import Notification
-from transfers import clock, reports, services
-from transfers.audit import log_access
-from transfers.enums import BookingStatus, CaseState, Role, TransferState
-from transfers.errors import (
+from audit.access import log_access
+from audit.models import AccessOutcome
+from cases import rules as date_rules
+from cases import services as case_services
+from cases.enums import CaseState, Role
+from cases.models import BookingHours, Case, Region
+from cases.roles import roles_of
+from cases.selectors import cases_visible_to, client_facts
+from core import clock
+from core.errors import (
     ActorNotAllowed,
     Conflict,
     DomainError,
     InvalidInput,
     RoutingNeedsManualChoice,
 )
-from transfers.models import (
-    AccessOutcome,
-    BookingHours,
-    Case,
-    HandoverBooking,
-    Region,
-    Transfer,
-)
-from transfers.selectors import RECEIVED_STATES, cases_visible_to, transfers_visible_to
+from criteria import rules
+from criteria import services as criteria_services
+from criteria.models import AssessmentStatus, CriterionAssessment, CriterionDefinition, Review
+from criteria.selectors import criterion_facts
+from notifications import services as notification_services
+from notifications.channels import message_context
+from notifications.models import Notification
+from transfers import reports, services
+from transfers.enums import BookingStatus, TransferState
+from transfers.models import HandoverBooking, Transfer
+from transfers.selectors import RECEIVED_STATES, transfers_visible_to
 
 from . import forms, labels
-from .roles import roles_of
 
 PAGE_SIZE = 25
 
@@ -180,7 +180,14 @@ def home(request):
     roles = roles_of(request)
     if not roles.memberships and request.user.is_superuser:
         return redirect("admin:index")
-    return redirect(roles.home())
+    return redirect(
+        {
+            Role.CASEWORKER: "web:caseload",
+            Role.RECEIVING_WORKER: "web:inbox",
+            Role.FRONT_DESK: "web:desk",
+            Role.SUPERVISOR: "web:supervisor",
+        }.get(roles.first_role, "web:notifications")
+    )
 
 
 @login_required
@@ -319,7 +326,7 @@ def _case_page(request, case, status=200, **forms_given):
         "today": _today(),
     }
     if can_review and open_case:
-        at_cap = rules.is_at_cap(today=_today(), cap=case.cap_on)
+        at_cap = date_rules.is_at_cap(today=_today(), cap=case.cap_on)
         context["close_form"] = forms_given.get("close") or forms.CloseForm(
             prefix="close", at_cap=at_cap
         )
@@ -340,7 +347,7 @@ def case_coordinator(request, pk: int):
         request,
         case,
         forms.CoordinatorForm(request.POST, prefix="coordinator"),
-        services.case_set_coordinator,
+        case_services.case_set_coordinator,
         target="case",
         subject=_case_subject(case),
         back=reverse("web:case", args=[case.pk]),
@@ -353,7 +360,7 @@ def case_coordinator(request, pk: int):
 @require_POST
 def case_close(request, pk: int):
     case = _scoped(request, _case_queryset(request), pk, _case_subject)
-    at_cap = rules.is_at_cap(today=_today(), cap=case.cap_on)
+    at_cap = date_rules.is_at_cap(today=_today(), cap=case.cap_on)
     return _act(
         request,
         case,
@@ -420,10 +427,10 @@ def _readiness_context(review, assessments) -> dict:
         "exception_names": [names.get(code, code) for code in readiness.exceptions_possible],
         "missing_plan_names": [names.get(code, code) for code in readiness.missing_plans],
         "blocker_names": [labels.BLOCKERS.get(code, code) for code in readiness.blockers],
-        "coordinator_missing": rules.ppt_coordinator_missing(
+        "coordinator_missing": date_rules.ppt_coordinator_missing(
             is_ppt=case.client.is_ppt, coordinator=case.ppt_coordinator
         ),
-        "at_cap": rules.is_at_cap(today=today, cap=case.cap_on),
+        "at_cap": date_rules.is_at_cap(today=today, cap=case.cap_on),
         "routed_team": routed,
         "routing_problem": routing_problem,
         "unassessed": sum(1 for a in assessments if a.status == AssessmentStatus.UNASSESSED),
@@ -585,7 +592,7 @@ def review_not_ready(request, pk: int):
 @require_POST
 def review_propose(request, pk: int):
     review = _scoped(request, _review_queryset(request), pk, _review_subject)
-    at_cap = rules.is_at_cap(today=_today(), cap=review.case.cap_on)
+    at_cap = date_rules.is_at_cap(today=_today(), cap=review.case.cap_on)
     return _act(
         request,
         review,
@@ -837,7 +844,7 @@ def supervisor(request):
     cap_cases = list(
         Case.objects.filter(
             team__in=teams,
-            integration_started_on__lte=today - relativedelta(months=rules.CAP_MONTHS),
+            integration_started_on__lte=today - relativedelta(months=date_rules.CAP_MONTHS),
         )
         .exclude(state__in=[CaseState.TRANSFERRED, CaseState.CLOSED])
         .select_related("team", "responsible_worker")
@@ -956,7 +963,7 @@ def reassign(request):
             result, problem = _attempt(
                 request,
                 form,
-                services.cases_reassign,
+                case_services.cases_reassign,
                 subjects=[_case_subject(c) for c in cases if c.pk in ids],
                 team=team,
                 from_worker=form.cleaned_data["from_worker"],

@@ -2,8 +2,8 @@
 
 import pytest
 
+from cases.models import Case, Event
 from tests.factories import as_user, make_client, make_org, open_case
-from transfers.models import Case, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +32,9 @@ def test_case_open__review_due_from_the_rules_and_logged(org):
 
 def test_case_open__client_of_another_team__not_found_and_nothing_opened(org):
     case = open_case(org)
+    from cases.enums import Role, TeamKind
+    from cases.models import Region, Team
     from tests.factories import member
-    from transfers.enums import Role, TeamKind
-    from transfers.models import Region, Team
 
     koto1 = Team.objects.create(
         code="koto1",

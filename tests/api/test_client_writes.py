@@ -3,8 +3,9 @@ named in the user's language, and nothing is half-written."""
 
 import pytest
 
+from audit.models import AccessLog
+from cases.models import Client, Event
 from tests.factories import as_user, client_data, make_org, open_case
-from transfers.models import AccessLog, Client, Event
 
 pytestmark = pytest.mark.django_db
 

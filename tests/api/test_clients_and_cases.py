@@ -4,10 +4,11 @@ access-log row first, and another team's ids answer 404 with no data."""
 import pytest
 from django.db import DatabaseError, connection
 
+from audit.models import AccessLog
+from cases.enums import CaseState, Role, TeamKind
+from cases.models import Region, Team
 from tests.factories import as_user, case_in_state, make_org, member, open_case
 from transfers import services
-from transfers.enums import CaseState, Role, TeamKind
-from transfers.models import AccessLog, Region, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,7 @@ def test_access_log_cannot_be_written__no_data_leaves(org):
         cursor.execute("""
             CREATE FUNCTION silta_test_refuse() RETURNS trigger AS $$
             BEGIN RAISE EXCEPTION 'log storage unavailable'; END; $$ LANGUAGE plpgsql;
-            CREATE TRIGGER silta_test_refuse BEFORE INSERT ON transfers_accesslog
+            CREATE TRIGGER silta_test_refuse BEFORE INSERT ON audit_accesslog
                 FOR EACH ROW EXECUTE FUNCTION silta_test_refuse();
         """)
     with pytest.raises(DatabaseError, match="log storage unavailable"):

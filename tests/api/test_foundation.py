@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from cases.models import PostalArea
 from tests.factories import make_org
-from transfers.models import PostalArea
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import pytest
 import time_machine
 
+from cases.enums import CaseState, Role, TeamKind
+from cases.models import Region, Team
+from core import clock
 from criteria.selectors import open_review_of
 from tests.factories import (
     as_user,
@@ -20,10 +23,8 @@ from tests.factories import (
     transfer_in_state,
 )
 from tests.snapshot import snapshot
-from transfers import clock
-from transfers.enums import CaseState, Role, TeamKind, TransferState
-from transfers.models import Region, Team
-from transfers.sweeps import due_sweep
+from transfers.enums import TransferState
+from transfers.reminders import due_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def later(days):
 
 
 def without_access_log(rows):
-    return {label: table for label, table in rows.items() if label != "transfers.AccessLog"}
+    return {label: table for label, table in rows.items() if label != "audit.AccessLog"}
 
 
 # (name, build, method, path, body, roles allowed, roles that see the object)

@@ -4,7 +4,7 @@ import pytest
 
 from notifications.models import Notification
 from tests.factories import as_user, make_org, open_case
-from transfers.sweeps import due_sweep
+from transfers.reminders import due_sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,11 @@ import datetime as dt
 
 import pytest
 
+from audit.models import AccessLog
+from cases.enums import CaseState
+from cases.models import Event
+from core import clock
 from tests.factories import as_user, case_in_state, make_org, reload
-from transfers import clock
-from transfers.enums import CaseState
-from transfers.models import AccessLog, Event
 
 pytestmark = pytest.mark.django_db
 

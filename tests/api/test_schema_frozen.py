@@ -5,7 +5,9 @@ here; a deliberate change regenerates the copies:
     manage.py spectacular --lang fi --file tests/api/schema/openapi-v1.fi.yaml
     manage.py spectacular --lang en --file tests/api/schema/openapi-v1.en.yaml
 
-Each schema is generated in a process of its own: drf-spectacular caches parts of a schema
+The copies are generated against PostgreSQL, as the suite runs and production serves: the
+integer ranges in a schema come from the database backend (SQLite's differ). Each schema
+is generated in a process of its own: drf-spectacular caches parts of a schema
 per process, so a second language generated in the same process is not what a fresh server
 serves.
 """

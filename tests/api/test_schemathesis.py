@@ -10,8 +10,9 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
+from cases.enums import CaseState
 from tests.factories import case_in_state, make_org, transfer_in_state
-from transfers.enums import CaseState, TransferState
+from transfers.enums import TransferState
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
 EXAMPLES = int(os.environ.get("SILTA_FUZZ_EXAMPLES", "15"))

@@ -5,6 +5,10 @@ import datetime as dt
 import pytest
 import time_machine
 
+from audit.models import AccessLog
+from cases import services as case_services
+from cases.enums import CaseState
+from core import clock
 from tests.factories import (
     as_user,
     case_in_state,
@@ -13,9 +17,7 @@ from tests.factories import (
     reload,
     transfer_in_state,
 )
-from transfers import clock, services
-from transfers.enums import CaseState, TransferState
-from transfers.models import AccessLog
+from transfers.enums import TransferState
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +55,7 @@ def test_overdue_reviews__days_overdue_for_the_supervisor_only(org):
 
 def test_overdue_reviews__a_review_due_today_is_not_overdue(org):
     case = open_case(org, started_months_ago=24)
-    services.case_mark_due(case=case)
+    case_services.case_mark_due(case=case)
     assert reload(case).review_due_on == clock.today()
     assert rows(org.koto_supervisor, "/api/v1/supervisor/overdue-reviews/") == []
 

@@ -7,10 +7,11 @@ import threading
 import pytest
 from django.db import connection
 
+from audit.models import AccessLog
+from cases.models import Event
+from core import clock
 from tests.factories import as_user, make_org, reload, transfer_in_state
-from transfers import clock
 from transfers.enums import TransferState
-from transfers.models import AccessLog, Event
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,15 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from cases.enums import CaseState
+from cases.models import Case
+from core import clock
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
 from tests.browser.conftest import LANGUAGES
 from tests.factories import case_in_state, make_org, reload, transfer_in_state
-from transfers import clock, sweeps
-from transfers.enums import CaseState, TransferState
-from transfers.models import Case
+from transfers import reminders as sweeps
+from transfers.enums import TransferState
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

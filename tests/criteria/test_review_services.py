@@ -6,21 +6,24 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.utils import translation
 
-from criteria import services as criteria_services
-from criteria.models import AssessmentStatus, ChecklistTemplate
-from criteria.selectors import current_checklist, open_review_of
-from tests.factories import assess_all_met, case_in_state, open_case, reload
-from tests.snapshot import snapshot
-from transfers import clock, services
-from transfers.enums import CaseState, HousingSituation, Role, TransferState
-from transfers.errors import (
+from cases import services as case_services
+from cases.enums import CaseState, HousingSituation, Role
+from cases.models import Event, Membership
+from core import clock
+from core.errors import (
     ActorNotAllowed,
     CapReached,
     CriteriaNotMet,
     InvalidInput,
     RoutingNeedsManualChoice,
 )
-from transfers.models import Event, Membership
+from criteria import services as criteria_services
+from criteria.models import AssessmentStatus, ChecklistTemplate
+from criteria.selectors import current_checklist, open_review_of
+from tests.factories import assess_all_met, case_in_state, open_case, reload
+from tests.snapshot import snapshot
+from transfers import services
+from transfers.enums import TransferState
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +148,7 @@ def test_propose__ppt_without_coordinator__refused_then_allowed_once_named(org):
     assess_all_met(org, case)
     with pytest.raises(CriteriaNotMet):
         services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
-    services.case_set_coordinator(
+    case_services.case_set_coordinator(
         actor=org.caseworker, case=case, coordinator="Malmi health centre, nurse"
     )
     transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
@@ -232,7 +235,7 @@ def test_not_ready__refused_when_every_criterion_is_met(org):
 
 def _case_at_cap(org, **client):
     case = open_case(org, started_months_ago=61, **client)
-    services.case_mark_due(case=case)
+    case_services.case_mark_due(case=case)
     criteria_services.review_start(actor=org.caseworker, case=case)
     return reload(case)
 
@@ -282,7 +285,7 @@ def test_case__reunited_family_with_long_resident_sponsor__review_due_after_12_m
         family_situation_stable=True,
         sponsor_in_finland_since=start - relativedelta(years=6),
     )
-    case = services.case_open(
+    case = criteria_services.case_open(
         actor=org.caseworker,
         client=client,
         team=org.koto,

@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+from cases import rules as date_rules
+from cases.rules import ClientFacts
 from criteria import rules
-from criteria.rules import ClientFacts, CriterionFacts
+from criteria.rules import CriterionFacts
 
 CODES = ["housing", "authorities", "finances", "health", "family", "study_work", "children"]
 
@@ -62,7 +64,7 @@ def test_rule__not_met_with_a_plan__no_missing_plan():
 def test_rule__review_after_two_years():
     """ "When the client relationship in the Immigration Unit has lasted 2 years, the
     client's situation is reviewed against the criteria.\""""
-    due = rules.review_due_on(
+    due = date_rules.review_due_on(
         integration_started_on=dt.date(2024, 2, 29), client=client(), threshold_years=4
     )
     assert due == dt.date(2026, 2, 28)
@@ -70,12 +72,14 @@ def test_rule__review_after_two_years():
 
 def test_rule__integration_period_up_to_five_years():
     """ "The integration period can be extended when needed, up to 5 years in all.\""""
-    assert rules.cap_on(dt.date(2021, 11, 28)) == dt.date(2026, 11, 28)
+    assert date_rules.cap_on(dt.date(2021, 11, 28)) == dt.date(2026, 11, 28)
     cap = dt.date(2026, 11, 28)
     today = dt.date(2026, 6, 1)
-    assert rules.next_review_problem(next_review_on=cap, today=today, cap=cap) is None
+    assert date_rules.next_review_problem(next_review_on=cap, today=today, cap=cap) is None
     assert (
-        rules.next_review_problem(next_review_on=cap + dt.timedelta(days=1), today=today, cap=cap)
+        date_rules.next_review_problem(
+            next_review_on=cap + dt.timedelta(days=1), today=today, cap=cap
+        )
         == "past_cap"
     )
 
@@ -84,15 +88,18 @@ def test_rule__not_ready_needs_a_next_review_date_in_the_future():
     """Issue: "Not ready: a next review date is required\""""
     cap = dt.date(2028, 1, 1)
     today = dt.date(2026, 6, 1)
-    assert rules.next_review_problem(next_review_on=None, today=today, cap=cap) == "required"
-    assert rules.next_review_problem(next_review_on=today, today=today, cap=cap) == "not_in_future"
+    assert date_rules.next_review_problem(next_review_on=None, today=today, cap=cap) == "required"
+    assert (
+        date_rules.next_review_problem(next_review_on=today, today=today, cap=cap)
+        == "not_in_future"
+    )
 
 
 def test_rule__at_the_cap_no_next_review_remains():
     """Issue: "at the cap the only outcomes are a transfer or a closure\""""
     cap = dt.date(2026, 11, 28)
-    assert rules.is_at_cap(today=cap, cap=cap)
-    assert not rules.is_at_cap(today=cap - dt.timedelta(days=1), cap=cap)
+    assert date_rules.is_at_cap(today=cap, cap=cap)
+    assert not date_rules.is_at_cap(today=cap - dt.timedelta(days=1), cap=cap)
 
 
 def test_rule__homeless_or_crisis_accommodation__blocks_as_a_rule():
@@ -157,7 +164,7 @@ def test_rule__reunited_family_with_long_resident_sponsor__after_one_year():
         family_situation_stable=True,
         sponsor_in_finland_since=dt.date(2019, 1, 1),
     )
-    assert rules.review_due_on(
+    assert date_rules.review_due_on(
         integration_started_on=start, client=long_resident, threshold_years=4
     ) == dt.date(2026, 3, 1)
     # Not stable, or sponsor not long enough, or threshold raised: two years.
@@ -180,7 +187,7 @@ def test_rule__reunited_family_with_long_resident_sponsor__after_one_year():
         ),
         (long_resident, 7),
     ]:
-        assert rules.review_due_on(
+        assert date_rules.review_due_on(
             integration_started_on=start, client=facts, threshold_years=threshold
         ) == dt.date(2027, 3, 1)
 
@@ -196,12 +203,12 @@ def test_rule__children_not_applicable_without_children():
 
 def test_rule__ppt_transfer_needs_a_named_coordinator():
     """PPT: "A PPT transfer cannot be sent without a named coordinator.\""""
-    assert rules.ppt_coordinator_missing(is_ppt=True, coordinator="  ")
-    assert not rules.ppt_coordinator_missing(is_ppt=True, coordinator="Malmi health centre")
-    assert not rules.ppt_coordinator_missing(is_ppt=False, coordinator="")
+    assert date_rules.ppt_coordinator_missing(is_ppt=True, coordinator="  ")
+    assert not date_rules.ppt_coordinator_missing(is_ppt=True, coordinator="Malmi health centre")
+    assert not date_rules.ppt_coordinator_missing(is_ppt=False, coordinator="")
 
 
 def test_rule__age_in_whole_years():
     """Routing: "by age (under 30: youth team; otherwise adult team)\""""
-    assert rules.age_on(dt.date(1996, 11, 29), dt.date(2026, 11, 28)) == 29
-    assert rules.age_on(dt.date(1996, 11, 28), dt.date(2026, 11, 28)) == 30
+    assert date_rules.age_on(dt.date(1996, 11, 29), dt.date(2026, 11, 28)) == 29
+    assert date_rules.age_on(dt.date(1996, 11, 28), dt.date(2026, 11, 28)) == 30

@@ -7,12 +7,13 @@ import hmac
 import pytest
 import time_machine
 
+from audit.models import AccessLog
+from core import clock
 from notifications.models import Notification, OutboxMessage, OutboxStatus
 from notifications.services import MAX_ATTEMPTS, relay_pending
 from tests.factories import reload, transfer_in_state
-from transfers import clock, services
+from transfers import services
 from transfers.enums import BookingStatus, TransferState
-from transfers.models import AccessLog
 
 pytestmark = pytest.mark.django_db
 SECRET = "test-webhook-secret"
@@ -199,7 +200,7 @@ def test_no_show__interpreter_released_unit_told_and_external_booking_cancelled(
 
 def test_teams_channel__team_notice_posted_once_with_reference_only(org, booking_system):
     from notifications.models import TeamChannel
-    from transfers.sweeps import reminder_sweep
+    from transfers.reminders import reminder_sweep
 
     TeamChannel.objects.create(team=org.adult, teams_webhook_url=booking_system.url)
     with time_machine.travel(dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC), tick=False):

@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from cases.models import BookingHours
+from core import workdays
 from notifications.models import OutboxMessage
 from tests.factories import transfer_in_state
-from transfers import calendar, services
+from transfers import services
 from transfers.enums import TransferState
-from transfers.models import BookingHours
 
 pytestmark = pytest.mark.django_db
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -59,16 +60,16 @@ def test_booking_request__sent_within_booking_hours(org, hours, accepted_at, exp
 
 
 def test_calendar__dst_end_keeps_local_nine_oclock():
-    slot = calendar.next_booking_slot(
+    slot = workdays.next_booking_slot(
         helsinki(2026, 10, 23, 17, 0), [(0, dt.time(9), dt.time(11, 30))]
     )
     assert slot == dt.datetime(2026, 10, 26, 7, 0, tzinfo=dt.UTC)
 
 
 def test_calendar__working_days_skip_weekends_and_finnish_holidays():
-    assert calendar.add_working_days(dt.date(2026, 12, 23), 1) == dt.date(2026, 12, 28)
-    assert calendar.add_working_days(dt.date(2026, 6, 18), 1) == dt.date(2026, 6, 22)
-    assert calendar.add_working_days(dt.date(2026, 12, 29), -10) == dt.date(2026, 12, 11)
-    assert calendar.working_days_between(dt.date(2026, 12, 11), dt.date(2026, 12, 29)) == 10
-    assert not calendar.is_working_day(dt.date(2027, 12, 6))  # Independence Day, a Monday
-    assert calendar.is_working_day(dt.date(2027, 12, 7))
+    assert workdays.add_working_days(dt.date(2026, 12, 23), 1) == dt.date(2026, 12, 28)
+    assert workdays.add_working_days(dt.date(2026, 6, 18), 1) == dt.date(2026, 6, 22)
+    assert workdays.add_working_days(dt.date(2026, 12, 29), -10) == dt.date(2026, 12, 11)
+    assert workdays.working_days_between(dt.date(2026, 12, 11), dt.date(2026, 12, 29)) == 10
+    assert not workdays.is_working_day(dt.date(2027, 12, 6))  # Independence Day, a Monday
+    assert workdays.is_working_day(dt.date(2027, 12, 7))

@@ -6,12 +6,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cases.enums import CaseState
+from cases.models import Event
+from core import clock
 from notifications.models import Notification, NotificationPreference, OutboxMessage
 from tests.factories import open_case, reload
-from transfers import clock
-from transfers.enums import CaseState
-from transfers.models import Event
-from transfers.sweeps import due_sweep
+from transfers.reminders import due_sweep
 
 pytestmark = pytest.mark.django_db
 

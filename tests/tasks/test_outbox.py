@@ -14,7 +14,7 @@ from notifications.models import (
 )
 from notifications.services import relay_one, relay_pending
 from tests.factories import make_org, open_case
-from transfers.sweeps import due_sweep
+from transfers.reminders import due_sweep
 
 pytestmark = pytest.mark.django_db
 

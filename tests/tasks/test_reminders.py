@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from cases.enums import Role
 from notifications.models import (
     Notification,
     NotificationPreference,
@@ -13,8 +14,8 @@ from notifications.models import (
     ReminderPolicy,
 )
 from tests.factories import member, open_case, transfer_in_state
-from transfers.enums import Role, TransferState
-from transfers.sweeps import due_sweep, reminder_sweep
+from transfers.enums import TransferState
+from transfers.reminders import due_sweep, reminder_sweep
 
 pytestmark = pytest.mark.django_db
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -6,10 +6,12 @@ import time
 import pytest
 from django.core import mail
 
+from cases.enums import CaseState
+from core import clock
 from notifications.models import Notification, NotificationPreference, OutboxMessage
 from tests.factories import make_org, open_case, reload, transfer_in_state
-from transfers import clock, services
-from transfers.enums import CaseState, TransferState
+from transfers import services
+from transfers.enums import TransferState
 from transfers.tasks import due_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

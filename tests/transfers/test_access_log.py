@@ -5,9 +5,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from audit.models import AccessLog
 from tests.factories import open_case
 from tests.transfers.test_admin import staff
-from transfers.models import AccessLog
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_access_log__list_writes_one_row_per_client_shown(org, client):
     cases = [open_case(org) for _ in range(3)]
     client.force_login(staff(org.caseworker, "view_case"))
-    response = client.get(reverse("admin:transfers_case_changelist"))
+    response = client.get(reverse("admin:cases_case_changelist"))
     assert response.status_code == 200
     rows = AccessLog.objects.filter(action="admin_list")
     assert {(r.client_id, r.case_id) for r in rows} == {(c.client_id, c.pk) for c in cases}
@@ -27,7 +27,7 @@ def test_access_log__list_writes_one_row_per_client_shown(org, client):
 def test_access_log__detail_view_writes_a_row(org, client):
     case = open_case(org)
     client.force_login(staff(org.caseworker, "view_case", "change_case"))
-    response = client.get(reverse("admin:transfers_case_change", args=[case.pk]))
+    response = client.get(reverse("admin:cases_case_change", args=[case.pk]))
     assert response.status_code == 200
     row = AccessLog.objects.get(action="admin_view")
     assert (row.client_id, row.case_id, row.outcome) == (case.client_id, case.pk, "allowed")
@@ -36,11 +36,11 @@ def test_access_log__detail_view_writes_a_row(org, client):
 def test_access_log__other_teams_case__denied_logged_and_nothing_shown(org, client):
     case = open_case(org, last_name="Secretname")
     client.force_login(staff(org.outsider, "view_case", "view_client"))
-    response = client.get(reverse("admin:transfers_case_change", args=[case.pk]), follow=True)
+    response = client.get(reverse("admin:cases_case_change", args=[case.pk]), follow=True)
     assert b"Secretname" not in response.content
     row = AccessLog.objects.get()
     assert (row.actor, row.client_id, row.outcome) == (org.outsider, case.client_id, "denied")
-    client.get(reverse("admin:transfers_client_change", args=[case.client_id]), follow=True)
+    client.get(reverse("admin:cases_client_change", args=[case.client_id]), follow=True)
     assert AccessLog.objects.filter(outcome="denied").count() == 2
 
 
@@ -51,21 +51,21 @@ def test_access_log__cannot_be_written__request_fails_and_shows_no_data(org, cli
         cursor.execute("""
             CREATE FUNCTION silta_test_refuse() RETURNS trigger AS $$
             BEGIN RAISE EXCEPTION 'log storage unavailable'; END; $$ LANGUAGE plpgsql;
-            CREATE TRIGGER silta_test_refuse BEFORE INSERT ON transfers_accesslog
+            CREATE TRIGGER silta_test_refuse BEFORE INSERT ON audit_accesslog
                 FOR EACH ROW EXECUTE FUNCTION silta_test_refuse();
         """)
     with pytest.raises(DatabaseError, match="log storage unavailable"):
-        client.get(reverse("admin:transfers_case_changelist"))
+        client.get(reverse("admin:cases_case_changelist"))
 
 
 def test_access_log__database_refuses_update_and_delete(org, client):
     case = open_case(org)
     client.force_login(staff(org.caseworker, "view_case", "change_case"))
-    client.get(reverse("admin:transfers_case_change", args=[case.pk]))
+    client.get(reverse("admin:cases_case_change", args=[case.pk]))
     row = AccessLog.objects.get()
     for sql in (
-        "UPDATE transfers_accesslog SET outcome = 'denied' WHERE id = %s",
-        "DELETE FROM transfers_accesslog WHERE id = %s",
+        "UPDATE audit_accesslog SET outcome = 'denied' WHERE id = %s",
+        "DELETE FROM audit_accesslog WHERE id = %s",
     ):
         with (
             pytest.raises(DatabaseError, match="append-only"),

@@ -7,10 +7,11 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from cases.models import Client, Event
+from core import clock
 from tests.factories import client_data, transfer_in_state
-from transfers import clock
 from transfers.enums import TransferState
-from transfers.models import Client, Event, Transfer
+from transfers.models import Transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_admin__every_model_registered_and_its_list_loads(org, admin_client):
     for model in (
         m
         for m in admin.site._registry
-        if m._meta.app_label in ("transfers", "criteria", "notifications")
+        if m._meta.app_label in ("cases", "audit", "api", "transfers", "criteria", "notifications")
     ):
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert admin_client.get(url).status_code == 200, url
@@ -113,7 +114,7 @@ def test_admin__client_with_bad_identity_code__error_beside_field_nothing_saved(
     data["date_of_birth"] = "1952-10-13"
     data["housing_situation"] = "settled"
     data["children_count"] = 0
-    response = client.post(reverse("admin:transfers_client_add"), data)
+    response = client.post(reverse("admin:cases_client_add"), data)
     assert response.status_code == 200
     assert "personal_identity_code" in response.context["adminform"].form.errors
     assert not Client.objects.exists()
@@ -157,13 +158,13 @@ def test_admin__receiving_team_sees_the_client_only_after_accepting(org, client)
         client.get(reverse("admin:transfers_transfer_changelist")).context["cl"].result_count == 1
     )
     for name in ("client", "case"):
-        response = client.get(reverse(f"admin:transfers_{name}_changelist"))
+        response = client.get(reverse(f"admin:cases_{name}_changelist"))
         assert response.context["cl"].result_count == 0
         assert b"Secretname" not in response.content
     services.transfer_accept(
         actor=org.receiving_worker, transfer=transfer, receiving_worker=org.receiving_worker
     )
-    response = client.get(reverse("admin:transfers_client_changelist"))
+    response = client.get(reverse("admin:cases_client_changelist"))
     assert response.context["cl"].result_count == 1
     assert b"Secretname" in response.content
 
@@ -171,7 +172,7 @@ def test_admin__receiving_team_sees_the_client_only_after_accepting(org, client)
 def test_admin__client_changes_leave_no_name_in_djangos_admin_log(org, client):
     from django.contrib.admin.models import LogEntry
 
-    from transfers.models import Event
+    from cases.models import Event
 
     client.force_login(staff(org.caseworker, "add_client", "view_client", "change_client"))
     data = client_data(last_name="Secretname")
@@ -181,7 +182,7 @@ def test_admin__client_changes_leave_no_name_in_djangos_admin_log(org, client):
         children_count=0,
         personal_identity_code="",
     )
-    response = client.post(reverse("admin:transfers_client_add"), data)
+    response = client.post(reverse("admin:cases_client_add"), data)
     assert response.status_code == 302
     created = Client.objects.get(last_name="Secretname")
     assert not LogEntry.objects.filter(object_repr__contains="Secretname").exists()

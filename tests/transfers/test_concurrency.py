@@ -5,11 +5,12 @@ import threading
 import pytest
 from django.db import connection
 
+from cases.models import Event
+from core.errors import Conflict
 from tests.factories import make_org, transfer_in_state
 from transfers import services
 from transfers.enums import TransferState
-from transfers.errors import Conflict
-from transfers.models import Event, Transfer
+from transfers.models import Transfer
 
 THREADS = 20
 

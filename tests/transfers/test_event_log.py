@@ -3,9 +3,9 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from cases.enums import CaseState
+from cases.models import Event
 from tests.factories import case_in_state
-from transfers.enums import CaseState
-from transfers.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +14,8 @@ def test_event_log__database_refuses_update_and_delete(org):
     case = case_in_state(org, CaseState.IN_REVIEW)
     event = Event.objects.filter(case=case).first()
     for sql in (
-        "UPDATE transfers_event SET reason = 'rewritten' WHERE id = %s",
-        "DELETE FROM transfers_event WHERE id = %s",
+        "UPDATE cases_event SET reason = 'rewritten' WHERE id = %s",
+        "DELETE FROM cases_event WHERE id = %s",
     ):
         with (
             pytest.raises(DatabaseError, match="append-only"),

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
+from cases import services as case_services
+from cases.models import Client, Event
+from core.errors import Conflict, InvalidInput
 from tests.factories import client_data, make_client
-from transfers import services
-from transfers.errors import Conflict, InvalidInput
-from transfers.models import Client, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_client__unknown_language_code__rejected_naming_the_field(org):
 
 def test_client__create_needs_an_immigration_unit_role(org):
     with pytest.raises(Exception) as raised:
-        services.client_create(actor=org.receiving_worker, **client_data())
+        case_services.client_create(actor=org.receiving_worker, **client_data())
     assert raised.value.code == "actor_not_allowed"
 
 

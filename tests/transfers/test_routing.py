@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from transfers.enums import TeamKind
-from transfers.errors import RoutingNeedsManualChoice
-from transfers.models import PostalArea, Region, Team
-from transfers.routing import route
+from cases.enums import TeamKind
+from cases.models import PostalArea, Region, Team
+from cases.routing import route
+from core.errors import RoutingNeedsManualChoice
 
 pytestmark = pytest.mark.django_db
 
-TABLE = Path(__file__).resolve().parents[2] / "transfers" / "data" / "helsinki_postal_areas.csv"
+TABLE = Path(__file__).resolve().parents[2] / "cases" / "data" / "helsinki_postal_areas.csv"
 ROWS = list(csv.DictReader(TABLE.open(encoding="utf-8")))
 ON = dt.date(2026, 11, 28)
 ADULT_BORN = dt.date(1970, 1, 1)

@@ -3,11 +3,13 @@
 import pytest
 from django.core.management import call_command
 
-from criteria import rules
-from transfers import clock
-from transfers.demo import load_demo
-from transfers.enums import CaseState, Role, TeamKind, TransferState
-from transfers.models import Case, Client, Membership, Team, Transfer
+from cases import rules as date_rules
+from cases.enums import CaseState, Role, TeamKind
+from cases.models import Case, Client, Membership, Team
+from core import clock
+from transfers.enums import TransferState
+from transfers.models import Transfer
+from web.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,7 @@ def test_seed_demo__every_state_and_situation_with_a_small_load():
     due = Case.objects.filter(state=CaseState.REVIEW_DUE)
     assert due.filter(review_due_on=today).exists()
     assert due.filter(review_due_on__lt=today).exists()
-    assert any(rules.is_at_cap(today=today, cap=c.cap_on) for c in Case.objects.all())
+    assert any(date_rules.is_at_cap(today=today, cap=c.cap_on) for c in Case.objects.all())
     assert Client.objects.filter(housing_situation="homeless").exists()
     assert Client.objects.filter(family_reunification_pending=True).exists()
     assert Transfer.objects.filter(routed_team__isnull=True).exists()  # manual routing

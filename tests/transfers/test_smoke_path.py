@@ -1,8 +1,9 @@
 import pytest
 
+from cases.enums import CaseState
+from cases.models import Event
 from tests.factories import case_in_state, transfer_in_state
-from transfers.enums import CaseState, TransferState
-from transfers.models import Event
+from transfers.enums import TransferState
 
 pytestmark = pytest.mark.django_db
 

@@ -13,6 +13,12 @@ import itertools
 
 import pytest
 
+from cases import services as case_services
+from cases.enums import CaseState
+from cases.models import Case, Event
+from core import clock
+from core.errors import TransitionNotAllowed
+from core.transitions import allowed_actions
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
@@ -25,11 +31,9 @@ from tests.factories import (
     transfer_in_state,
 )
 from tests.snapshot import snapshot
-from transfers import clock, services
-from transfers.enums import BookingStatus, CaseState, TransferState
-from transfers.errors import TransitionNotAllowed
-from transfers.models import Case, Event, Transfer
-from transfers.workflow import allowed_actions
+from transfers import services
+from transfers.enums import BookingStatus, TransferState
+from transfers.models import Transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +99,7 @@ def _case_with_history(org, state: str, action: str) -> Case:
             next_review_on=clock.today() + dt.timedelta(days=180),
         )
         if state == CaseState.REVIEW_DUE:
-            services.case_mark_due(case=case)
+            case_services.case_mark_due(case=case)
         return reload(case)
     if state == CaseState.CLOSED:
         case = case_in_state(org, CaseState.IN_REVIEW)
@@ -124,7 +128,7 @@ def _one_unmet(org, case):
 def _do_case_action(org, case: Case, action: str):
     review = case.reviews.order_by("-started_at", "-id").first()
     if action == "mark_due":
-        return services.case_mark_due(case=case, actor=org.caseworker)
+        return case_services.case_mark_due(case=case, actor=org.caseworker)
     if action == "start_review":
         return criteria_services.review_start(actor=org.caseworker, case=case)
     if action == "complete_not_ready":
@@ -265,7 +269,7 @@ def test_transfer__return_then_propose_again__uses_a_new_review(org):
 
 def test_transfer__completed_path_via_factory_is_consistent(org):
     case = open_case(org)
-    services.case_mark_due(case=case)
+    case_services.case_mark_due(case=case)
     criteria_services.review_start(actor=org.caseworker, case=case)
     assess_all_met(org, case)
     transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))

@@ -9,14 +9,18 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from audit.models import AccessLog, AccessOutcome
+from cases.enums import CaseState, Role
+from cases.models import Case, Event
+from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
 from notifications.models import Notification
 from tests.factories import assess_all_met, case_in_state, member, reload, transfer_in_state
-from transfers import clock, services, sweeps
-from transfers.enums import CaseState, Role, TransferState
-from transfers.models import AccessLog, AccessOutcome, Case, Event
+from transfers import reminders as sweeps
+from transfers import services
+from transfers.enums import TransferState
 
 pytestmark = pytest.mark.django_db
 

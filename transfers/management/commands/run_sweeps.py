@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from transfers import sweeps, tasks
+from transfers import reminders as sweeps
+from transfers import tasks
 
 
 class Command(BaseCommand):

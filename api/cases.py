@@ -1,0 +1,373 @@
+"""API v1: organisation and routing (reference data), clients and cases (scoped and
+access-logged)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.base import AccessLoggedViewSet, AdminWritesOthersRead, SlugField
+from audit.access import log_access
+from audit.models import AccessLog, AccessOutcome
+from cases import services as case_services
+from cases.enums import ClosureReason, HousingSituation, TeamKind
+from cases.models import BookingHours, Case, Client, Event, PostalArea, Region, Team
+from cases.selectors import cases_visible_to, clients_visible_to
+from core.transitions import allowed_actions
+from criteria import services as criteria_services
+from transfers import reports, services
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name_fi", "name_sv", "name_en"]
+
+
+class BookingHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BookingHours
+        fields = ["weekday", "opens_at", "closes_at"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    booking_hours = BookingHoursSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "region",
+            "max_client_age",
+            "front_desk_location",
+            "is_active",
+            "booking_hours",
+        ]
+
+
+class PostalAreaSerializer(serializers.ModelSerializer):
+    region = SlugField(slug_field="code", queryset=Region.objects.all())
+
+    class Meta:
+        model = PostalArea
+        fields = ["id", "postal_code", "name_fi", "suurpiiri", "region", "confidence"]
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Region.objects.order_by("code")
+    serializer_class = RegionSerializer
+    filterset_fields = ["code"]
+    ordering_fields = ["code"]
+
+
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = (
+        Team.objects.select_related("region")
+        .prefetch_related("booking_hours")
+        .order_by("kind", "name")
+    )
+    serializer_class = TeamSerializer
+    filterset_fields = ["kind", "region__code", "is_active"]
+    ordering_fields = ["name", "code"]
+
+
+class PostalAreaViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The routing table. Administrators correct a code's region here or in the admin."""
+
+    queryset = PostalArea.objects.select_related("region").order_by("postal_code")
+    serializer_class = PostalAreaSerializer
+    permission_classes = [permissions.IsAuthenticated, AdminWritesOthersRead]
+    filterset_fields = ["postal_code", "region__code", "confidence"]
+    ordering_fields = ["postal_code"]
+
+
+# Client data: scoped in the queryset, access-logged before it is returned ---------------
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Client
+        fields = ["id", *case_services.CLIENT_FIELDS]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    responsible_worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closure_reason = serializers.ChoiceField(
+        choices=ClosureReason.choices, allow_blank=True, read_only=True
+    )
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "client",
+            "team",
+            "responsible_worker",
+            "state",
+            "integration_started_on",
+            "review_due_on",
+            "cap_on",
+            "ppt_coordinator",
+            "closure_reason",
+            "closed_at",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    def get_allowed_actions(self, case) -> list[str]:
+        return allowed_actions(case)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    # Read-only model fields lose allow_blank in DRF: declared here so the schema says
+    # that an empty choice or a null (a system action) is a valid answer.
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "created_at",
+            "subject",
+            "action",
+            "from_state",
+            "to_state",
+            "actor",
+            "actor_role",
+            "reason",
+            "params",
+            "transfer",
+            "review",
+        ]
+        read_only_fields = fields
+
+
+class ClientWriteSerializer(serializers.Serializer):
+    """Shapes only: the service validates (identity code, language, dates) and names the
+    field in its error."""
+
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    personal_identity_code = serializers.CharField(
+        max_length=11, required=False, allow_blank=True, allow_null=True
+    )
+    language = serializers.CharField(max_length=3)
+    interpreter_needed = serializers.BooleanField(required=False)
+    street_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=5, required=False, allow_blank=True)
+    post_office = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    housing_situation = serializers.ChoiceField(choices=HousingSituation.choices, required=False)
+    children_count = serializers.IntegerField(min_value=0, max_value=30, required=False)
+    family_reunification_pending = serializers.BooleanField(required=False)
+    reunited_family = serializers.BooleanField(required=False)
+    sponsor_in_finland_since = serializers.DateField(required=False, allow_null=True)
+    family_situation_stable = serializers.BooleanField(required=False)
+    is_ppt = serializers.BooleanField(required=False)
+
+
+class AccessLogSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AccessLog
+        fields = [
+            "created_at",
+            "actor",
+            "actor_role",
+            "actor_team",
+            "case",
+            "action",
+            "purpose",
+            "outcome",
+            "request_id",
+        ]
+        read_only_fields = fields
+
+
+class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLoggedViewSet):
+    """Clients: read within scope; create and change through the services (Immigration
+    Unit caseworkers and supervisors)."""
+
+    queryset = Client.objects.none()
+    serializer_class = ClientSerializer
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return ClientWriteSerializer
+        return ClientSerializer
+
+    @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
+    def create(self, request, *args, **kwargs):
+        given = ClientWriteSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        client = case_services.client_create(actor=request.user, **given.validated_data)
+        log_access(user=request.user, action="api_create", subjects=[(client.pk, None)])
+        return Response(ClientSerializer(client).data, status=201)
+
+    @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
+    def update(self, request, *args, partial=False, **kwargs):
+        client = self.get_object()
+        given = ClientWriteSerializer(data=request.data, partial=partial)
+        given.is_valid(raise_exception=True)
+        client = case_services.client_update(
+            actor=request.user, client=client, **given.validated_data
+        )
+        log_access(user=request.user, action="api_update", subjects=[(client.pk, None)])
+        return Response(ClientSerializer(client).data)
+
+    @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    filterset_fields = ["language", "is_ppt", "postal_code"]
+    ordering_fields = ["last_name", "id"]
+
+    def get_queryset(self):
+        return clients_visible_to(self.request.user).order_by("last_name", "first_name", "id")
+
+    def subject_of(self, obj):
+        return obj.pk, None
+
+    @extend_schema(responses=AccessLogSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="access-log")
+    def access_log(self, request, pk=None):
+        """Who read or changed this client's data, when, and why (käyttöloki). For the
+        supervisors of the teams that carry the client, and administrators. Reading the
+        report is itself logged."""
+        client = self.get_object()
+        if not (request.user.is_superuser or reports.supervised_team_ids(request.user)):
+            log_access(
+                user=request.user,
+                action="api_access_report",
+                outcome=AccessOutcome.DENIED,
+                subjects=[(client.pk, None)],
+            )
+            raise exceptions.PermissionDenied(
+                _("Only a supervisor or an administrator may see the access log.")
+            )
+        log_access(user=request.user, action="api_access_report", subjects=[(client.pk, None)])
+        rows = (
+            AccessLog.objects.filter(client=client)
+            .select_related("actor")
+            .order_by("-created_at", "-id")
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(AccessLogSerializer(page, many=True).data)
+
+
+class CaseOpenSerializer(serializers.Serializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    team = SlugField(
+        slug_field="code", queryset=Team.objects.filter(kind=TeamKind.IMMIGRATION_UNIT)
+    )
+    responsible_worker = SlugField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
+    )
+    integration_started_on = serializers.DateField()
+    ppt_coordinator = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only a client the user may already see: an id from elsewhere is "not found".
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["client"].queryset = clients_visible_to(request.user)
+
+
+class CoordinatorSerializer(serializers.Serializer):
+    ppt_coordinator = serializers.CharField(max_length=200, allow_blank=True)
+
+
+class CloseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ClosureReason.choices)
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+    decision = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="At the 5-year cap: the supervisor's written decision.",
+    )
+
+
+class CaseViewSet(AccessLoggedViewSet):
+    """Cases: read within scope, opened through the service; of a case's fields only the
+    PPT coordinator is changed here (states change through their actions)."""
+
+    queryset = Case.objects.none()
+    serializer_class = CaseSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(request=CaseOpenSerializer, responses={201: CaseSerializer})
+    def create(self, request, *args, **kwargs):
+        given = CaseOpenSerializer(data=request.data, context={"request": request})
+        given.is_valid(raise_exception=True)
+        case = criteria_services.case_open(actor=request.user, **given.validated_data)
+        log_access(user=request.user, action="api_create", subjects=[self.subject_of(case)])
+        return Response(CaseSerializer(case).data, status=201)
+
+    @extend_schema(request=CoordinatorSerializer, responses=CaseSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        case = self.get_object()
+        given = CoordinatorSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        case = case_services.case_set_coordinator(
+            actor=request.user, case=case, coordinator=given.validated_data["ppt_coordinator"]
+        )
+        log_access(user=request.user, action="api_update", subjects=[self.subject_of(case)])
+        return Response(CaseSerializer(case).data)
+
+    filterset_fields = {
+        "state": ["exact", "in"],
+        "team__code": ["exact"],
+        "review_due_on": ["lte", "gte"],
+    }
+    ordering_fields = ["review_due_on", "id"]
+
+    def get_queryset(self):
+        return cases_visible_to(self.request.user).order_by("review_due_on", "id")
+
+    def subject_of(self, obj):
+        return obj.client_id, obj.pk
+
+    @extend_schema(request=CloseSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """End the Immigration Unit relationship without a transfer (an open transfer is
+        cancelled, an open review ends)."""
+        return self.act(
+            request,
+            CloseSerializer,
+            services.case_close,
+            target="case",
+            respond=lambda case: CaseSerializer(self.get_queryset().get(pk=case.pk)).data,
+        )
+
+    @extend_schema(responses=EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The case's event log: every transition and decision, oldest first."""
+        case = self.get_object()
+        log_access(user=request.user, action="api_history", subjects=[self.subject_of(case)])
+        events = case.events.select_related("actor").order_by("created_at", "id")
+        return Response(EventSerializer(events, many=True).data)
+
+
+# Transfers: read (a minimal summary until the receiving team accepts) and transitions ----

@@ -1,0 +1,60 @@
+"""API v1: the user's own inbox. A notification carries a case reference, never client
+details, so reading it is not a read of client data."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from notifications import services
+from notifications.channels import message_context
+from notifications.models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    headline = serializers.SerializerMethodField()
+    reference = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "headline",
+            "reference",
+            "case",
+            "transfer",
+            "on_date",
+            "params",
+            "created_at",
+            "read_at",
+        ]
+        read_only_fields = fields
+
+    def get_headline(self, note) -> str:
+        return message_context(kind=note.kind, params=note.params)["headline"]
+
+    def get_reference(self, note) -> str:
+        return note.case.reference if note.case_id else ""
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = Notification.objects.none()
+    serializer_class = NotificationSerializer
+    filterset_fields = {"kind": ["exact"], "read_at": ["isnull"]}
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return (
+            Notification.objects.filter(recipient=self.request.user)
+            .select_related("case")
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-read")
+    def mark_read(self, request, pk=None):
+        note = services.notification_mark_read(user=request.user, notification=self.get_object())
+        return Response(NotificationSerializer(note).data)

@@ -1,0 +1,186 @@
+"""API v1: transfers and their handover, scoped and access-logged; every transition a POST
+action with an Idempotency-Key."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+
+from api.base import AccessLoggedViewSet, SlugField
+from cases.roles import team_ids_of
+from core.transitions import allowed_actions
+from transfers import services
+from transfers.enums import BookingStatus, ReturnReason
+from transfers.models import Transfer
+from transfers.selectors import RECEIVED_STATES, transfers_visible_to
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    """Full for the sending team and, once it has accepted, the receiving team; before
+    acceptance the receiving team gets the minimal summary it needs to decide."""
+
+    reference = serializers.CharField(source="case.reference", read_only=True)
+    sending_team = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    receiving_team = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    routed_team = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    receiving_worker = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    return_reason = serializers.ChoiceField(
+        choices=ReturnReason.choices, allow_blank=True, read_only=True
+    )
+    language = serializers.CharField(source="case.client.language", read_only=True)
+    interpreter_needed = serializers.BooleanField(
+        source="case.client.interpreter_needed", read_only=True
+    )
+    ppt_coordinator = serializers.CharField(source="case.ppt_coordinator", read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    SUMMARY = (
+        "id",
+        "reference",
+        "state",
+        "sending_team",
+        "receiving_team",
+        "escorted",
+        "language",
+        "interpreter_needed",
+        "ppt_coordinator",
+        "proposed_at",
+        "allowed_actions",
+    )
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id",
+            "reference",
+            "case",
+            "state",
+            "sending_team",
+            "receiving_team",
+            "routed_team",
+            "override_reason",
+            "receiving_worker",
+            "escorted",
+            "language",
+            "interpreter_needed",
+            "ppt_coordinator",
+            "return_reason",
+            "return_text",
+            "cancel_reason",
+            "proposed_at",
+            "accepted_at",
+            "booking_requested_at",
+            "booked_at",
+            "completed_at",
+            "cancelled_at",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    def get_allowed_actions(self, transfer) -> list[str]:
+        return allowed_actions(transfer)
+
+    def to_representation(self, transfer):
+        data = super().to_representation(transfer)
+        teams = self.context.get("team_ids", set())
+        if transfer.sending_team_id in teams or transfer.state in RECEIVED_STATES:
+            return data
+        return {name: data[name] for name in self.SUMMARY}
+
+
+class AcceptSerializer(serializers.Serializer):
+    receiving_worker = SlugField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
+    )
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ReturnReason.choices)
+    text = serializers.CharField()
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class ConfirmBookingSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    place = serializers.CharField()
+    interpreter = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RebookSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=[BookingStatus.NO_SHOW.value, BookingStatus.CANCELLED.value]
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TransferViewSet(AccessLoggedViewSet):
+    """Each transition is its own POST action and honours an optional Idempotency-Key."""
+
+    queryset = Transfer.objects.none()
+    serializer_class = TransferSerializer
+    filterset_fields = {
+        "state": ["exact", "in"],
+        "receiving_team__code": ["exact"],
+        "sending_team__code": ["exact"],
+    }
+    ordering_fields = ["proposed_at", "id"]
+
+    def get_queryset(self):
+        return transfers_visible_to(self.request.user).order_by("-proposed_at", "-id")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "team_ids": set(team_ids_of(self.request.user))}
+
+    def subject_of(self, obj):
+        return obj.case.client_id, obj.case_id
+
+    def _transition(self, request, input_serializer, service):
+        return self.act(
+            request,
+            input_serializer,
+            service,
+            target="transfer",
+            # The services return the transfer or its booking: answer with the transfer.
+            respond=lambda _result: (
+                self.get_serializer(self.get_queryset().get(pk=self.kwargs["pk"])).data
+            ),
+        )
+
+    @extend_schema(request=AcceptSerializer, responses=TransferSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._transition(request, AcceptSerializer, services.transfer_accept)
+
+    @extend_schema(request=ReturnSerializer, responses=TransferSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_transfer(self, request, pk=None):
+        return self._transition(request, ReturnSerializer, services.transfer_return)
+
+    @extend_schema(request=CancelSerializer, responses=TransferSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._transition(request, CancelSerializer, services.transfer_cancel)
+
+    @extend_schema(request=ConfirmBookingSerializer, responses=TransferSerializer)
+    @action(detail=True, methods=["post"], url_path="confirm-booking")
+    def confirm_booking(self, request, pk=None):
+        return self._transition(
+            request, ConfirmBookingSerializer, services.transfer_confirm_booking
+        )
+
+    @extend_schema(request=RebookSerializer, responses=TransferSerializer)
+    @action(detail=True, methods=["post"])
+    def rebook(self, request, pk=None):
+        return self._transition(request, RebookSerializer, services.transfer_rebook)
+
+    @extend_schema(request=None, responses=TransferSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._transition(request, None, services.transfer_complete)

@@ -1,0 +1,30 @@
+"""The v1 router: every API URL, in one place."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import cases, criteria, notifications, supervision, transfers
+
+router = DefaultRouter()
+router.register("regions", cases.RegionViewSet)
+router.register("teams", cases.TeamViewSet)
+router.register("postal-areas", cases.PostalAreaViewSet)
+router.register("clients", cases.ClientViewSet, basename="client")
+router.register("cases", cases.CaseViewSet, basename="case")
+router.register("transfers", transfers.TransferViewSet, basename="transfer")
+router.register("reviews", criteria.ReviewViewSet, basename="review")
+router.register("assessments", criteria.AssessmentViewSet, basename="assessment")
+router.register("booking-queue", supervision.BookingQueueViewSet, basename="booking-queue")
+router.register("supervisor", supervision.SupervisorViewSet, basename="supervisor")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-v1:schema", permission_classes=[]),
+        name="docs",
+    ),
+    path("", include(router.urls)),
+]

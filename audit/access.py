@@ -1,0 +1,129 @@
+"""The access log (käyttöloki): every read of client data writes its rows before the data
+is shown, and a denied attempt is logged too. If the rows cannot be written the request
+fails (fail closed): the caller writes them before returning anything.
+
+The web app, the API and the admin all read and act through the two helpers here:
+`get_in_scope_or_404` (an object outside the user's scope is a 404, exactly as one that
+does not exist, and leaves a denied row) and `perform_and_log` (the service and its
+access-log row in one transaction; a role that may not act leaves a denied row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.http import Http404
+from django_guid import get_guid
+
+from core import clock
+from core.errors import ActorNotAllowed
+
+from .models import AccessLog, AccessOutcome
+
+# Purpose codes (legal basis of the access), as the report and the API name them.
+PURPOSE_CASE_MANAGEMENT = "case_management"
+# Sending the handover request to the receiving team's booking system.
+PURPOSE_BOOKING = "handover_booking"
+
+Subject = tuple[int | None, int | None]  # (client id, case id)
+M = TypeVar("M", bound=models.Model)
+R = TypeVar("R")
+
+
+def _actor_summary(user: Any) -> tuple[str, str]:
+    """The actor's first role and team, from the memberships the cases app keeps."""
+    membership = user.memberships.select_related("team").order_by("id").first()
+    if membership is not None:
+        return membership.role, membership.team.code
+    return ("administrator" if user.is_superuser else ""), ""
+
+
+def log_access(
+    *,
+    user: Any,
+    action: str,
+    subjects: Iterable[Subject],
+    outcome: str = AccessOutcome.ALLOWED,
+    purpose: str = PURPOSE_CASE_MANAGEMENT,
+    request_id: str | None = None,
+) -> int:
+    """One row per (client id, case id) read. Returns how many rows were written. The
+    request id is the current request's (or the task's, carried from its request)."""
+    if request_id is None:
+        request_id = get_guid() or ""
+    role, team = _actor_summary(user)
+    now = clock.now()
+    rows = [
+        AccessLog(
+            created_at=now,
+            actor=user,
+            actor_role=role,
+            actor_team=team,
+            client_id=client_id,
+            case_id=case_id,
+            action=action,
+            purpose=purpose,
+            outcome=outcome,
+            request_id=request_id,
+        )
+        for client_id, case_id in dict.fromkeys(subjects)
+    ]
+    AccessLog.objects.bulk_create(rows)
+    return len(rows)
+
+
+def find_outside_scope(model: type[M], pk: object) -> M | None:
+    """The object with this primary key whatever the scope, or None (also for a key that
+    cannot be one: a NUL character or letters must answer 404, not 500)."""
+    text = str(pk)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return model._default_manager.filter(pk=int(text)).first()
+
+
+def log_denied(
+    *, user: Any, model: type[M], pk: object, action: str, subject_of: Callable[[M], Subject]
+) -> None:
+    """A denied row for an attempt on an object outside the user's scope, if it exists."""
+    outside = find_outside_scope(model, pk)
+    if outside is not None:
+        log_access(
+            user=user, action=action, outcome=AccessOutcome.DENIED, subjects=[subject_of(outside)]
+        )
+
+
+def get_in_scope_or_404(
+    scoped: models.QuerySet[M],
+    pk: object,
+    *,
+    user: Any,
+    action: str,
+    subject_of: Callable[[M], Subject],
+) -> M:
+    """The object if it is in `scoped` (the user's scope); otherwise Http404, and a denied
+    row when the object exists outside the scope. The caller logs the allowed read when it
+    shows the object."""
+    text = str(pk)
+    found = scoped.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
+    if found is not None:
+        return found
+    log_denied(user=user, model=scoped.model, pk=pk, action=action, subject_of=subject_of)
+    raise Http404
+
+
+def perform_and_log(
+    service: Callable[..., R], *, user: Any, action: str, subjects: Iterable[Subject], **kwargs: Any
+) -> R:
+    """Run one service as `user` with its access-log row in the same transaction. A role
+    that may not act (ActorNotAllowed) leaves a denied row, and the error goes on up."""
+    subjects = list(subjects)
+    try:
+        with transaction.atomic():
+            result = service(actor=user, **kwargs)
+            log_access(user=user, action=action, subjects=subjects)
+        return result
+    except ActorNotAllowed:
+        log_access(user=user, action=action, outcome=AccessOutcome.DENIED, subjects=subjects)
+        raise

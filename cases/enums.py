@@ -1,0 +1,69 @@
+"""Codes the cases app stores or compares: team kinds, roles, client and case facts, and
+the actions its events record (each with the words a person reads)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TeamKind(models.TextChoices):
+    IMMIGRATION_UNIT = "immigration_unit", _("Immigration Unit team")
+    ADULT = "adult", _("Adult social work team")
+    YOUTH = "youth", _("Youth team")
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", _("Caseworker")
+    RECEIVING_WORKER = "receiving_worker", _("Receiving worker")
+    FRONT_DESK = "front_desk", _("Front desk")
+    SUPERVISOR = "supervisor", _("Supervisor")
+
+
+class HousingSituation(models.TextChoices):
+    SETTLED = "settled", _("Settled housing")
+    TEMPORARY = "temporary", _("Temporary housing")
+    CRISIS_ACCOMMODATION = "crisis_accommodation", _("Crisis accommodation")
+    HOMELESS = "homeless", _("Homeless")
+
+
+class CaseState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    REVIEW_DUE = "review_due", _("Review due")
+    IN_REVIEW = "in_review", _("In review")
+    TRANSFER_PENDING = "transfer_pending", _("Transfer pending")
+    TRANSFERRED = "transferred", _("Transferred")
+    CLOSED = "closed", _("Closed")
+
+
+class ClosureReason(models.TextChoices):
+    NO_FURTHER_NEED = "no_further_need", _("No further need of social services")
+    MOVED_AWAY = "moved_away", _("Moved away")
+    DECEASED = "deceased", _("Deceased")
+    OTHER = "other", _("Other")
+
+
+class EventSubject(models.TextChoices):
+    CLIENT = "client", _("client")
+    CASE = "case", _("case")
+    REVIEW = "review", _("review")
+    TRANSFER = "transfer", _("transfer")
+    BOOKING = "booking", _("handover booking")
+
+
+class ClientAction(models.TextChoices):
+    CREATE = "create", _("Client added")
+    UPDATE = "update", _("Client details changed")
+
+
+class CaseAction(models.TextChoices):
+    """A case's own transitions and decisions, whichever app's service caused them."""
+
+    OPEN = "open", _("Case opened")
+    MARK_DUE = "mark_due", _("Review became due")
+    START_REVIEW = "start_review", _("Review started")
+    COMPLETE_NOT_READY = "complete_not_ready", _("Review completed: not ready")
+    PROPOSE_TRANSFER = "propose_transfer", _("Transfer proposed")
+    REOPEN_REVIEW = "reopen_review", _("Review reopened")
+    COMPLETE_TRANSFER = "complete_transfer", _("Case transferred")
+    CLOSE = "close", _("Case closed")
+    SET_COORDINATOR = "set_coordinator", _("PPT coordinator named")
+    REASSIGN = "reassign", _("Responsible worker changed")

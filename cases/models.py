@@ -1,0 +1,480 @@
+"""Organisation (regions, teams, memberships, booking hours), the postal routing table,
+clients, cases and the event log: the first step of the flow and what every later app
+builds on.
+
+States are changed only by the services (`cases.services` for a case's own transitions;
+`criteria` and `transfers` call those): the FSM fields are protected, so code that assigns
+a state directly fails loudly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.fi import hetu as stdnum_hetu
+
+from audit.models import AppendOnlyModel
+
+from . import rules
+from .enums import (
+    CaseState,
+    ClosureReason,
+    EventSubject,
+    HousingSituation,
+    Role,
+    TeamKind,
+)
+from .validators import (
+    birth_date_of,
+    postal_code_validator,
+    validate_language_code,
+    validate_personal_identity_code,
+)
+
+
+class Region(models.Model):
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name_fi = models.CharField(_("name (Finnish)"), max_length=100)
+    name_sv = models.CharField(_("name (Swedish)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name_fi
+
+
+class Team(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=TeamKind.choices)
+    # For an Immigration Unit team, the region it is paired with (Koto 2 - Pohjoinen);
+    # for a regional team, its region. Data, editable in the admin.
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="teams",
+        null=True,
+        blank=True,
+        verbose_name=_("region"),
+    )
+    max_client_age = models.PositiveSmallIntegerField(
+        _("clients under this age"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Youth teams only: a client younger than this on the day of the proposal "
+            "is routed to the youth team (30 in Helsinki)."
+        ),
+    )
+    front_desk_location = models.CharField(_("front desk address"), max_length=200, blank=True)
+    booking_webhook_url = models.URLField(
+        _("external booking system URL"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Empty: booking requests go to the front desk's queue in Silta. Set: they "
+            "are sent to this address as signed JSON."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "kind"],
+                condition=Q(is_active=True) & ~Q(kind="immigration_unit"),
+                name="one_active_regional_team_per_region_and_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="youth", max_client_age__isnull=False)
+                | (~Q(kind="youth") & Q(max_client_age__isnull=True)),
+                name="youth_team_has_age_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_immigration_unit(self) -> bool:
+        return self.kind == TeamKind.IMMIGRATION_UNIT
+
+
+class BookingHours(models.Model):
+    """The front desk's client booking hours, by weekday (Helsinki time)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="booking_hours")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+        ],
+    )
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"))
+
+    class Meta:
+        verbose_name = _("booking hours")
+        verbose_name_plural = _("booking hours")
+        ordering = ["team", "weekday", "opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens_at__lt=models.F("closes_at")),
+                name="booking_hours_open_before_close",
+            )
+        ]
+
+    def __str__(self) -> str:
+        hours = f"{self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+        return f"{self.team}: {self.get_weekday_display()} {hours}"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team", "role"], name="unique_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.team} ({self.get_role_display()})"
+
+
+class PostalArea(models.Model):
+    """The routing table: postal code to region. Loaded from the city's default table;
+    an administrator corrects it here, never in code."""
+
+    postal_code = models.CharField(
+        _("postal code"), max_length=5, unique=True, validators=[postal_code_validator]
+    )
+    name_fi = models.CharField(_("name"), max_length=100)
+    suurpiiri = models.CharField(_("major district"), max_length=50, blank=True)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="postal_areas", verbose_name=_("region")
+    )
+    confidence = models.CharField(_("confidence"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("postal area")
+        verbose_name_plural = _("postal areas")
+        ordering = ["postal_code"]
+
+    def __str__(self) -> str:
+        return f"{self.postal_code} {self.name_fi}"
+
+
+class Client(models.Model):
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    # Stored exactly as given, all 11 characters, so the century sign survives.
+    personal_identity_code = models.CharField(
+        _("personal identity code"),
+        max_length=11,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_personal_identity_code],
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=3,
+        validators=[validate_language_code],
+        help_text=_("ISO 639-3 code of the language the client speaks, e.g. prs (Dari)."),
+    )
+    interpreter_needed = models.BooleanField(_("needs an interpreter"), default=False)
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(
+        _("postal code"), max_length=5, blank=True, validators=[postal_code_validator]
+    )
+    post_office = models.CharField(_("post office"), max_length=100, blank=True)
+    housing_situation = models.CharField(
+        _("housing situation"),
+        max_length=30,
+        choices=HousingSituation.choices,
+        default=HousingSituation.SETTLED,
+    )
+    children_count = models.PositiveSmallIntegerField(_("number of children"), default=0)
+    family_reunification_pending = models.BooleanField(
+        _("family reunification pending"), default=False
+    )
+    reunited_family = models.BooleanField(_("reunited family"), default=False)
+    sponsor_in_finland_since = models.DateField(
+        _("sponsor has lived in Finland since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For a reunited family: when the family member who brought the family "
+            "(perheenkokoaja) came to Finland."
+        ),
+    )
+    family_situation_stable = models.BooleanField(_("family situation stable"), default=False)
+    is_ppt = models.BooleanField(
+        _("high service needs (PPT)"),
+        default=False,
+        help_text=_("Paljon palveluja tarvitseva: needs a named coordinating party."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    def clean(self) -> None:
+        errors = {}
+        code = self.personal_identity_code
+        if code and self.date_of_birth and len(code) == 11:
+            try:
+                born = stdnum_hetu.compact(code)
+                if stdnum_hetu.validate(born, allow_temporary=True) and (
+                    birth_date_of(born) != self.date_of_birth
+                ):
+                    errors["personal_identity_code"] = _(
+                        "The date in the personal identity code does not match the date of birth."
+                    )
+            except StdnumValidationError:
+                pass  # the field validator reports it
+        if self.reunited_family and self.sponsor_in_finland_since is None:
+            errors["sponsor_in_finland_since"] = _(
+                "For a reunited family, give the date the sponsor came to Finland."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_children(self) -> bool:
+        return self.children_count > 0
+
+    @property
+    def language_name(self) -> str:
+        language = pycountry.languages.get(alpha_3=self.language)
+        return language.name if language else self.language
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """A client relationship (asiakkuus) in the Immigration Unit."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="cases", verbose_name=_("client")
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("team"),
+        limit_choices_to={"kind": TeamKind.IMMIGRATION_UNIT},
+    )
+    responsible_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="responsible_cases",
+        verbose_name=_("responsible worker"),
+    )
+    receiving_team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="received_cases",
+        null=True,
+        blank=True,
+        verbose_name=_("receiving team"),
+        help_text=_("The regional team that accepted the case's transfer and carries it on."),
+    )
+    state = FSMField(
+        _("state"),
+        default=CaseState.ACTIVE,
+        choices=CaseState.choices,
+        protected=True,
+        db_index=True,
+    )
+    integration_started_on = models.DateField(_("integration period started"))
+    review_due_on = models.DateField(_("review due"), db_index=True)
+    ppt_coordinator = models.CharField(
+        _("PPT coordinator"),
+        max_length=200,
+        blank=True,
+        help_text=_("The named coordinating party; required before a PPT client's transfer."),
+    )
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True
+    )
+    closure_text = models.TextField(_("closure explanation"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["review_due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=~Q(state__in=[CaseState.TRANSFERRED, CaseState.CLOSED]),
+                name="one_open_case_per_client",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "review_due_on"], name="case_state_due_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        """The case reference: the only thing about a case that may leave by e-mail or chat."""
+        return f"SILTA-{self.pk:06d}" if self.pk else "SILTA-new"
+
+    @property
+    def cap_on(self) -> dt.date:
+        """The end of the longest possible integration period (5 years)."""
+        return rules.cap_on(self.integration_started_on)
+
+    # Transitions change only the model; the services lock, check the actor, write the event.
+    @transition(field=state, source=CaseState.ACTIVE, target=CaseState.REVIEW_DUE)
+    def mark_due(self) -> None:
+        pass
+
+    @transition(field=state, source=CaseState.REVIEW_DUE, target=CaseState.IN_REVIEW)
+    def start_review(self) -> None:
+        pass
+
+    @transition(field=state, source=CaseState.IN_REVIEW, target=CaseState.ACTIVE)
+    def complete_not_ready(self, *, next_review_on: dt.date) -> None:
+        self.review_due_on = next_review_on
+
+    @transition(field=state, source=CaseState.IN_REVIEW, target=CaseState.TRANSFER_PENDING)
+    def propose_transfer(self) -> None:
+        pass
+
+    @transition(field=state, source=CaseState.TRANSFER_PENDING, target=CaseState.IN_REVIEW)
+    def reopen_review(self) -> None:
+        pass
+
+    @transition(field=state, source=CaseState.TRANSFER_PENDING, target=CaseState.TRANSFERRED)
+    def complete_transfer(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[
+            CaseState.ACTIVE,
+            CaseState.REVIEW_DUE,
+            CaseState.IN_REVIEW,
+            CaseState.TRANSFER_PENDING,
+        ],
+        target=CaseState.CLOSED,
+    )
+    def close(self, *, closure_reason: str, text: str, at: dt.datetime) -> None:
+        self.closure_reason = closure_reason
+        self.closure_text = text
+        self.closed_at = at
+
+
+class Event(AppendOnlyModel):
+    """Append-only: one row per transition and per decision, written in the same
+    transaction as the change. PostgreSQL refuses UPDATE and DELETE (a trigger)."""
+
+    subject = models.CharField(_("subject"), max_length=20, choices=EventSubject.choices)
+    action = models.CharField(_("action"), max_length=50)
+    # The due sweep writes an event per case, so every index and constraint here is paid
+    # per row (bench/due_sweep.py): indexes are few and partial, and the client and case
+    # references are checked by their writers, not by per-row foreign-key triggers (which
+    # doubled the sweep's cost). Writers take the ids from rows they hold locked in the same
+    # transaction, and clients and cases are never deleted (PROTECT; no delete anywhere).
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
+        db_constraint=False,
+    )
+    transfer = models.ForeignKey(
+        "transfers.Transfer",
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    review = models.ForeignKey(
+        "criteria.Review",
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    from_state = models.CharField(_("from"), max_length=30, blank=True)
+    to_state = models.CharField(_("to"), max_length=30, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        db_index=False,
+        help_text=_("Empty when Silta acted by itself (the daily due sweep)."),
+    )
+    actor_role = models.CharField(_("actor's role"), max_length=20, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["client"],
+                condition=Q(case__isnull=True),
+                name="event_client_without_case_idx",
+            ),
+            models.Index(
+                fields=["transfer"], condition=Q(transfer__isnull=False), name="event_transfer_idx"
+            ),
+            models.Index(
+                fields=["review"], condition=Q(review__isnull=False), name="event_review_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject} {self.action}"

@@ -1,0 +1,151 @@
+"""Who may do what: the roles each action needs, and the teams a user acts for in a role.
+
+The one place that answers "which teams may this user act for": the services check an
+actor here before they change anything, and the selectors, the web app and the API scope
+their reads with the same functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext as _
+
+from core.errors import ActorNotAllowed
+
+from .enums import Role, TeamKind
+from .models import Membership, Team
+
+# The Immigration Unit side: who opens, reviews, proposes and cancels.
+SENDING_ROLES = (Role.CASEWORKER, Role.SUPERVISOR)
+# The receiving team: who accepts or returns a proposed transfer.
+ACCEPTING_ROLES = (Role.RECEIVING_WORKER, Role.SUPERVISOR)
+# Who books, confirms and records the handover at the receiving front desk.
+BOOKING_ROLES = (Role.FRONT_DESK, Role.RECEIVING_WORKER, Role.SUPERVISOR)
+DESK_ROLES = (Role.FRONT_DESK, Role.SUPERVISOR)
+REGIONAL = (TeamKind.ADULT, TeamKind.YOUTH)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _signed_in(user: Any) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def team_ids_of(user: Any, roles: Iterable[str] | None = None) -> list[int]:
+    """The teams the user belongs to (in any of `roles`, or in any role at all)."""
+    if not _signed_in(user):
+        return []
+    memberships = Membership.objects.filter(user=user)
+    if roles is not None:
+        memberships = memberships.filter(role__in=list(roles))
+    return list(memberships.values_list("team_id", flat=True).distinct())
+
+
+def supervised_team_ids(user: Any) -> list[int]:
+    return team_ids_of(user, [Role.SUPERVISOR])
+
+
+def desk_team_ids(user: Any) -> list[int]:
+    """The teams whose front desk queue this user works (front desk or supervisor)."""
+    return team_ids_of(user, DESK_ROLES)
+
+
+def require_role(
+    actor: Any,
+    *,
+    team: Team,
+    roles: Iterable[str],
+    action: str,
+    system_allowed: bool = False,
+) -> str:
+    """Return the actor's role in `team` that allows `action`, or raise ActorNotAllowed.
+
+    `actor=None` is Silta itself (a scheduled sweep), allowed only where `system_allowed`.
+    A superuser is not exempt: administrators run Silta, they do not carry cases.
+    """
+    roles = list(roles)
+    if actor is None:
+        if system_allowed:
+            return "system"
+    elif actor.is_active:
+        role = (
+            Membership.objects.filter(user=actor, team=team, role__in=roles)
+            .values_list("role", flat=True)
+            .first()
+        )
+        if role:
+            return str(role)
+    raise ActorNotAllowed(action=action, roles=roles, team=str(team))
+
+
+def require_immigration_unit_role(actor: Any, *, action: str) -> str:
+    """The actor's sending role in any Immigration Unit team (for a client not yet in a
+    case), or ActorNotAllowed."""
+    role = None
+    if actor is not None and actor.is_active:
+        role = (
+            Membership.objects.filter(
+                user=actor, role__in=SENDING_ROLES, team__kind=TeamKind.IMMIGRATION_UNIT
+            )
+            .values_list("role", flat=True)
+            .first()
+        )
+    if role is None:
+        raise ActorNotAllowed(action=action, roles=SENDING_ROLES, team=_("Immigration Unit"))
+    return str(role)
+
+
+def is_member(user: Any, *, team: Team, roles: Iterable[str]) -> bool:
+    return Membership.objects.filter(user=user, team=team, role__in=list(roles)).exists()
+
+
+@dataclass
+class Roles:
+    """A user's memberships, read once (per request in the web app)."""
+
+    memberships: list[Membership] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, user: Any) -> Roles:
+        if not _signed_in(user):
+            return cls()
+        return cls(list(Membership.objects.filter(user=user).select_related("team__region")))
+
+    def teams(self, roles: Sequence[str], kinds: Sequence[str] | None = None) -> list[Team]:
+        found = {
+            m.team.pk: m.team
+            for m in self.memberships
+            if m.role in roles and (kinds is None or m.team.kind in kinds)
+        }
+        return list(found.values())
+
+    @property
+    def first_role(self) -> str:
+        return self.memberships[0].role if self.memberships else ""
+
+    @property
+    def caseload_teams(self) -> list[Team]:
+        return self.teams(SENDING_ROLES, [TeamKind.IMMIGRATION_UNIT])
+
+    @property
+    def receiving_teams(self) -> list[Team]:
+        return self.teams(ACCEPTING_ROLES, REGIONAL)
+
+    @property
+    def desk_teams(self) -> list[Team]:
+        return self.teams(DESK_ROLES, REGIONAL)
+
+    @property
+    def supervised_teams(self) -> list[Team]:
+        return self.teams([Role.SUPERVISOR])
+
+
+def roles_of(request: Any) -> Roles:
+    """The signed-in user's roles, read once per request."""
+    if not hasattr(request, "_silta_roles"):
+        request._silta_roles = Roles.of(request.user)
+    return request._silta_roles  # type: ignore[no-any-return]

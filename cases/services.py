@@ -1,0 +1,295 @@
+"""Every write to clients and cases: registering and changing a client, naming the PPT
+coordinator, reassigning, the due date arriving, and the case's own transitions when the
+criteria or transfers services decide them (`case_move`).
+
+Each service runs in one transaction, locks what it changes, checks the actor's role in the
+right team and writes one event row per change. If anything fails, nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core import clock
+from core.errors import CapReached, Conflict, InvalidInput
+from core.transitions import full_clean_or_raise, lock, require_text, run_transition
+
+from . import rules
+from .enums import CaseAction, CaseState, ClientAction, Role, TeamKind
+from .events import case_event, client_event
+from .models import Case, Client, Team
+from .roles import SENDING_ROLES, is_member, require_immigration_unit_role, require_role
+from .selectors import client_facts
+
+CLIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "personal_identity_code",
+    "language",
+    "interpreter_needed",
+    "street_address",
+    "postal_code",
+    "post_office",
+    "housing_situation",
+    "children_count",
+    "family_reunification_pending",
+    "reunited_family",
+    "sponsor_in_finland_since",
+    "family_situation_stable",
+    "is_ppt",
+)
+
+ENDED = (CaseState.TRANSFERRED, CaseState.CLOSED)
+
+
+def _client_team(client: Client) -> Team | None:
+    case = client.cases.select_related("team").order_by("-created_at").first()
+    return case.team if case else None
+
+
+@transaction.atomic
+def client_create(*, actor: AbstractBaseUser, **fields: Any) -> Client:
+    """Create a client. Bad input raises InvalidInput naming each field; nothing is saved."""
+    role = require_immigration_unit_role(actor, action="client_create")
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise InvalidInput({name: _("Unknown field.") for name in sorted(unknown)})
+    client = Client(**fields)
+    if client.personal_identity_code == "":
+        client.personal_identity_code = None
+    full_clean_or_raise(client)
+    client.save()
+    client_event(
+        client, ClientAction.CREATE, actor=actor, role=role, params={"fields": sorted(fields)}
+    )
+    return client
+
+
+@transaction.atomic
+def client_update(*, actor: AbstractBaseUser, client: Client, **fields: Any) -> Client:
+    """Change a client's facts. The event row lists which fields changed (not their values:
+    the log must not become a second copy of the client data)."""
+    client = lock(Client, client.pk)
+    team = _client_team(client)
+    if team is None:
+        role = require_immigration_unit_role(actor, action="client_update")
+    else:
+        role = require_role(actor, team=team, roles=SENDING_ROLES, action="client_update")
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise InvalidInput({name: _("Unknown field.") for name in sorted(unknown)})
+    changed = sorted(name for name, value in fields.items() if getattr(client, name) != value)
+    for name in changed:
+        setattr(client, name, fields[name])
+    if client.personal_identity_code == "":
+        client.personal_identity_code = None
+    full_clean_or_raise(client)
+    client.save()
+    if changed:
+        client_event(
+            client, ClientAction.UPDATE, actor=actor, role=role, params={"fields": changed}
+        )
+    return client
+
+
+@transaction.atomic
+def case_set_coordinator(*, actor: AbstractBaseUser, case: Case, coordinator: str) -> Case:
+    """Name the PPT coordinating party (the sending worker names it)."""
+    case = lock(Case, case.pk)
+    role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="set_coordinator")
+    if case.state in ENDED:
+        raise Conflict(_("The case has ended; it can no longer be changed."))
+    case.ppt_coordinator = coordinator.strip()
+    case.save(update_fields=["ppt_coordinator"])
+    case_event(
+        case,
+        CaseAction.SET_COORDINATOR,
+        actor=actor,
+        role=role,
+        source=case.state,
+        params={"named": bool(case.ppt_coordinator)},
+    )
+    return case
+
+
+@transaction.atomic
+def cases_reassign(
+    *,
+    actor: AbstractBaseUser,
+    team: Team,
+    from_worker: AbstractBaseUser,
+    to_worker: AbstractBaseUser,
+    case_ids: list[int] | None = None,
+) -> list[Case]:
+    """A supervisor moves a (leaving) worker's open cases to another caseworker of the same
+    team: all of them, or those chosen. One event per case records who moved it where."""
+    role = require_role(actor, team=team, roles=[Role.SUPERVISOR], action="reassign")
+    if to_worker == from_worker:
+        raise InvalidInput({"to_worker": _("Choose a worker other than the one leaving.")})
+    if not is_member(to_worker, team=team, roles=[Role.CASEWORKER]):
+        raise InvalidInput(
+            {
+                "to_worker": _("The new worker must be a caseworker of %(team)s.")
+                % {"team": team.name}
+            }
+        )
+    cases = (
+        Case.objects.select_for_update()
+        .filter(team=team, responsible_worker=from_worker)
+        .exclude(state__in=ENDED)
+        .order_by("pk")
+    )
+    if case_ids is not None:
+        cases = cases.filter(pk__in=case_ids)
+    moved = list(cases)
+    if not moved:
+        raise InvalidInput({"cases": _("Choose at least one open case of this worker.")})
+    Case.objects.filter(pk__in=[case.pk for case in moved]).update(responsible_worker=to_worker)
+    for case in moved:
+        case.responsible_worker = to_worker
+        case_event(
+            case,
+            CaseAction.REASSIGN,
+            actor=actor,
+            role=role,
+            source=case.state,
+            params={"from": from_worker.get_username(), "to": to_worker.get_username()},
+        )
+    return moved
+
+
+@transaction.atomic
+def case_mark_due(*, case: Case, actor: AbstractBaseUser | None = None) -> Case:
+    """active -> review_due. Silta does this itself when the review date arrives (actor None);
+    a caseworker or supervisor may bring a review forward."""
+    case = lock(Case, case.pk)
+    role = require_role(
+        actor, team=case.team, roles=SENDING_ROLES, action="mark_due", system_allowed=True
+    )
+    source, _target = run_transition(case, CaseAction.MARK_DUE)
+    case_event(
+        case,
+        CaseAction.MARK_DUE,
+        actor=actor,
+        role=role,
+        source=source,
+        params={"review_due_on": case.review_due_on.isoformat()},
+    )
+    return case
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: AbstractBaseUser,
+    client: Client,
+    team: Team,
+    responsible_worker: AbstractBaseUser,
+    integration_started_on: dt.date,
+    ppt_coordinator: str = "",
+    threshold_years: int,
+) -> Case:
+    """Open a client relationship in an Immigration Unit team. The review date follows the
+    rules: 24 months, or 12 for a reunited family whose sponsor has lived at least
+    `threshold_years` in Finland and whose situation is stable. The threshold is the current
+    checklist version's: open a case with `criteria.services.case_open`, which passes it."""
+    if team.kind != TeamKind.IMMIGRATION_UNIT:
+        raise InvalidInput({"team": _("A case is opened in an Immigration Unit team.")})
+    role = require_role(actor, team=team, roles=SENDING_ROLES, action="case_open")
+    if not is_member(responsible_worker, team=team, roles=[Role.CASEWORKER]):
+        raise InvalidInput(
+            {
+                "responsible_worker": _("The responsible worker must be a caseworker of %(team)s.")
+                % {"team": team}
+            }
+        )
+    case = Case(
+        client=client,
+        team=team,
+        responsible_worker=responsible_worker,
+        integration_started_on=integration_started_on,
+        ppt_coordinator=ppt_coordinator,
+        review_due_on=rules.review_due_on(
+            integration_started_on=integration_started_on,
+            client=client_facts(client),
+            threshold_years=threshold_years,
+        ),
+    )
+    full_clean_or_raise(case, exclude=["state"])
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError as exc:
+        raise Conflict(_("This client already has an open case.")) from exc
+    case_event(
+        case,
+        CaseAction.OPEN,
+        actor=actor,
+        role=role,
+        source="",
+        params={"review_due_on": case.review_due_on.isoformat()},
+    )
+    return case
+
+
+def case_hand_to(case: Case, *, team: Team | None) -> Case:
+    """Record which regional team carries the case: the team that accepted its transfer
+    (it sees the case from then on), or None again when that transfer is cancelled. The
+    transfers services call this in their transaction, on a case they hold locked; the
+    transfer's own event records the decision."""
+    case.receiving_team = team
+    case.save(update_fields=["receiving_team"])
+    return case
+
+
+def case_move(
+    case: Case,
+    action: CaseAction,
+    *,
+    actor: Any,
+    role: str,
+    transfer_id: int | None = None,
+    review_id: int | None = None,
+    reason: str = "",
+    params: dict[str, Any] | None = None,
+    **arguments: Any,
+) -> Case:
+    """Run one of the case's own transitions (`action` names it) on a case the caller holds
+    locked, and write its event. The criteria and transfers services call this when they
+    decide a case moves on; it runs in their transaction."""
+    source, _target = run_transition(case, str(action), **arguments)
+    case_event(
+        case,
+        action,
+        actor=actor,
+        role=role,
+        source=source,
+        transfer_id=transfer_id,
+        review_id=review_id,
+        reason=reason,
+        params=params,
+    )
+    return case
+
+
+def require_cap_decision(case: Case, *, role: str, decision: str) -> bool:
+    """At the cap, the only outcomes are a transfer or a closure, decided by a supervisor
+    with a written decision."""
+    if not rules.is_at_cap(today=clock.today(), cap=case.cap_on):
+        return False
+    if role != Role.SUPERVISOR:
+        raise CapReached(
+            _(
+                "The case has reached the 5-year cap on %(cap)s: a supervisor decides on the "
+                "transfer or the closure."
+            )
+            % {"cap": case.cap_on.isoformat()}
+        )
+    require_text(decision, "decision", _("Write the supervisor's decision at the cap."))
+    return True

@@ -1,0 +1,77 @@
+"""The machinery every service shares: locking, running a transition on a locked row, and
+turning validation errors into InvalidInput. Who may act is cases.roles; the event row is
+each app's events module."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django_fsm import ConcurrentTransition, can_proceed
+
+from .errors import ConcurrentUpdate, InvalidInput, TransitionNotAllowed
+
+M = TypeVar("M", bound=models.Model)
+
+# Transition methods whose user-facing action name differs from the method name.
+ACTION_NAMES = {"return_to_sender": "return"}
+
+
+def action_name(method_name: str) -> str:
+    return ACTION_NAMES.get(method_name, method_name)
+
+
+def allowed_actions(obj: models.Model) -> list[str]:
+    """The actions the object's current state allows (the FSM's own list)."""
+    return sorted(action_name(t.name) for t in obj.get_available_state_transitions())
+
+
+def lock(model: type[M], pk: int) -> M:
+    """Re-read the row under a row lock: the caller's copy may be stale."""
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def check_transition(obj: models.Model, method_name: str) -> None:
+    """Raise TransitionNotAllowed, naming the state and the allowed actions, unless the
+    object's state allows the transition."""
+    if not can_proceed(getattr(obj, method_name)):
+        raise TransitionNotAllowed(
+            action=action_name(method_name), state=obj.state, allowed=allowed_actions(obj)
+        )
+
+
+def run_transition(obj: M, method_name: str, **kwargs: Any) -> tuple[str, str]:
+    """Run one FSM transition on a locked object and save it. Returns (from, to).
+
+    Raises TransitionNotAllowed (naming the state and the allowed actions) when the state
+    does not allow it, ConcurrentUpdate when another transaction changed the state first.
+    """
+    check_transition(obj, method_name)
+    source = obj.state
+    getattr(obj, method_name)(**kwargs)
+    try:
+        obj.save()
+    except ConcurrentTransition as exc:
+        raise ConcurrentUpdate() from exc
+    return source, obj.state
+
+
+def full_clean_or_raise(instance: models.Model, **kwargs: Any) -> None:
+    """Validate a model and turn Django's errors into InvalidInput (field -> message)."""
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        raise InvalidInput(
+            {
+                field: " ".join(str(m) for m in messages)
+                for field, messages in exc.message_dict.items()
+            }
+        ) from exc
+
+
+def require_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput({field: message})
+    return value

@@ -1,0 +1,23 @@
+"""Codes the criteria app stores or compares: assessment statuses, review outcomes and the
+actions its events record."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReviewOutcome(models.TextChoices):
+    READY = "ready", _("Ready: transfer proposed")
+    NOT_READY = "not_ready", _("Not ready: plan and next review")
+    CLOSED = "closed", _("Case closed")
+
+
+class AssessmentStatus(models.TextChoices):
+    UNASSESSED = "unassessed", _("Not assessed yet")
+    MET = "met", _("Met")
+    NOT_MET = "not_met", _("Not met")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class ReviewAction(models.TextChoices):
+    ASSESS = "assess", _("Criterion assessed")
+    APPROVE_EXCEPTION = "approve_exception", _("Exception approved")

@@ -1,0 +1,142 @@
+"""The "booking" channel of the notifications outbox: how a booking row is delivered, what
+a final failure and a retry do. Registered with notifications when the app is ready
+(transfers.apps), so the relay never needs to know that bookings exist."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from audit.access import PURPOSE_BOOKING, log_access
+from cases.enums import Role
+from core import clock
+from notifications.channels import register
+from notifications.models import NotificationKind, OutboxMessage
+from notifications.services import notify
+
+from . import booking_client, services
+from .enums import BookingStatus, DeliveryStatus, TransferState
+from .handoff import BOOKING_CHANNEL, members
+from .models import HandoverBooking, Transfer
+
+logger = logging.getLogger("silta.booking")
+
+
+def deliver_booking(message: OutboxMessage) -> None:
+    """Called by the relay inside the row's transaction."""
+    payload = message.payload
+    if payload["action"] == "open":
+        transfer = Transfer.objects.select_for_update().get(pk=payload["transfer"])
+        if transfer.state == TransferState.ACCEPTED:
+            services.transfer_request_booking(transfer=transfer, actor=None)
+        return  # otherwise someone requested, or the transfer ended: nothing to open
+    booking = (
+        # Lock the booking row only: the joined case, client and users are read, not changed.
+        HandoverBooking.objects.select_for_update(of=("self",))
+        .select_related(
+            "transfer__receiving_team",
+            "transfer__case__client",
+            "transfer__sending_worker",
+            "transfer__receiving_worker",
+        )
+        .get(pk=payload["booking"])
+    )
+    team = booking.transfer.receiving_team
+    if team.booking_webhook_url and (
+        payload["action"] == "cancel" or booking.status == BookingStatus.REQUESTED
+    ):
+        _log_disclosure(booking, action=payload["action"])
+    if payload["action"] == "cancel":
+        body = booking_client.request_body(booking, action="cancel", key=message.key)
+        booking_client.post(team, key=message.key, body=body)
+        return
+    if booking.status != BookingStatus.REQUESTED:
+        return  # cancelled or superseded before its booking hours came
+    if team.booking_webhook_url:
+        body = booking_client.request_body(booking, action="request", key=message.key)
+        answer = booking_client.post(team, key=message.key, body=body)
+        booking.external_ref = str(answer.get("reference", ""))[:200]
+        _mark_delivered(booking)
+        starts_at = parse_datetime(str(answer.get("starts_at", "")))
+        if starts_at and answer.get("place"):
+            services.transfer_confirm_booking(
+                actor=None,
+                transfer=booking.transfer,
+                starts_at=starts_at,
+                place=str(answer["place"]),
+                interpreter=str(answer.get("interpreter", "")),
+            )
+    else:
+        _mark_delivered(booking)
+        notify(
+            recipients=members(team, Role.FRONT_DESK),
+            kind=NotificationKind.BOOKING_REQUESTED,
+            subject_key=f"booking:{booking.pk}",
+            on_date=clock.today(),
+            case=booking.transfer.case,
+            transfer=booking.transfer,
+            team=team,
+        )
+
+
+def _log_disclosure(booking: HandoverBooking, *, action: str) -> None:
+    """The task sends case data to the team's booking system for the receiving worker
+    named at acceptance: an access-log row, written before anything leaves (fail closed)."""
+    transfer = booking.transfer
+    log_access(
+        user=transfer.receiving_worker or transfer.sending_worker,
+        action=f"task_booking_{action}",
+        purpose=PURPOSE_BOOKING,
+        subjects=[(transfer.case.client_id, transfer.case_id)],
+    )
+
+
+def _mark_delivered(booking: HandoverBooking) -> None:
+    booking.delivery = DeliveryStatus.DELIVERED
+    booking.delivery_error = ""
+    booking.save(update_fields=["delivery", "delivery_error", "external_ref"])
+
+
+@transaction.atomic
+def booking_delivery_failed(message: OutboxMessage) -> None:
+    """The request could not be sent: the booking shows it with the error, and the sender
+    and the front desk are told."""
+    if message.payload["action"] == "open":
+        transfer = Transfer.objects.get(pk=message.payload["transfer"])
+        booking = None
+    else:
+        booking = HandoverBooking.objects.select_related("transfer").get(
+            pk=message.payload["booking"]
+        )
+        booking.delivery = DeliveryStatus.FAILED
+        booking.delivery_error = message.last_error
+        booking.save(update_fields=["delivery", "delivery_error"])
+        transfer = booking.transfer
+    recipients = list(members(transfer.receiving_team, Role.FRONT_DESK))
+    recipients.append(transfer.sending_worker)
+    notify(
+        recipients=recipients,
+        kind=NotificationKind.BOOKING_FAILED,
+        subject_key=f"outbox:{message.pk}",
+        on_date=clock.today(),
+        case=transfer.case,
+        transfer=transfer,
+    )
+
+
+def booking_delivery_retried(message: OutboxMessage) -> None:
+    if message.payload["action"] != "open":
+        HandoverBooking.objects.filter(pk=message.payload["booking"]).update(
+            delivery=DeliveryStatus.WAITING, delivery_error=""
+        )
+
+
+def register_booking_channel() -> None:
+    register(
+        BOOKING_CHANNEL,
+        deliver=deliver_booking,
+        on_final_failure=booking_delivery_failed,
+        on_retry=booking_delivery_retried,
+    )

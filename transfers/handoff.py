@@ -1,0 +1,125 @@
+"""The booking hand-off: a request to the receiving front desk within its booking hours.
+
+Two providers behind one interface, chosen by the receiving team's data:
+- the front-desk queue in Silta (no external system): the front desk is notified and sees
+  the request; confirming time, place and interpreter makes the transfer booked;
+- an external booking system (transfers.booking_client): HMAC-signed JSON with an
+  idempotency key, retried with exponential backoff by the outbox relay, failed (visibly,
+  with a retry action) after MAX_ATTEMPTS. A 2xx answer that carries a time and place
+  confirms the booking.
+
+Everything leaves through outbox rows of the "booking" channel, written in the transaction
+of the change; transfers.channel delivers them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from cases.enums import Role
+from cases.models import Team
+from core import clock, workdays
+from notifications.models import NotificationKind, OutboxMessage
+from notifications.services import enqueue, failed_messages, notify, outbox_retry
+
+from .models import HandoverBooking, Transfer
+
+BOOKING_CHANNEL = "booking"
+
+
+def request_time(team: Team, after: dt.datetime | None = None) -> dt.datetime:
+    """When a request may go to the team's front desk: now if inside its booking hours,
+    else the next opening on a working day. A team without hours gets it at once."""
+    after = after or clock.now()
+    hours = team.booking_hours.values_list("weekday", "opens_at", "closes_at")
+    return workdays.next_booking_slot(after, hours) or after
+
+
+def schedule_open(transfer: Transfer) -> None:
+    """After acceptance: move the transfer to booking_requested at booking hours."""
+    enqueue(
+        [
+            _row(
+                f"booking:open:{transfer.pk}",
+                {"action": "open", "transfer": transfer.pk},
+                at=request_time(transfer.receiving_team),
+            )
+        ]
+    )
+
+
+def schedule_send(booking: HandoverBooking) -> None:
+    """Deliver this booking request through the team's provider, within booking hours."""
+    enqueue(
+        [
+            _row(
+                f"booking:send:{booking.pk}",
+                {"action": "send", "booking": booking.pk},
+                at=request_time(booking.transfer.receiving_team),
+            )
+        ]
+    )
+
+
+def schedule_cancel(booking: HandoverBooking) -> None:
+    """Tell an external booking system that the appointment is off (and its interpreter)."""
+    if booking.transfer.receiving_team.booking_webhook_url and booking.external_ref:
+        enqueue(
+            [
+                _row(
+                    f"booking:cancel:{booking.pk}",
+                    {"action": "cancel", "booking": booking.pk},
+                    at=clock.now(),
+                )
+            ]
+        )
+
+
+def _row(key: str, payload: dict[str, Any], *, at: dt.datetime) -> OutboxMessage:
+    return OutboxMessage(
+        channel=BOOKING_CHANNEL, key=key, payload=payload, available_at=at, created_at=clock.now()
+    )
+
+
+def members(team: Team, *roles: str) -> QuerySet[Any]:
+    return (
+        get_user_model()
+        .objects.filter(memberships__team=team, memberships__role__in=roles, is_active=True)
+        .distinct()
+    )
+
+
+def interpreter_freed(booking: HandoverBooking) -> None:
+    """A cancelled or missed handover releases its interpreter at once: tell the unit that
+    booked it, so the interpreter can be reused."""
+    team = booking.transfer.receiving_team
+    notify(
+        recipients=members(team, Role.FRONT_DESK, Role.RECEIVING_WORKER),
+        kind=NotificationKind.INTERPRETER_FREE,
+        subject_key=f"booking:{booking.pk}",
+        on_date=clock.today(),
+        team=team,
+        params={"reference": booking.transfer.case.reference},
+    )
+    schedule_cancel(booking)
+
+
+def sending_and_receiving(transfer: Transfer):
+    return [transfer.sending_worker] + (
+        [transfer.receiving_worker] if transfer.receiving_worker else []
+    )
+
+
+def retry_failed_requests(transfer: Transfer) -> int:
+    """Queue again every failed booking request of this transfer; returns how many."""
+    booking_ids = list(transfer.bookings.values_list("pk", flat=True))
+    failed = failed_messages(
+        channel=BOOKING_CHANNEL, payload_any={"transfer": [transfer.pk], "booking": booking_ids}
+    )
+    for message in failed:
+        outbox_retry(message=message)
+    return len(failed)

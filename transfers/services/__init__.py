@@ -1,0 +1,33 @@
+"""Every write to transfers and handover bookings, by area: the proposal, the receiving
+team's decisions, the handover, and closing a case (which ends an open transfer).
+
+Each service runs in one transaction: it locks the rows it changes (cases before
+transfers, in that order everywhere, so two services never deadlock), checks the actor's
+role in the right team, runs the transition, and writes one event row per state change.
+If anything fails, nothing is written.
+"""
+
+from .closure import case_close
+from .decisions import transfer_accept, transfer_cancel, transfer_return
+from .handover import (
+    transfer_complete,
+    transfer_confirm_booking,
+    transfer_rebook,
+    transfer_request_booking,
+    transfer_retry_booking_request,
+)
+from .proposal import routed_team_for, transfer_propose
+
+__all__ = [
+    "case_close",
+    "routed_team_for",
+    "transfer_accept",
+    "transfer_cancel",
+    "transfer_complete",
+    "transfer_confirm_booking",
+    "transfer_propose",
+    "transfer_rebook",
+    "transfer_request_booking",
+    "transfer_retry_booking_request",
+    "transfer_return",
+]

@@ -1,0 +1,118 @@
+"""Proposing a transfer: the review is ready, the receiving team is routed (or chosen with
+a reason), and the case waits for the receiving team's decision."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cases import routing
+from cases.enums import CaseAction, TeamKind
+from cases.models import Case, Team
+from cases.roles import SENDING_ROLES, require_role
+from cases.rules import ppt_coordinator_missing
+from cases.services import case_move, require_cap_decision
+from core import clock
+from core.errors import Conflict, CriteriaNotMet, InvalidInput, RoutingNeedsManualChoice
+from core.transitions import check_transition, lock, require_text
+from criteria.enums import ReviewOutcome
+from criteria.models import Review
+from criteria.selectors import review_readiness
+from criteria.services import review_finish
+from transfers.enums import TransferAction
+from transfers.events import transfer_event
+from transfers.models import Transfer
+
+
+def routed_team_for(case: Case) -> Team:
+    """The team routing chooses today, or RoutingNeedsManualChoice."""
+    client = case.client
+    return routing.route(
+        postal_code=client.postal_code, date_of_birth=client.date_of_birth, on=clock.today()
+    )
+
+
+@transaction.atomic
+def transfer_propose(
+    *,
+    actor: AbstractBaseUser,
+    review: Review,
+    receiving_team: Team | None = None,
+    override_reason: str = "",
+    decision: str = "",
+) -> Transfer:
+    """in_review -> transfer_pending, with a new Transfer (proposed).
+
+    Requires a ready review (every applicable criterion met or excepted, no blocker) and,
+    for a PPT client, a named coordinator. The receiving team is routed; choosing another
+    team, or choosing by hand where routing cannot, needs a reason, which is logged.
+    At the cap a supervisor may decide on a transfer that is not ready, in writing.
+    """
+    case = lock(Case, review.case_id)
+    role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="propose_transfer")
+    check_transition(case, CaseAction.PROPOSE_TRANSFER)
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if not review.is_open:
+        raise Conflict(_("This review is already completed."))
+    at_cap = require_cap_decision(case, role=role, decision=decision)
+    readiness = review_readiness(review)
+    if not readiness.ready and not at_cap:
+        raise CriteriaNotMet(reasons=list(readiness.blockers) + list(readiness.unmet))
+    if ppt_coordinator_missing(is_ppt=case.client.is_ppt, coordinator=case.ppt_coordinator):
+        raise CriteriaNotMet(reasons=[_("a PPT client needs a named coordinator")])
+
+    try:
+        routed: Team | None = routed_team_for(case)
+    except RoutingNeedsManualChoice:
+        if receiving_team is None:
+            raise
+        routed = None
+    team = receiving_team or routed
+    if team.kind not in (TeamKind.ADULT, TeamKind.YOUTH) or not team.is_active:
+        raise InvalidInput({"receiving_team": _("Choose an active regional adult or youth team.")})
+    if team != routed:
+        override_reason = require_text(
+            override_reason,
+            "override_reason",
+            _("Give the reason for choosing a team other than the routed one."),
+        )
+
+    now = clock.now()
+    review_finish(review, outcome=ReviewOutcome.READY, at=now)
+    transfer = Transfer.objects.create(
+        case=case,
+        review=review,
+        sending_team=case.team,
+        sending_worker=case.responsible_worker,
+        receiving_team=team,
+        routed_team=routed,
+        override_reason=override_reason.strip(),
+        escorted=readiness.escorted,
+        proposed_at=now,
+    )
+    case_move(
+        case,
+        CaseAction.PROPOSE_TRANSFER,
+        actor=actor,
+        role=role,
+        transfer_id=transfer.pk,
+        review_id=review.pk,
+        params={"at_cap": at_cap, "decision": decision, "ready": readiness.ready},
+    )
+    transfer_event(
+        transfer,
+        TransferAction.PROPOSE,
+        actor=actor,
+        role=role,
+        source="",
+        reason=override_reason,
+        review_id=review.pk,
+        params={
+            "receiving_team": team.code,
+            "routed_team": routed.code if routed else None,
+            "overridden": team != routed,
+            "escorted": transfer.escorted,
+        },
+    )
+    return transfer

@@ -1,0 +1,34 @@
+"""Admin for the access log (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from audit.models import AccessLog
+from web.admin.base import ReadOnlyAdmin
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    """The report: who accessed client X, when, and why (administrators only)."""
+
+    list_display = [
+        "created_at",
+        "actor",
+        "actor_role",
+        "actor_team",
+        "client",
+        "case",
+        "action",
+        "purpose",
+        "outcome",
+    ]
+    list_filter = ["outcome", "action", "purpose"]
+    search_fields = ["=client__id", "client__last_name", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser

@@ -1,0 +1,408 @@
+"""Helsinki's organisation and a demo caseload, built through the services.
+
+Fictional people only: names are drawn from common given names and identity codes use the
+individual numbers 900-999 that are never issued to real persons (temporary codes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from cases import services as case_services
+from cases.enums import ClosureReason, HousingSituation, Role, TeamKind
+from cases.models import BookingHours, Case, Membership, PostalArea, Region, Team
+from core import clock
+from core.errors import DomainError
+from criteria import services as criteria_services
+from criteria.models import AssessmentStatus
+from criteria.selectors import open_review_of
+from notifications.models import NotificationPreference
+from transfers import services
+from transfers.enums import BookingStatus
+from transfers.reminders import due_sweep
+
+User = get_user_model()
+
+# (code, name, paired region). The pairs are data: change them in the admin.
+IMMIGRATION_UNIT_TEAMS = [
+    ("koto1", "Koto-tiimi 1", "lansi"),
+    ("koto2", "Koto-tiimi 2", "pohjoinen"),
+    ("koto3", "Koto-tiimi 3", "ita"),
+    ("koto4", "Koto-tiimi 4", "etela"),
+    ("paperittomat", "Paperittomien tiimi", None),
+    ("jalkihuolto", "Jälkihuolto", None),
+]
+REGIONAL_OFFICES = {
+    "etela": "Kalasatama",
+    "ita": "Itäkeskus",
+    "lansi": "Haaga",
+    "pohjoinen": "Malmi FrontDesk",
+}
+YOUTH_AGE_LIMIT = 30
+UNIT_ROLES = [Role.CASEWORKER, Role.SUPERVISOR]
+REGIONAL_ROLES = [Role.RECEIVING_WORKER, Role.FRONT_DESK, Role.SUPERVISOR]
+
+FIRST_NAMES = [
+    "Amina",
+    "Mohamed",
+    "Fatima",
+    "Ahmad",
+    "Hodan",
+    "Abdi",
+    "Zahra",
+    "Ali",
+    "Mariam",
+    "Yonas",
+    "Semhar",
+    "Oksana",
+    "Dmytro",
+    "Nasrin",
+    "Farid",
+    "Layla",
+    "Omar",
+    "Sara",
+    "Hassan",
+    "Khadija",
+    "Olena",
+    "Bilal",
+    "Rahel",
+    "Ibrahim",
+]
+LAST_NAMES = [
+    "Ahmadi",
+    "Hussein",
+    "Abdullahi",
+    "Haile",
+    "Karimi",
+    "Farah",
+    "Tesfaye",
+    "Kovalenko",
+    "Rahimi",
+    "Osman",
+    "Mohammadi",
+    "Shevchenko",
+    "Ali",
+    "Yusuf",
+    "Hosseini",
+    "Gebremedhin",
+    "Warsame",
+    "Bondarenko",
+    "Noori",
+    "Jama",
+]
+LANGUAGES = ["ara", "som", "prs", "pus", "tir", "ukr", "rus", "ckb", "fas", "eng", "fra"]
+HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def temporary_identity_code(born: dt.date, serial: int) -> str:
+    """A well-formed code in the temporary range 900-999, never a real person's."""
+    sign = {1900: "-", 2000: "A"}[born.year // 100 * 100]
+    individual = 900 + serial % 100
+    digits = f"{born:%d%m%y}{individual:03d}"
+    return f"{born:%d%m%y}{sign}{individual:03d}{HETU_CHECK[int(digits) % 31]}"
+
+
+@dataclass
+class Organisation:
+    teams: dict[str, Team] = field(default_factory=dict)
+    users: dict[tuple[str, str], object] = field(default_factory=dict)
+
+
+@transaction.atomic
+def ensure_helsinki_organisation(*, password: str) -> Organisation:
+    """Teams, booking hours and one user per role per team (idempotent)."""
+    org = Organisation()
+    regions = {r.code: r for r in Region.objects.all()}
+    for code, name, region in IMMIGRATION_UNIT_TEAMS:
+        org.teams[code], _ = Team.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": TeamKind.IMMIGRATION_UNIT,
+                "region": regions.get(region),
+                "front_desk_location": "Kalasatama",
+            },
+        )
+    for region_code, region in regions.items():
+        office = REGIONAL_OFFICES[region_code]
+        for kind, suffix, label in [
+            (TeamKind.ADULT, "aiso", "aikuissosiaalityö"),
+            (TeamKind.YOUTH, "nuoret", "nuorten tiimi"),
+        ]:
+            team, created = Team.objects.get_or_create(
+                code=f"{region_code}-{suffix}",
+                defaults={
+                    "name": f"{region.name_fi}: {label}",
+                    "kind": kind,
+                    "region": region,
+                    "max_client_age": YOUTH_AGE_LIMIT if kind == TeamKind.YOUTH else None,
+                    "front_desk_location": office,
+                },
+            )
+            if created:
+                BookingHours.objects.bulk_create(
+                    BookingHours(
+                        team=team, weekday=day, opens_at=dt.time(9), closes_at=dt.time(11, 30)
+                    )
+                    for day in range(5)
+                )
+            org.teams[team.code] = team
+
+    staff = _staff_group()
+    hashed = make_password(password)
+    for code, team in org.teams.items():
+        roles = UNIT_ROLES if team.is_immigration_unit else REGIONAL_ROLES
+        for role in roles:
+            username = f"{code}-{role}".replace("_", "-")
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"first_name": role.label, "last_name": team.name, "is_staff": True},
+            )
+            if created:
+                user.password = hashed  # one hash for all: PBKDF2 is slow by design
+                user.email = f"{username}@example.invalid"
+                user.save(update_fields=["password", "email"])
+                user.groups.add(staff)
+                # E-mail copies go to the console backend in the quick start.
+                NotificationPreference.objects.create(user=user, email=True)
+            Membership.objects.get_or_create(user=user, team=team, role=role)
+            org.users[code, role] = user
+    if not User.objects.filter(username="admin").exists():
+        User.objects.create_superuser("admin", password=password)
+    return org
+
+
+def _staff_group() -> Group:
+    """Workers use the admin until the web app lands: view and change Silta's models,
+    add clients and cases. What they may do beyond that, the services decide."""
+    group, _ = Group.objects.get_or_create(name="Silta workers")
+    perms = Permission.objects.filter(
+        content_type__app_label__in=["cases", "audit", "transfers", "criteria", "notifications"]
+    ).filter(codename__regex=r"^(view|change)_") | Permission.objects.filter(
+        codename__in=["add_client", "add_case"]
+    )
+    group.permissions.set(perms)
+    return group
+
+
+def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = None) -> dict:
+    """The organisation plus about `clients` clients in every state. Returns a summary."""
+    password = password or secrets.token_urlsafe(9)
+    org = ensure_helsinki_organisation(password=password)
+    rng = random.Random(seed)
+    postal_codes = list(PostalArea.objects.values_list("postal_code", flat=True))
+    koto = ["koto1", "koto2", "koto3", "koto4"]
+    plan = _demo_plan(clients)
+    today = clock.today()
+    for i, kind in enumerate(plan):
+        team_code = koto[i % 4]
+        team = org.teams[team_code]
+        worker = org.users[team_code, Role.CASEWORKER]
+        supervisor = org.users[team_code, Role.SUPERVISOR]
+        age = rng.choice([19, 23, 27, 29, 31, 35, 42, 48, 55, 63])
+        born = today - relativedelta(years=age, days=rng.randint(1, 360))
+        months = {"due_soon": 23, "due_today": 24, "overdue": 25, "at_cap": 61}.get(
+            kind, rng.randint(3, 22) if kind == "active" else rng.randint(24, 40)
+        )
+        started = today - relativedelta(months=months)
+        if kind == "overdue":
+            started -= dt.timedelta(days=rng.randint(1, 40))
+        if kind == "due_soon":
+            started += dt.timedelta(days=rng.randint(-25, 0))
+        client = case_services.client_create(
+            actor=worker,
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            date_of_birth=born,
+            personal_identity_code=temporary_identity_code(born, i) if i % 5 else None,
+            language=rng.choice(LANGUAGES),
+            interpreter_needed=rng.random() < 0.7,
+            street_address=f"Demokatu {i + 1}",
+            postal_code="00099" if kind == "manual_routing" else rng.choice(postal_codes),
+            post_office="Helsinki",
+            housing_situation=(
+                HousingSituation.HOMELESS if kind == "homeless" else HousingSituation.SETTLED
+            ),
+            children_count=rng.choice([0, 0, 1, 2, 3]),
+            family_reunification_pending=kind == "reunification",
+            is_ppt=rng.random() < 0.1,
+        )
+        case = criteria_services.case_open(
+            actor=worker,
+            client=client,
+            team=team,
+            responsible_worker=worker,
+            integration_started_on=started,
+            ppt_coordinator="Malmin terveysasema, omahoitaja" if client.is_ppt else "",
+        )
+        try:
+            _bring_to(
+                kind,
+                case,
+                org=org,
+                team_code=team_code,
+                worker=worker,
+                supervisor=supervisor,
+                rng=rng,
+                today=today,
+            )
+        except DomainError as exc:  # a demo must not half-load silently
+            raise RuntimeError(f"demo case {case.reference} ({kind}): {exc.detail}") from exc
+    due_sweep()
+    return {
+        "password": password,
+        "clients": clients,
+        "users": sorted(user.username for user in org.users.values()),
+    }
+
+
+# How many of every 200 demo clients are in each situation.
+DEMO_MIX = {
+    "active": 34,
+    "due_soon": 10,
+    "due_today": 6,
+    "overdue": 16,
+    "in_review": 22,
+    "homeless": 6,
+    "reunification": 6,
+    "not_ready_again": 10,
+    "at_cap": 8,
+    "proposed": 16,
+    "accepted": 8,
+    "booking_requested": 10,
+    "booked": 8,
+    "transferred": 18,
+    "returned": 6,
+    "cancelled": 4,
+    "closed": 10,
+    "manual_routing": 2,
+}
+
+
+def _demo_plan(clients: int) -> list[str]:
+    """Round-robin over the mix, so even a small demo has every situation."""
+    remaining = dict(DEMO_MIX)
+    plan: list[str] = []
+    while len(plan) < clients:
+        for kind in DEMO_MIX:
+            if remaining[kind] > 0 or not any(remaining.values()):
+                plan.append(kind)
+                remaining[kind] -= 1
+    return plan[:clients]
+
+
+def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
+    if kind in ("active", "due_soon", "due_today", "overdue"):
+        return  # the due sweep at the end brings these due, with their notifications
+    case_services.case_mark_due(case=case)
+    if kind == "closed":
+        services.case_close(
+            actor=worker, case=case, reason=ClosureReason.MOVED_AWAY, text="Muutti Espooseen"
+        )
+        return
+    review = criteria_services.review_start(actor=worker, case=case)
+    assessments = list(review.assessments.select_related("criterion"))
+    if kind in ("in_review", "at_cap"):
+        for assessment in assessments[: rng.randint(0, len(assessments))]:
+            _assess(worker, assessment, AssessmentStatus.MET)
+        return
+    for assessment in assessments:
+        _assess(
+            worker,
+            assessment,
+            AssessmentStatus.MET,
+            multi_problem=(assessment.criterion.has_multi_problem_marker and rng.random() < 0.2),
+        )
+    if kind in ("homeless", "reunification"):
+        return
+    if kind == "not_ready_again":
+        finances = review.assessments.get(criterion__code="finances")
+        _assess(
+            worker,
+            finances,
+            AssessmentStatus.NOT_MET,
+            plan_action="Velkaneuvonta ja vuokravelan maksusuunnitelma",
+        )
+        criteria_services.review_complete_not_ready(
+            actor=worker, review=review, next_review_on=today + relativedelta(months=6)
+        )
+        return
+    if kind == "manual_routing":
+        regional = org.teams[f"{case.team.region.code}-aiso"]
+        services.transfer_propose(
+            actor=worker,
+            review=open_review_of(case),
+            receiving_team=regional,
+            override_reason="Postilokero-osoite; asuu alueella",
+        )
+        return
+    transfer = services.transfer_propose(actor=worker, review=open_review_of(case))
+    receiving = transfer.receiving_team.code
+    receiver = org.users[receiving, Role.RECEIVING_WORKER]
+    front_desk = org.users[receiving, Role.FRONT_DESK]
+    if kind == "proposed":
+        return
+    if kind == "returned":
+        services.transfer_return(
+            actor=receiver,
+            transfer=transfer,
+            reason="missing_information",
+            text="Asumistilanne epäselvä",
+        )
+        return
+    if kind == "cancelled":
+        services.transfer_cancel(actor=worker, transfer=transfer, reason="Asiakas muuttaa")
+        return
+    services.transfer_accept(actor=receiver, transfer=transfer, receiving_worker=receiver)
+    if kind == "accepted":
+        return
+    services.transfer_request_booking(transfer=transfer)
+    if kind == "booking_requested":
+        return
+    services.transfer_confirm_booking(
+        actor=front_desk,
+        transfer=transfer,
+        starts_at=clock.now() + dt.timedelta(days=rng.randint(2, 20)),
+        place=transfer.receiving_team.front_desk_location,
+        interpreter="TIMMI-varaus",
+    )
+    if kind == "booked":
+        if rng.random() < 0.3:
+            services.transfer_rebook(
+                actor=front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+            )
+            services.transfer_confirm_booking(
+                actor=front_desk,
+                transfer=transfer,
+                starts_at=clock.now() + dt.timedelta(days=rng.randint(2, 20)),
+                place=transfer.receiving_team.front_desk_location,
+                interpreter="TIMMI-varaus",
+            )
+        return
+    services.transfer_complete(actor=receiver, transfer=transfer)
+
+
+def _assess(worker, assessment, status, *, multi_problem=False, plan_action=""):
+    if assessment.status == AssessmentStatus.NOT_APPLICABLE:
+        return
+    criteria_services.assessment_update(
+        actor=worker,
+        assessment=assessment,
+        status=status,
+        multi_problem=multi_problem,
+        plan_action=plan_action,
+        plan_owner="Vastuutyöntekijä" if plan_action else "",
+    )
+
+
+def demo_loaded() -> bool:
+    return Case.objects.exists()
