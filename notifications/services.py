@@ -124,7 +124,14 @@ def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> int:
                 created_at=now,
             )
         )
-    teams = {}
+    return enqueue(outbox + _teams_messages(items, rows, now), kick=kick)
+
+
+def _teams_messages(
+    items: list[dict[str, Any]], rows: list[Notification], now: dt.datetime
+) -> list[OutboxMessage]:
+    """One Teams message per subject, kind and date for each item's team with a channel."""
+    teams: dict[str, OutboxMessage] = {}
     channels = set(
         TeamChannel.objects.filter(
             enabled=True, team_id__in={_id(i.get("team")) for i in items if i.get("team")}
@@ -146,7 +153,7 @@ def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> int:
                     "params": row.params,
                 },
             )
-    return enqueue(outbox + list(teams.values()), kick=kick)
+    return list(teams.values())
 
 
 def enqueue(messages: list[OutboxMessage], *, kick: bool = True) -> int:

@@ -8,6 +8,7 @@ export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-test-only-not-secret}
 export DJANGO_READ_DOT_ENV=0  # a developer's .env must not change what the suite tests
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache  # the one-way layers of pyproject.toml [tool.importlinter]
 ./scripts/compile-messages.sh --check
 exec ./scripts/with-postgres.sh ./scripts/with-redis.sh bash -c '
     .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \

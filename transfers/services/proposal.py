@@ -33,6 +33,30 @@ def routed_team_for(case: Case) -> Team:
     )
 
 
+def _choose_team(
+    case: Case, receiving_team: Team | None, override_reason: str
+) -> tuple[Team, Team | None, str]:
+    """(team, routed team, reason): the routed team unless another is chosen, which needs
+    a reason; where routing cannot choose, the caller must."""
+    try:
+        routed: Team | None = routed_team_for(case)
+    except RoutingNeedsManualChoice:
+        if receiving_team is None:
+            raise
+        routed = None
+    team = receiving_team or routed
+    assert team is not None  # routing raised when it could not choose and none was given
+    if team.kind not in (TeamKind.ADULT, TeamKind.YOUTH) or not team.is_active:
+        raise InvalidInput({"receiving_team": _("Choose an active regional adult or youth team.")})
+    if team != routed:
+        override_reason = require_text(
+            override_reason,
+            "override_reason",
+            _("Give the reason for choosing a team other than the routed one."),
+        )
+    return team, routed, override_reason
+
+
 @transaction.atomic
 def transfer_propose(
     *,
@@ -62,21 +86,7 @@ def transfer_propose(
     if ppt_coordinator_missing(is_ppt=case.client.is_ppt, coordinator=case.ppt_coordinator):
         raise CriteriaNotMet(reasons=[_("a PPT client needs a named coordinator")])
 
-    try:
-        routed: Team | None = routed_team_for(case)
-    except RoutingNeedsManualChoice:
-        if receiving_team is None:
-            raise
-        routed = None
-    team = receiving_team or routed
-    if team.kind not in (TeamKind.ADULT, TeamKind.YOUTH) or not team.is_active:
-        raise InvalidInput({"receiving_team": _("Choose an active regional adult or youth team.")})
-    if team != routed:
-        override_reason = require_text(
-            override_reason,
-            "override_reason",
-            _("Give the reason for choosing a team other than the routed one."),
-        )
+    team, routed, override_reason = _choose_team(case, receiving_team, override_reason)
 
     now = clock.now()
     review_finish(review, outcome=ReviewOutcome.READY, at=now)
