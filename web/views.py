@@ -792,6 +792,20 @@ def _supervised(request):
     return teams
 
 
+def _stalled_rows(team_ids, today) -> list[dict]:
+    """The stalled transfers as table rows, each with its stage's label (the report's rows
+    are frozen, so the label goes in a row of the page's own)."""
+    return [
+        {
+            "transfer": row.transfer,
+            "stage_label": labels.STAGES[row.stage],
+            "since": row.since,
+            "working_days": row.working_days,
+        }
+        for row in reports.stalled_transfers(team_ids, today)
+    ]
+
+
 @login_required
 def supervisor(request):
     teams = _supervised(request)
@@ -818,9 +832,7 @@ def supervisor(request):
     page = _page(request, overdue)
     for case in page:
         case.days_overdue = (today - case.review_due_on).days
-    stalled = reports.stalled_transfers(team_ids, today)
-    for row in stalled:
-        row.stage_label = labels.STAGES[row.stage]
+    stalled = _stalled_rows(team_ids, today)
     open_reviews = (
         Review.objects.filter(case__team__in=teams, completed_at__isnull=True)
         .select_related("case__client", "case__team", "case__responsible_worker")
@@ -855,7 +867,7 @@ def supervisor(request):
         action="web_list",
         subjects=[
             *[_case_subject(c) for c in page],
-            *[_transfer_subject(row.transfer) for row in stalled],
+            *[_transfer_subject(row["transfer"]) for row in stalled],
             *[_case_subject(item["review"].case) for item in exceptions],
             *[_case_subject(c) for c in cap_cases],
         ],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from audit.models import AccessLog, AccessOutcome
@@ -17,7 +18,14 @@ from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
 from notifications.models import Notification
-from tests.factories import assess_all_met, case_in_state, member, reload, transfer_in_state
+from tests.factories import (
+    assess_all_met,
+    case_in_state,
+    member,
+    open_case,
+    reload,
+    transfer_in_state,
+)
 from transfers import reminders as sweeps
 from transfers import services
 from transfers.enums import TransferState
@@ -379,3 +387,33 @@ def test_a_failed_sign_in_is_logged_without_the_password(client, org, caplog):
     client.post(reverse("login"), {"username": org.caseworker.username, "password": "wrong1"})
     assert f"sign-in failed for '{org.caseworker.username}'" in caplog.text
     assert "wrong1" not in caplog.text
+
+
+def test_supervisor_page__busiest_week__renders_stalled_exception_and_cap(web, org):
+    stalled = transfer_in_state(org, TransferState.PROPOSED, first_name="Siirto")
+    overdue = case_in_state(org, CaseState.REVIEW_DUE, first_name="Myohassa")
+    excepted = case_in_state(org, CaseState.IN_REVIEW, first_name="Poikkeus")
+    housing = open_review_of(excepted).assessments.get(criterion__code="housing")
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=housing,
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Asunnon haku",
+    )
+    capped = open_case(org, started_months_ago=61, first_name="Katto")
+    with time_machine.travel(clock.now() + dt.timedelta(days=14)):
+        page = web(org.koto_supervisor).get(reverse("web:supervisor"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    sections = {
+        "h-overdue": overdue,
+        "h-stalled": stalled.case,
+        "h-exceptions": excepted,
+        "h-cap": capped,
+    }
+    for heading, case in sections.items():
+        section = body.split(f'id="{heading}"', 1)[1].split("</section>", 1)[0]
+        assert case.reference in section, heading
+        assert AccessLog.objects.filter(
+            actor=org.koto_supervisor, action="web_list", case=case
+        ).exists(), heading
