@@ -20,9 +20,6 @@ class DomainError(Exception):
         self.detail = detail
         self.extra = extra
 
-    def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "detail": self.detail, **self.extra}
-
 
 class Conflict(DomainError):
     """The object is not (or no longer) in a state that allows the action."""

@@ -20,6 +20,7 @@ from cases.validators import validate_language_code
 from .enums import (
     OPEN_TRANSFER_STATES,
     BookingStatus,
+    DeliveryStatus,
     InterpreterStatus,
     ReturnReason,
     TransferState,
@@ -170,12 +171,8 @@ class HandoverBooking(models.Model):
     delivery = models.CharField(
         _("request delivery"),
         max_length=20,
-        choices=[
-            ("waiting", _("Waiting for booking hours")),
-            ("delivered", _("Delivered")),
-            ("failed", _("Failed")),
-        ],
-        default="waiting",
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.WAITING,
     )
     delivery_error = models.TextField(_("delivery error"), blank=True)
     external_ref = models.CharField(_("external booking reference"), max_length=200, blank=True)
