@@ -16,10 +16,11 @@ from audit.models import AccessLog, AccessOutcome
 from cases import services as case_services
 from cases.enums import ClosureReason, HousingSituation, TeamKind
 from cases.models import BookingHours, Case, Client, Event, PostalArea, Region, Team
+from cases.roles import supervised_team_ids
 from cases.selectors import cases_visible_to, clients_visible_to
 from core.transitions import allowed_actions
 from criteria import services as criteria_services
-from transfers import reports, services
+from transfers import services
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -253,7 +254,7 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
         supervisors of the teams that carry the client, and administrators. Reading the
         report is itself logged."""
         client = self.get_object()
-        if not (request.user.is_superuser or reports.supervised_team_ids(request.user)):
+        if not (request.user.is_superuser or supervised_team_ids(request.user)):
             log_access(
                 user=request.user,
                 action="api_access_report",

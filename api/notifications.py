@@ -11,11 +11,14 @@ from rest_framework.response import Response
 from notifications import services
 from notifications.channels import message_context
 from notifications.models import Notification
+from notifications.selectors import inbox_of
 
 
 class NotificationSerializer(serializers.ModelSerializer):
     headline = serializers.SerializerMethodField()
     reference = serializers.SerializerMethodField()
+    case = serializers.IntegerField(source="case_id", read_only=True, allow_null=True)
+    transfer = serializers.IntegerField(source="transfer_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Notification
@@ -37,7 +40,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         return message_context(kind=note.kind, params=note.params)["headline"]
 
     def get_reference(self, note) -> str:
-        return note.case.reference if note.case_id else ""
+        return note.reference
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -47,11 +50,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
-        return (
-            Notification.objects.filter(recipient=self.request.user)
-            .select_related("case")
-            .order_by("-created_at", "-id")
-        )
+        return inbox_of(self.request.user)
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"], url_path="mark-read")

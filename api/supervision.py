@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from audit.access import log_access
 from cases.enums import Role
 from cases.models import BookingHours, Case, Membership
+from cases.roles import supervised_team_ids
 from core import clock
 from transfers import reports
 from transfers.enums import BookingStatus, TransferState
@@ -26,7 +27,7 @@ class IsSupervisor(permissions.BasePermission):
     message = _("Only a supervisor may see this.")
 
     def has_permission(self, request, view):
-        return bool(reports.supervised_team_ids(request.user))
+        return bool(supervised_team_ids(request.user))
 
 
 class OverdueReviewSerializer(serializers.Serializer):
@@ -76,7 +77,7 @@ class SupervisorViewSet(viewsets.GenericViewSet):
     queryset = Case.objects.none()
 
     def _teams(self, request) -> list[int]:
-        teams = reports.supervised_team_ids(request.user)
+        teams = supervised_team_ids(request.user)
         code = request.query_params.get("team")
         if code:
             teams = list(

@@ -282,6 +282,16 @@ class Client(models.Model):
         return language.name if language else self.language
 
 
+def case_reference(case_id: int) -> str:
+    return f"SILTA-{case_id:06d}"
+
+
+# The same reference as an SQL expression over an id column (the sweeps' bulk inserts).
+REFERENCE_SQL = (
+    "'SILTA-' || CASE WHEN {id} < 1000000 THEN lpad({id}::text, 6, '0') ELSE {id}::text END"
+)
+
+
 class Case(ConcurrentTransitionMixin, models.Model):
     """A client relationship (asiakkuus) in the Immigration Unit."""
 
@@ -351,7 +361,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @property
     def reference(self) -> str:
         """The case reference: the only thing about a case that may leave by e-mail or chat."""
-        return f"SILTA-{self.pk:06d}" if self.pk else "SILTA-new"
+        return case_reference(self.pk) if self.pk else "SILTA-new"
 
     @property
     def cap_on(self) -> dt.date:

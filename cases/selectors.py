@@ -8,14 +8,17 @@ A superuser (an administrator of the service) sees everything in the admin.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .enums import CaseState, TeamKind
-from .models import Case, Client, Event, Team
+from .models import BookingHours, Case, Client, Event, Region, Team
 from .roles import team_ids_of
-from .rules import ClientFacts
+from .rules import CAP_MONTHS, ClientFacts
 
 OPEN_CASE_STATES = (
     CaseState.ACTIVE,
@@ -85,3 +88,33 @@ def active_teams(*, kinds: Any = None) -> QuerySet[Team]:
     if kinds is not None:
         teams = teams.filter(kind__in=list(kinds))
     return teams.select_related("region").order_by("kind", "name")
+
+
+def cases_at_cap(team_ids: Iterable[int], today: dt.date) -> QuerySet[Case]:
+    """Open cases of these teams at or past the 5-year cap, longest first."""
+    return (
+        Case.objects.filter(
+            team_id__in=list(team_ids),
+            integration_started_on__lte=today - relativedelta(months=CAP_MONTHS),
+            state__in=OPEN_CASE_STATES,
+        )
+        .select_related("client", "team", "responsible_worker")
+        .order_by("integration_started_on", "id")
+    )
+
+
+def open_cases_of_worker(team: Team, worker: Any) -> QuerySet[Case]:
+    """A worker's open cases in a team (for reassignment), by review date."""
+    return (
+        Case.objects.filter(team=team, responsible_worker=worker, state__in=OPEN_CASE_STATES)
+        .select_related("client")
+        .order_by("review_due_on", "id")
+    )
+
+
+def booking_hours_of(team_ids: Iterable[int]) -> QuerySet[BookingHours]:
+    return BookingHours.objects.filter(team_id__in=list(team_ids)).select_related("team")
+
+
+def regions_by_code() -> dict[str, Region]:
+    return {region.code: region for region in Region.objects.all()}

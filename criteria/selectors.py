@@ -1,27 +1,30 @@
-"""Reads that feed the readiness rules."""
+"""Reads of checklists, reviews and assessments; the one place readiness is computed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from django.db.models import QuerySet
 
+from cases.selectors import cases_visible_to, client_facts
+
 from . import rules
-from .models import ChecklistTemplate, CriterionAssessment, Review
-
-
-def client_facts(client) -> rules.ClientFacts:
-    return rules.ClientFacts(
-        has_children=client.has_children,
-        family_reunification_pending=client.family_reunification_pending,
-        housing_situation=client.housing_situation,
-        is_ppt=client.is_ppt,
-        reunited_family=client.reunited_family,
-        sponsor_in_finland_since=client.sponsor_in_finland_since,
-        family_situation_stable=client.family_situation_stable,
-    )
+from .enums import AssessmentStatus
+from .models import ChecklistTemplate, CriterionAssessment, CriterionDefinition, Review
 
 
 def assessments_of(review: Review) -> QuerySet[CriterionAssessment]:
-    return review.assessments.select_related("criterion").order_by("criterion__order")
+    return review.assessments.select_related("criterion", "exception_approved_by").order_by(
+        "criterion__order"
+    )
+
+
+def ordered_assessments(review: Review) -> list[CriterionAssessment]:
+    """The review's assessments in checklist order, from its prefetch where there is one."""
+    if "assessments" in getattr(review, "_prefetched_objects_cache", {}):
+        return sorted(review.assessments.all(), key=lambda a: a.criterion.order)
+    return list(assessments_of(review))
 
 
 def criterion_facts(assessment: CriterionAssessment) -> rules.CriterionFacts:
@@ -38,16 +41,67 @@ def criterion_facts(assessment: CriterionAssessment) -> rules.CriterionFacts:
     )
 
 
-def review_readiness(review: Review) -> rules.Readiness:
+def review_readiness(
+    review: Review, assessments: Sequence[CriterionAssessment] | None = None
+) -> rules.Readiness:
+    """The review's readiness: the services, the web app and the API all read it here.
+    Pass the assessments when they are already loaded."""
+    if assessments is None:
+        assessments = ordered_assessments(review)
     return rules.readiness(
-        client_facts(review.case.client),
-        [criterion_facts(a) for a in assessments_of(review)],
+        client_facts(review.case.client), [criterion_facts(a) for a in assessments]
     )
+
+
+def reviews_visible_to(user: Any) -> QuerySet[Review]:
+    """Reviews of the cases the user may see."""
+    return Review.objects.filter(case__in=cases_visible_to(user).values("pk")).select_related(
+        "case__client", "case__team", "case__responsible_worker", "template"
+    )
+
+
+def assessments_visible_to(user: Any) -> QuerySet[CriterionAssessment]:
+    return CriterionAssessment.objects.filter(
+        review__in=reviews_visible_to(user).values("pk")
+    ).select_related("criterion", "review__case__client", "review__case__team")
+
+
+def exceptions_waiting(team_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Open reviews of these teams with a not-met criterion whose exception a supervisor may
+    approve: {"review": review, "criteria": [names]}, oldest review first."""
+    reviews = (
+        Review.objects.filter(case__team_id__in=list(team_ids), completed_at__isnull=True)
+        .select_related("case__client", "case__team", "case__responsible_worker")
+        .prefetch_related("assessments__criterion")
+        .order_by("started_at", "id")
+    )
+    waiting = []
+    for review in reviews:
+        assessments = ordered_assessments(review)
+        possible = review_readiness(review, assessments).exceptions_possible
+        wanted = [
+            a.criterion.name
+            for a in assessments
+            if a.criterion.code in possible and a.status == AssessmentStatus.NOT_MET
+        ]
+        if wanted:
+            waiting.append({"review": review, "criteria": wanted})
+    return waiting
+
+
+def criterion_names(codes: Iterable[str]) -> dict[str, str]:
+    """Each code's name in the latest checklist version that has it."""
+    names: dict[str, str] = {}
+    for criterion in CriterionDefinition.objects.filter(code__in=list(codes)).order_by(
+        "-template__version"
+    ):
+        names.setdefault(criterion.code, criterion.name)
+    return names
 
 
 def current_checklist() -> ChecklistTemplate:
     return ChecklistTemplate.objects.get(is_current=True)
 
 
-def open_review_of(case) -> Review | None:
+def open_review_of(case: Any) -> Review | None:
     return case.reviews.filter(completed_at__isnull=True).first()

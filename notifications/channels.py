@@ -20,7 +20,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -73,32 +72,18 @@ HEADLINES = {
 
 
 def message_context(
-    *, kind: str, case_id: int | None = None, params: dict[str, Any] | None = None
+    *, kind: str, reference: str = "", link: str = "", params: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The only values templates see. Params are limited to numbers and references."""
+    """The only values templates see: a headline, the reference and link the sender gave
+    (the link made absolute with SILTA_BASE_URL), and numbers from the params."""
     params = params or {}
     headline = HEADLINES[kind]
     return {
         "headline": str(headline) % {"days": params.get("days", "")},
-        "reference": reference_of(case_id) or params.get("reference", ""),
+        "reference": reference or params.get("reference", ""),
         "count": params.get("count"),
-        "link": _link(case_id, kind),
+        "link": settings.SILTA_BASE_URL.rstrip("/") + link,
     }
-
-
-# Before acceptance the receiving team may not open the case: its link is the inbox.
-_TO_INBOX = {NotificationKind.TRANSFER_AWAITING, NotificationKind.TRANSFER_AWAITING_ESCALATED}
-
-
-def _link(case_id: int | None, kind: str) -> str:
-    """A link into the web app: the case page, the receiving team's inbox, or the
-    notifications inbox. It names no client."""
-    base = settings.SILTA_BASE_URL.rstrip("/")
-    if kind in _TO_INBOX:
-        return base + reverse("web:inbox")
-    if case_id is None:
-        return base + reverse("web:notifications")
-    return base + reverse("web:case", args=[case_id])
 
 
 def render(
@@ -106,11 +91,12 @@ def render(
     *,
     kind: str,
     language: str,
-    case_id: int | None = None,
+    reference: str = "",
+    link: str = "",
     params: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     with translation.override(language):
-        context = message_context(kind=kind, case_id=case_id, params=params)
+        context = message_context(kind=kind, reference=reference, link=link, params=params)
         if channel == Channel.TEAMS:
             return {"text": render_to_string("notifications/teams.txt", context).strip()}
         return {
@@ -137,11 +123,6 @@ def on_retry(message: OutboxMessage) -> None:
         hook(message)
 
 
-def reference_of(case_id: int | None) -> str:
-    """The case reference: the only thing about a case that may leave by e-mail or chat."""
-    return f"SILTA-{case_id:06d}" if case_id else ""
-
-
 def _deliver_email(message: OutboxMessage) -> None:
     from .services import recipient_language
 
@@ -157,7 +138,8 @@ def _deliver_email(message: OutboxMessage) -> None:
         Channel.EMAIL,
         kind=payload["kind"],
         language=recipient_language(user),
-        case_id=payload.get("case"),
+        reference=payload.get("reference", ""),
+        link=payload.get("link", ""),
         params=payload.get("params"),
     )
     EmailMessage(
@@ -178,7 +160,8 @@ def _deliver_teams(message: OutboxMessage) -> None:
         Channel.TEAMS,
         kind=payload["kind"],
         language=settings.LANGUAGE_CODE,
-        case_id=payload.get("case"),
+        reference=payload.get("reference", ""),
+        link=payload.get("link", ""),
         params=payload.get("params"),
     )
     response = httpx.post(channel.teams_webhook_url, json=text, timeout=10)

@@ -36,8 +36,8 @@ class Notification(models.Model):
 
     # The due sweep writes one row per case, so this table has one index besides its key:
     # the once-only key, which leads with the recipient and so also serves the inbox. The
-    # recipient and case are checked by the writers (ids from rows they hold), not by
-    # per-row foreign-key triggers; see cases.models.Event.
+    # recipient is checked by the writers (ids from rows they hold), not by a per-row
+    # foreign-key trigger; see cases.models.Event.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -46,23 +46,12 @@ class Notification(models.Model):
         db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
-    case = models.ForeignKey(
-        "cases.Case",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    transfer = models.ForeignKey(
-        "transfers.Transfer",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
+    # What the notice shows: a case reference and a path in the web app, given by the app
+    # that sends it. The ids are kept for the API's readers; this app reads neither.
+    reference = models.CharField(_("reference"), max_length=20, blank=True)
+    link = models.CharField(_("link"), max_length=200, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    transfer_id = models.BigIntegerField(null=True, blank=True)
     # What the reminder is about and for which day: the once-only key.
     subject_key = models.CharField(max_length=60)
     on_date = models.DateField()

@@ -51,24 +51,29 @@ def notify(
     kind: str,
     subject_key: str,
     on_date: dt.date,
-    case=None,
-    transfer=None,
-    team=None,
+    reference: str = "",
+    link: str,
+    case_id: int | None = None,
+    transfer_id: int | None = None,
+    team_id: int | None = None,
     params: dict[str, Any] | None = None,
     kick: bool = True,
 ) -> int:
     """Inbox rows for each recipient (once per subject, kind, date and recipient) and
-    outbox rows for their other channels. Runs in the caller's transaction. Returns the
-    number of new outbox rows."""
+    outbox rows for their other channels. `reference` and `link` (a path in the web app)
+    are what the notice shows; the ids are only kept for the API. Runs in the caller's
+    transaction. Returns the number of new outbox rows."""
     items = [
         {
             "recipient": user,
             "kind": kind,
             "subject_key": subject_key,
             "on_date": on_date,
-            "case": case,
-            "transfer": transfer,
-            "team": team,
+            "reference": reference,
+            "link": link,
+            "case": case_id,
+            "transfer": transfer_id,
+            "team": team_id,
             "params": params or {},
         }
         for user in recipients
@@ -77,8 +82,8 @@ def notify(
 
 
 def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> int:
-    """Bulk `notify`: items have recipient (user or id), kind, subject_key, on_date and
-    optionally case / transfer (objects or ids), team (whose Teams channel also gets one
+    """Bulk `notify`: items have recipient (user or id), kind, subject_key, on_date, link,
+    and optionally reference, case / transfer ids, team (whose Teams channel also gets one
     message per subject, kind and date) and params. Returns how many outbox rows it
     offered (duplicates of rows already queued are ignored)."""
     if not items:
@@ -90,6 +95,8 @@ def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> int:
             kind=item["kind"],
             subject_key=item["subject_key"],
             on_date=item["on_date"],
+            reference=item.get("reference", ""),
+            link=item["link"],
             case_id=_id(item.get("case")),
             transfer_id=_id(item.get("transfer")),
             params=item.get("params") or {},
@@ -116,8 +123,8 @@ def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> int:
                 payload={
                     "recipient": row.recipient_id,
                     "kind": row.kind,
-                    "case": row.case_id,
-                    "transfer": row.transfer_id,
+                    "reference": row.reference,
+                    "link": row.link,
                     "params": row.params,
                 },
                 available_at=now,
@@ -149,7 +156,8 @@ def _teams_messages(
                 payload={
                     "team": team_id,
                     "kind": row.kind,
-                    "case": row.case_id,
+                    "reference": row.reference,
+                    "link": row.link,
                     "params": row.params,
                 },
             )

@@ -16,7 +16,7 @@ from notifications.channels import register
 from notifications.models import NotificationKind, OutboxMessage
 from notifications.services import notify
 
-from . import booking_client, services
+from . import booking_client, links, services
 from .enums import BookingStatus, DeliveryStatus, TransferState
 from .handoff import BOOKING_CHANNEL, members
 from .models import HandoverBooking, Transfer
@@ -75,9 +75,8 @@ def deliver_booking(message: OutboxMessage) -> None:
             kind=NotificationKind.BOOKING_REQUESTED,
             subject_key=f"booking:{booking.pk}",
             on_date=clock.today(),
-            case=booking.transfer.case,
-            transfer=booking.transfer,
-            team=team,
+            team_id=team.pk,
+            **links.about_transfer(booking.transfer),
         )
 
 
@@ -121,8 +120,7 @@ def booking_delivery_failed(message: OutboxMessage) -> None:
         kind=NotificationKind.BOOKING_FAILED,
         subject_key=f"outbox:{message.pk}",
         on_date=clock.today(),
-        case=transfer.case,
-        transfer=transfer,
+        **links.about_transfer(transfer),
     )
 
 

@@ -26,6 +26,7 @@ from core import clock, workdays
 from notifications.models import NotificationKind, OutboxMessage
 from notifications.services import enqueue, failed_messages, notify, outbox_retry
 
+from . import links
 from .models import HandoverBooking, Transfer
 
 BOOKING_CHANNEL = "booking"
@@ -102,8 +103,9 @@ def interpreter_freed(booking: HandoverBooking) -> None:
         kind=NotificationKind.INTERPRETER_FREE,
         subject_key=f"booking:{booking.pk}",
         on_date=clock.today(),
-        team=team,
-        params={"reference": booking.transfer.case.reference},
+        team_id=team.pk,
+        reference=links.case_reference(booking.transfer.case_id),
+        link=links.inbox_link(),
     )
     schedule_cancel(booking)
 

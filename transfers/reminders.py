@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
@@ -20,10 +21,11 @@ from django.db.models import Q
 
 from cases import rules as date_rules
 from cases.enums import CaseState, Role
-from cases.models import Case, Event, Membership
+from cases.models import REFERENCE_SQL, Case, Event, Membership
 from core import clock, workdays
 from notifications.models import NotificationKind, ReminderKind, ReminderPolicy
 from notifications.services import dispatch, notify_many
+from transfers import links
 from transfers.enums import BookingStatus, TransferState
 from transfers.models import HandoverBooking, Transfer
 
@@ -74,6 +76,8 @@ def _anything_due(today: dt.date) -> bool:
         return cursor.fetchone() is not None
 
 
+# The {placeholders} are SQL built from constants in code (cases.models.REFERENCE_SQL,
+# transfers.links), never from input; values go in as %(parameters)s.
 _DUE_BATCH_SQL = """
 WITH moved AS (
     -- The outer state test is re-checked on a row another sweep changed meanwhile, so two
@@ -88,12 +92,13 @@ WITH moved AS (
 ), events AS (
     INSERT INTO cases_event (subject, action, client_id, case_id, from_state, to_state,
         actor_role, reason, params, created_at)
-    SELECT 'case', 'mark_due', client_id, id, %(active)s, %(due)s, 'system', '', '{}', %(now)s
+    SELECT 'case', 'mark_due', client_id, id, %(active)s, %(due)s, 'system', '', '{{}}', %(now)s
     FROM moved
 ), inbox AS (
-    INSERT INTO notifications_notification (recipient_id, kind, case_id, subject_key, on_date,
-        params, created_at)
-    SELECT responsible_worker_id, %(kind)s, id, 'case:' || id, review_due_on, '{}', %(now)s
+    INSERT INTO notifications_notification (recipient_id, kind, reference, link, case_id,
+        subject_key, on_date, params, created_at)
+    SELECT responsible_worker_id, %(kind)s, {reference}, {link}, id, 'case:' || id,
+        review_due_on, '{{}}', %(now)s
     FROM moved
     -- No ON CONFLICT: a case falls due on a given date once (its next date is always later).
 ), email AS (
@@ -103,7 +108,7 @@ WITH moved AS (
         'email:' || %(kind)s || ':case:' || m.id || ':' || m.review_due_on || ':'
             || m.responsible_worker_id,
         jsonb_build_object('recipient', m.responsible_worker_id, 'kind', %(kind)s,
-            'case', m.id, 'transfer', NULL, 'params', '{}'::jsonb),
+            'reference', {m_reference}, 'link', {m_link}, 'params', '{{}}'::jsonb),
         'pending', 0, %(now)s, '', %(now)s
     FROM moved m
     JOIN notifications_notificationpreference p
@@ -112,7 +117,12 @@ WITH moved AS (
     RETURNING id
 )
 SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM email)
-"""
+""".format(
+    reference=REFERENCE_SQL.format(id="id"),
+    link=links.sql_case_link("id"),
+    m_reference=REFERENCE_SQL.format(id="m.id"),
+    m_link=links.sql_case_link("m.id"),
+)
 
 
 def _due_batch_postgresql(*, today: dt.date, batch: int) -> tuple[int, int]:
@@ -168,7 +178,7 @@ def _due_batch_portable(*, today: dt.date, batch: int) -> tuple[int, int]:
                 {
                     "recipient": worker,
                     "kind": NotificationKind.REVIEW_DUE,
-                    "case": case_id,
+                    **_about_case(case_id),
                     "subject_key": f"case:{case_id}",
                     "on_date": due,
                 }
@@ -226,7 +236,7 @@ def _due_soon(today: dt.date, days: int) -> list[dict]:
         {
             "recipient": worker,
             "kind": NotificationKind.REVIEW_DUE_SOON,
-            "case": case_id,
+            **_about_case(case_id),
             "subject_key": f"case:{case_id}",
             "on_date": due - dt.timedelta(days=days),
             "params": {"days": days},
@@ -237,21 +247,21 @@ def _due_soon(today: dt.date, days: int) -> list[dict]:
 
 _DUE_SOON_SQL = """
 WITH inbox AS (
-    INSERT INTO notifications_notification (recipient_id, kind, case_id, subject_key, on_date,
-        params, created_at)
-    SELECT responsible_worker_id, %(kind)s, id, 'case:' || id, review_due_on - %(days)s,
-        jsonb_build_object('days', %(days)s), %(now)s
+    INSERT INTO notifications_notification (recipient_id, kind, reference, link, case_id,
+        subject_key, on_date, params, created_at)
+    SELECT responsible_worker_id, %(kind)s, {reference}, {link}, id, 'case:' || id,
+        review_due_on - %(days)s, jsonb_build_object('days', %(days)s), %(now)s
     FROM cases_case
     WHERE state = %(active)s AND review_due_on BETWEEN %(first)s AND %(last)s
     ON CONFLICT DO NOTHING
-    RETURNING recipient_id, case_id, subject_key, on_date, params
+    RETURNING recipient_id, reference, link, subject_key, on_date, params
 ), email AS (
     INSERT INTO notifications_outboxmessage (channel, key, payload, status, attempts,
         available_at, last_error, created_at)
     SELECT 'email',
         'email:' || %(kind)s || ':' || i.subject_key || ':' || i.on_date || ':' || i.recipient_id,
-        jsonb_build_object('recipient', i.recipient_id, 'kind', %(kind)s, 'case', i.case_id,
-            'transfer', NULL, 'params', i.params),
+        jsonb_build_object('recipient', i.recipient_id, 'kind', %(kind)s,
+            'reference', i.reference, 'link', i.link, 'params', i.params),
         'pending', 0, %(now)s, '', %(now)s
     FROM inbox i
     JOIN notifications_notificationpreference p ON p.user_id = i.recipient_id AND p.email
@@ -259,7 +269,7 @@ WITH inbox AS (
     RETURNING id
 )
 SELECT count(*) FROM email
-"""
+""".format(reference=REFERENCE_SQL.format(id="id"), link=links.sql_case_link("id"))
 
 
 def _due_soon_postgresql(today: dt.date, days: int) -> int:
@@ -281,6 +291,15 @@ def _due_soon_postgresql(today: dt.date, days: int) -> int:
             },
         )
         return cursor.fetchone()[0]
+
+
+def _about_case(case_id: int) -> dict[str, Any]:
+    """A reminder item's case id, reference and link."""
+    return {
+        "case": case_id,
+        "reference": links.case_reference(case_id),
+        "link": links.case_link(case_id),
+    }
 
 
 def _members_by_team(team_ids, *roles: str) -> dict[int, list[int]]:
@@ -310,6 +329,7 @@ def _overdue_digest(today: dt.date, working_days: int) -> list[dict]:
         {
             "recipient": user_id,
             "kind": NotificationKind.OVERDUE_DIGEST,
+            "link": links.inbox_link(),
             "subject_key": "digest",
             "on_date": today,
             "params": {"count": count, "days": working_days},
@@ -334,7 +354,9 @@ def _awaiting(today: dt.date, working_days: int, *, roles, kind) -> list[dict]:
         {
             "recipient": user_id,
             "kind": kind,
-            "case": transfer.case_id,
+            **_about_case(transfer.case_id),
+            # Before acceptance the receiving team may not open the case: its incoming list.
+            "link": links.incoming_link(),
             "transfer": transfer.pk,
             "team": transfer.receiving_team_id,
             "subject_key": f"transfer:{transfer.pk}",
@@ -380,7 +402,7 @@ def _booking_unconfirmed(today: dt.date, working_days: int) -> list[dict]:
         {
             "recipient": user_id,
             "kind": NotificationKind.BOOKING_UNCONFIRMED,
-            "case": booking.transfer.case_id,
+            **_about_case(booking.transfer.case_id),
             "transfer": booking.transfer_id,
             "subject_key": f"booking:{booking.pk}",
             "on_date": reached,
@@ -415,7 +437,7 @@ def _cap_warning(today: dt.date, days: int) -> list[dict]:
                     {
                         "recipient": user_id,
                         "kind": NotificationKind.CAP_APPROACHING,
-                        "case": case.pk,
+                        **_about_case(case.pk),
                         "subject_key": f"case:{case.pk}",
                         "on_date": reached,
                         "params": {"days": days},

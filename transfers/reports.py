@@ -15,22 +15,14 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
-from cases.enums import CaseState, Role
-from cases.models import Case, Membership
+from cases.enums import CaseState
+from cases.models import Case
 from core import clock, workdays
 from transfers.enums import TransferState
 from transfers.models import Transfer
 
 DEFAULT_ACCEPTANCE_DAYS = 3
 DEFAULT_BOOKING_DAYS = 2
-
-
-def supervised_team_ids(user) -> list[int]:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return []
-    return list(
-        Membership.objects.filter(user=user, role=Role.SUPERVISOR).values_list("team_id", flat=True)
-    )
 
 
 def overdue_reviews(team_ids, today: dt.date | None = None) -> QuerySet[Case]:

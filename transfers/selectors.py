@@ -5,6 +5,7 @@ receiving team sees the transfer only (cases.selectors decides who sees the case
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -33,12 +34,27 @@ def transfers_visible_to(user: Any) -> QuerySet[Transfer]:
     return transfers.filter(Q(sending_team_id__in=teams) | Q(receiving_team_id__in=teams))
 
 
-def booking_queue(team_ids: Any) -> QuerySet[HandoverBooking]:
+def _bookings_of(team_ids: Iterable[int]) -> QuerySet[HandoverBooking]:
+    return HandoverBooking.objects.filter(
+        transfer__receiving_team_id__in=list(team_ids)
+    ).select_related(
+        "transfer__case__client", "transfer__receiving_team", "transfer__receiving_worker"
+    )
+
+
+def booking_queue(team_ids: Iterable[int]) -> QuerySet[HandoverBooking]:
     """Requested handover bookings of these teams' front desks, oldest first."""
     return (
-        HandoverBooking.objects.filter(
-            status=BookingStatus.REQUESTED, transfer__receiving_team_id__in=team_ids
-        )
-        .select_related("transfer__case__client", "transfer__receiving_team")
+        _bookings_of(team_ids)
+        .filter(transfer__state=TransferState.BOOKING_REQUESTED, status=BookingStatus.REQUESTED)
         .order_by("requested_at", "id")
+    )
+
+
+def booked_handovers(team_ids: Iterable[int]) -> QuerySet[HandoverBooking]:
+    """Confirmed handovers of these teams, soonest first."""
+    return (
+        _bookings_of(team_ids)
+        .filter(transfer__state=TransferState.BOOKED, status=BookingStatus.CONFIRMED)
+        .order_by("starts_at", "id")
     )

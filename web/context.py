@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cases.roles import roles_of
-from notifications.models import Notification
+from notifications.selectors import unread_count
 
 # Which header link a page belongs to (aria-current="page").
 _SECTIONS = {
@@ -43,6 +43,6 @@ def navigation(request) -> dict:
     return {
         "active": _SECTIONS.get(match.url_name if match else "", ""),
         "nav_links": links,
-        "unread_count": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        "unread_count": unread_count(user),
         "oidc_enabled": settings.SILTA_OIDC_ENABLED,
     }

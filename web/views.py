@@ -46,9 +46,9 @@ from criteria import rules
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus, CriterionAssessment, CriterionDefinition, Review
 from criteria.selectors import criterion_facts
+from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 from notifications.channels import message_context
-from notifications.models import Notification
 from transfers import reports, services
 from transfers.enums import BookingStatus, TransferState
 from transfers.models import HandoverBooking, Transfer
@@ -192,11 +192,7 @@ def home(request):
 
 @login_required
 def notifications_inbox(request):
-    notes = (
-        Notification.objects.filter(recipient=request.user)
-        .select_related("case")
-        .order_by("-created_at", "-id")
-    )
+    notes = notification_selectors.inbox_of(request.user)
     if request.GET.get("unread"):
         notes = notes.filter(read_at__isnull=True)
     page = _page(request, notes)
@@ -208,7 +204,7 @@ def notifications_inbox(request):
 @login_required
 @require_POST
 def notification_read(request, pk: int):
-    note = Notification.objects.filter(recipient=request.user, pk=pk).first()
+    note = notification_selectors.inbox_of(request.user).filter(pk=pk).first()
     if note is None:
         raise Http404
     notification_services.notification_mark_read(user=request.user, notification=note)

@@ -50,7 +50,7 @@ def test_front_desk_queue__accept_then_request_then_confirm(org):
     )
     assert (
         Notification.objects.filter(
-            kind="booking_requested", recipient=org.front_desk, transfer=transfer
+            kind="booking_requested", recipient=org.front_desk, transfer_id=transfer.pk
         ).count()
         == 1
     )
@@ -63,7 +63,7 @@ def test_front_desk_queue__accept_then_request_then_confirm(org):
     )
     assert reload(transfer).state == TransferState.BOOKED
     assert Notification.objects.filter(
-        kind="booking_confirmed", recipient=org.caseworker, transfer=transfer
+        kind="booking_confirmed", recipient=org.caseworker, transfer_id=transfer.pk
     ).exists()
 
 

@@ -35,7 +35,7 @@ def test_due_sweep__due_cases_fall_due_with_event_and_notification(org):
             None,
             "system",
         )
-        note = Notification.objects.get(case=case)
+        note = Notification.objects.get(case_id=case.pk)
         assert (note.recipient, note.kind, note.on_date) == (
             org.caseworker,
             "review_due",
@@ -77,7 +77,8 @@ def test_due_sweep__email_copy_only_for_those_who_want_it(org):
     due_sweep()
     message = OutboxMessage.objects.get()
     assert message.channel == "email"
-    assert message.payload["case"] == case.pk
+    assert message.payload["reference"] == case.reference
+    assert message.payload["link"] == f"/cases/{case.pk}/"
     assert message.key.endswith(f":{org.caseworker.pk}")
 
 

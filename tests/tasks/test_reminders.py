@@ -40,12 +40,12 @@ def test_reminder__review_due_in_30_and_7_days__caseworker_once_each(org):
         ):
             reminder_sweep()
             reminder_sweep()  # however often it runs
-    sent = notes("review_due_soon", case=case)
+    sent = notes("review_due_soon", case_id=case.pk)
     assert sorted(n.params["days"] for n in sent) == [7, 30]
     assert {n.recipient for n in sent} == {org.caseworker}
     emails = OutboxMessage.objects.filter(channel="email", payload__kind="review_due_soon")
     assert sorted(m.payload["params"]["days"] for m in emails) == [7, 30]
-    assert {m.payload["case"] for m in emails} == {case.pk}
+    assert {m.payload["reference"] for m in emails} == {case.reference}
 
 
 def test_reminder__offsets_are_data(org):
@@ -56,7 +56,7 @@ def test_reminder__offsets_are_data(org):
         tick=False,
     ):
         reminder_sweep()
-    assert [n.params["days"] for n in notes("review_due_soon", case=case)] == [14]
+    assert [n.params["days"] for n in notes("review_due_soon", case_id=case.pk)] == [14]
 
 
 def test_reminder__missed_day_is_caught_up_but_not_repeated(org):
@@ -65,7 +65,7 @@ def test_reminder__missed_day_is_caught_up_but_not_repeated(org):
     with time_machine.travel(dt.datetime.combine(late, dt.time(8), HELSINKI), tick=False):
         reminder_sweep()
         reminder_sweep()
-    assert notes("review_due_soon", case=case, params__days=7).count() == 1
+    assert notes("review_due_soon", case_id=case.pk, params__days=7).count() == 1
 
 
 def test_escalation__overdue_10_working_days__one_digest_per_supervisor(org):
@@ -89,7 +89,7 @@ def test_escalation__overdue_10_working_days__one_digest_per_supervisor(org):
     assert {n.params["count"] for n in digests} == {2}
     assert digests.count() == 2
     assert {first.pk, second.pk} <= set(
-        Notification.objects.filter(kind="review_due").values_list("case", flat=True)
+        Notification.objects.filter(kind="review_due").values_list("case_id", flat=True)
     )
 
 
@@ -102,8 +102,13 @@ def test_escalation__awaiting_acceptance_5_then_10_working_days(org):
     assert not notes("transfer_awaiting").exists()
     with time_machine.travel(at(2026, 6, 23), tick=False):
         reminder_sweep()
-    assert {n.recipient for n in notes("transfer_awaiting", transfer=transfer)} == {
+    assert {n.recipient for n in notes("transfer_awaiting", transfer_id=transfer.pk)} == {
         org.receiving_worker
+    }
+    # Before acceptance the receiving team may not open the case: the notice points to the
+    # team's incoming transfers, with the reference only.
+    assert {(n.link, n.reference) for n in notes("transfer_awaiting")} == {
+        ("/transfers/", transfer.case.reference)
     }
     with time_machine.travel(at(2026, 6, 30), tick=False):
         reminder_sweep()
@@ -115,7 +120,7 @@ def test_escalation__booking_unconfirmed_5_working_days__front_desk_and_sender(o
         transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
     with time_machine.travel(at(2026, 11, 9), tick=False):
         reminder_sweep()
-    assert {n.recipient for n in notes("booking_unconfirmed", transfer=transfer)} == {
+    assert {n.recipient for n in notes("booking_unconfirmed", transfer_id=transfer.pk)} == {
         org.front_desk,
         org.caseworker,
     }
@@ -127,7 +132,7 @@ def test_escalation__90_days_before_cap__caseworker_and_supervisor(org):
     with time_machine.travel(dt.datetime.combine(warn_on, dt.time(8), HELSINKI), tick=False):
         reminder_sweep()
         reminder_sweep()
-    assert {n.recipient for n in notes("cap_approaching", case=case)} == {
+    assert {n.recipient for n in notes("cap_approaching", case_id=case.pk)} == {
         org.caseworker,
         org.koto_supervisor,
     }

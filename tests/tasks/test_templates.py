@@ -8,6 +8,7 @@ from cases.models import Client
 from notifications.channels import HEADLINES, render
 from notifications.models import Channel, NotificationKind
 from tests.factories import open_case
+from transfers.links import case_link
 
 pytestmark = pytest.mark.django_db
 
@@ -39,13 +40,17 @@ def test_templates__canary_client_details_never_appear(canary_case, kind, channe
     params = {"days": 7, "count": 3, "reference": canary_case.reference}
     text = "\n".join(
         render(
-            channel, kind=kind, language=language, case_id=canary_case.pk, params=params
+            channel,
+            kind=kind,
+            language=language,
+            reference=canary_case.reference,
+            link=case_link(canary_case.pk),
+            params=params,
         ).values()
     )
     assert canary_case.reference in text
-    # A link into the web app: the case page, or the inbox while the case is not yet the
-    # receiving team's to open.
-    assert f"/cases/{canary_case.pk}/" in text or "/transfers/" in text
+    # The link the sender gave, made absolute: into the web app, never carrying client data.
+    assert f"/cases/{canary_case.pk}/" in text
     for secret in (CANARY_NAME, CANARY_CODE, "1990"):
         assert secret not in text
 

@@ -36,7 +36,7 @@ def test_worker__case_falls_due__caseworker_notified_in_app_and_by_email(celery_
     due_sweep.delay()
 
     wait_for(lambda: reload(case).state == CaseState.REVIEW_DUE)
-    note = Notification.objects.get(case=case)
+    note = Notification.objects.get(case_id=case.pk)
     assert (note.recipient, note.kind) == (org.caseworker, "review_due")
     wait_for(lambda: len(mail.outbox) == 1)
     assert case.reference in mail.outbox[0].body

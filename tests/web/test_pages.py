@@ -300,7 +300,7 @@ def test_notifications_inbox_lists_and_marks_read(web, org):
     case = case_in_state(org, CaseState.ACTIVE)
     Case.objects.filter(pk=case.pk).update(review_due_on=clock.today())
     sweeps.due_sweep()
-    note = Notification.objects.get(recipient=org.caseworker, case=case)
+    note = Notification.objects.get(recipient=org.caseworker, case_id=case.pk)
     inbox = web(org.caseworker)
     assert case.reference in inbox.get(reverse("web:notifications")).content.decode()
     inbox.post(reverse("web:notification-read", args=[note.pk]))
@@ -376,7 +376,7 @@ def test_marking_read_never_redirects_to_another_site(web, org):
     case = case_in_state(org, CaseState.ACTIVE)
     Case.objects.filter(pk=case.pk).update(review_due_on=clock.today())
     sweeps.due_sweep()
-    note = Notification.objects.get(recipient=org.caseworker, case=case)
+    note = Notification.objects.get(recipient=org.caseworker, case_id=case.pk)
     page = web(org.caseworker).post(
         reverse("web:notification-read", args=[note.pk]), {"next": "https://evil.example/"}
     )

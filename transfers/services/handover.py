@@ -20,7 +20,7 @@ from core.errors import ActorNotAllowed, Conflict, InvalidInput
 from core.transitions import check_transition, lock, require_text, run_transition
 from notifications.models import NotificationKind
 from notifications.services import notify
-from transfers import handoff
+from transfers import handoff, links
 from transfers.enums import BookingStatus, DeliveryStatus, InterpreterStatus, TransferAction
 from transfers.events import transfer_event
 from transfers.models import HandoverBooking, Transfer
@@ -147,8 +147,7 @@ def transfer_confirm_booking(
         kind=NotificationKind.BOOKING_CONFIRMED,
         subject_key=f"booking:{booking.pk}",
         on_date=clock.today(),
-        case=transfer.case,
-        transfer=transfer,
+        **links.about_transfer(transfer),
     )
     return transfer
 

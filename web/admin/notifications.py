@@ -17,7 +17,7 @@ from web.admin.base import ReadOnlyAdmin
 class NotificationAdmin(ReadOnlyAdmin):
     """The inbox: each user sees their own notifications."""
 
-    list_display = ["created_at", "kind", "case", "on_date", "read_at"]
+    list_display = ["created_at", "kind", "reference", "on_date", "read_at"]
     list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
     actions = [
         service_action(
@@ -28,7 +28,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(recipient=request.user).select_related("case")
+        return super().get_queryset(request).filter(recipient=request.user)
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
