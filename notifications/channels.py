@@ -7,7 +7,7 @@ channel up and never knows who delivers.
 
 What leaves Silta by e-mail or Teams is a headline, a case reference and a link: never a
 name, an identity code or any other client detail. The templates get only those values
-(tests/tasks/test_templates.py renders every kind for a canary client to prove it).
+(tests/notifications/test_templates.py renders every kind for a canary client to prove it).
 """
 
 from __future__ import annotations

@@ -1,6 +1,12 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
+from config import celery_app
 from tests.factories import make_org
 
 
@@ -29,3 +35,61 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# A real Celery worker and a stand-in for an external booking system (loopback only).
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker (threads, in this process) consuming from the real test Redis."""
+    celery_app.control.purge()
+    with start_worker(
+        celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
+        yield worker
+
+
+class BookingSystem:
+    """Stands in for an external booking system on loopback: records every request and
+    answers as told."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.answers: list[tuple[int, dict]] = []
+        self.delay = 0.0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bookings"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _handler(self):
+        system = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                system.requests.append(
+                    {"headers": dict(self.headers), "raw": raw, "body": json.loads(raw)}
+                )
+                # The answer is chosen on arrival: a slow (timed-out) request that wakes up
+                # later must not take an answer meant for the next one.
+                status, body = system.answers.pop(0) if system.answers else (200, {})
+                if system.delay:
+                    threading.Event().wait(system.delay)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def booking_system():
+    system = BookingSystem()
+    system.thread.start()
+    yield system
+    system.server.shutdown()

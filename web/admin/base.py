@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from audit.access import log_access
-from audit.models import AccessOutcome
+from audit.access import log_access, log_denied
 
 admin.site.site_header = "Silta"
 admin.site.site_title = "Silta"
@@ -59,15 +57,11 @@ class AccessLoggedAdmin(admin.ModelAdmin):
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
-            try:
-                outside = self.model._default_manager.filter(pk=object_id).first()
-            except (ValueError, ValidationError):
-                outside = None
-            if outside is not None:
-                log_access(
-                    user=request.user,
-                    action="admin_view",
-                    outcome=AccessOutcome.DENIED,
-                    subjects=[self.subject_of(outside)],
-                )
+            log_denied(
+                user=request.user,
+                model=self.model,
+                pk=object_id,
+                action="admin_view",
+                subject_of=self.subject_of,
+            )
         return obj

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from audit.models import AccessLog
 from tests.factories import open_case
-from tests.transfers.test_admin import staff
+from tests.web.test_admin import staff
 
 pytestmark = pytest.mark.django_db
 
