@@ -1,35 +1,46 @@
-"""Words for codes the services store: event actions and readiness blockers."""
+"""Words for codes the services store: event actions, readiness blockers and the stages a
+transfer waits in."""
 
 from django.utils.translation import gettext_lazy as _
 
-EVENT_ACTIONS = {
-    "create": _("Client added"),
-    "update": _("Client details changed"),
-    "client_update": _("Client details changed"),
-    "open": _("Case opened"),
-    "case_open": _("Case opened"),
-    "mark_due": _("Review became due"),
-    "start_review": _("Review started"),
-    "assess": _("Criterion assessed"),
-    "approve_exception": _("Exception approved"),
-    "complete_not_ready": _("Review completed: not ready"),
-    "propose_transfer": _("Transfer proposed"),
-    "propose": _("Transfer proposed"),
-    "accept": _("Transfer accepted"),
-    "return": _("Transfer returned"),
-    "reopen_review": _("Review reopened"),
-    "request": _("Handover booking requested"),
-    "request_booking": _("Handover booking requested"),
-    "confirm_booking": _("Handover booked"),
-    "rebook": _("Handover to be booked again"),
-    "retry_booking": _("Booking request sent again"),
-    "complete": _("Handover held"),
-    "complete_transfer": _("Case transferred"),
-    "cancel": _("Transfer cancelled"),
-    "close": _("Case closed"),
-    "set_coordinator": _("PPT coordinator named"),
-    "reassign": _("Responsible worker changed"),
+from cases.enums import CaseAction, ClientAction, EventSubject
+from criteria.enums import ReviewAction
+from transfers.enums import TransferAction
+
+# Each event subject's actions are its app's enum: the words are the enum's own labels.
+ACTIONS_BY_SUBJECT = {
+    EventSubject.CLIENT: ClientAction,
+    EventSubject.CASE: CaseAction,
+    EventSubject.REVIEW: ReviewAction,
+    EventSubject.TRANSFER: TransferAction,
 }
+
+# Keyed by (subject, action): two enums may use the same value for different things.
+EVENT_ACTIONS = {
+    (str(subject), str(value)): label
+    for subject, enum in ACTIONS_BY_SUBJECT.items()
+    for value, label in enum.choices
+}
+
+
+def _unambiguous() -> dict:
+    """Action -> label for the values only one enum has (an event of an unexpected
+    subject still gets words, never ones meant for another action)."""
+    found: dict = {}
+    for (_subject, action), label in EVENT_ACTIONS.items():
+        found.setdefault(action, []).append(label)
+    return {action: labels[0] for action, labels in found.items() if len(labels) == 1}
+
+
+ACTIONS_ANY_SUBJECT = _unambiguous()
+
+
+def event_label(event) -> str:
+    """The words for an event's action (the code itself if no enum has it)."""
+    return EVENT_ACTIONS.get(
+        (event.subject, event.action), ACTIONS_ANY_SUBJECT.get(event.action, event.action)
+    )
+
 
 BLOCKERS = {
     "family_reunification_pending": _("Family reunification is pending"),

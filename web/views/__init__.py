@@ -1,0 +1,40 @@
+"""The web app: one page per question a worker asks, each action one form.
+
+By area: `auth` (sign-in, the front page), `notifications`, `cases` (caseload, case page,
+its actions), `reviews` (the readiness review), `transfers` (inbox, transfer page, the
+actions on a transfer), `desk` (the front desk's queue) and `supervisor`; what they share
+is in `common`. Reads go through the domain apps' selectors, writes through their services.
+"""
+
+from .auth import SiltaLoginView, home
+from .cases import case_close, case_coordinator, case_detail, caseload, review_start
+from .desk import desk
+from .notifications import notification_read, notifications_inbox
+from .reviews import approve_exception, assess, review_detail, review_not_ready, review_propose
+from .supervisor import figures, reassign, supervisor
+from .transfers import TRANSFER_ACTIONS, inbox, transfer_action, transfer_detail
+
+__all__ = [
+    "TRANSFER_ACTIONS",
+    "SiltaLoginView",
+    "approve_exception",
+    "assess",
+    "case_close",
+    "case_coordinator",
+    "case_detail",
+    "caseload",
+    "desk",
+    "figures",
+    "home",
+    "inbox",
+    "notification_read",
+    "notifications_inbox",
+    "reassign",
+    "review_detail",
+    "review_not_ready",
+    "review_propose",
+    "review_start",
+    "supervisor",
+    "transfer_action",
+    "transfer_detail",
+]

@@ -1,0 +1,201 @@
+"""The caseworker's side of a case: the caseload, the case page and its actions (PPT
+coordinator, closure, starting a review)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.access import log_access
+from cases import rules as date_rules
+from cases import services as case_services
+from cases.enums import CaseState, Role
+from cases.roles import roles_of
+from cases.selectors import case_timeline, cases_visible_to
+from core.errors import Conflict
+from criteria import services as criteria_services
+from transfers import services
+from web import forms, labels
+
+from .common import act, case_subject, page_of, perform, scoped, stale, today
+
+GROUPS = ("overdue", "due", "soon", "in_review", "pending")
+
+
+def _group_filters(on: dt.date) -> dict[str, Q]:
+    return {
+        "overdue": Q(state=CaseState.REVIEW_DUE, review_due_on__lt=on),
+        "due": Q(state=CaseState.REVIEW_DUE, review_due_on__gte=on),
+        "soon": Q(state=CaseState.ACTIVE, review_due_on__lte=on + dt.timedelta(days=30)),
+        "in_review": Q(state=CaseState.IN_REVIEW),
+        "pending": Q(state=CaseState.TRANSFER_PENDING),
+    }
+
+
+def _group_titles() -> dict[str, str]:
+    return {
+        "overdue": _("Review overdue"),
+        "due": _("Review due"),
+        "soon": _("Due within 30 days"),
+        "in_review": _("In review"),
+        "pending": _("Transfer pending"),
+    }
+
+
+def _caseload_filtered(request, cases, *, supervises_only: bool):
+    """The caseload narrowed by the page's filters: whose, which team, which reference."""
+    who = request.GET.get("who") or ("team" if supervises_only else "mine")
+    if who == "mine":
+        cases = cases.filter(responsible_worker=request.user)
+    team_code = request.GET.get("team", "")
+    if team_code:
+        cases = cases.filter(team__code=team_code)
+    query = request.GET.get("q", "").strip()
+    if query:
+        digits = "".join(ch for ch in query if ch.isascii() and ch.isdigit())
+        cases = cases.filter(pk=int(digits)) if digits and len(digits) < 12 else cases.none()
+    return cases, {"who": who, "team_code": team_code, "query": query}
+
+
+@login_required
+def caseload(request):
+    roles = roles_of(request)
+    teams = roles.caseload_teams
+    if not teams:
+        raise PermissionDenied(_("The caseload is for Immigration Unit teams."))
+    on = today()
+    cases, filters_used = _caseload_filtered(
+        request,
+        cases_visible_to(request.user).filter(team__in=teams),
+        supervises_only=not roles.teams([Role.CASEWORKER]),
+    )
+    filters = _group_filters(on)
+    counts = cases.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
+    group = request.GET.get("group")
+    if group not in GROUPS:
+        group = next((key for key in GROUPS if counts[key]), GROUPS[0])
+    page = page_of(request, cases.filter(filters[group]).order_by("review_due_on", "id"))
+    log_access(user=request.user, action="web_list", subjects=[case_subject(c) for c in page])
+    for case in page:
+        case.days_overdue = (on - case.review_due_on).days
+    titles = _group_titles()
+    return render(
+        request,
+        "web/caseload.html",
+        {
+            "groups": [(key, titles[key], counts[key]) for key in GROUPS],
+            "group": group,
+            "group_title": titles[group],
+            "page": page,
+            "teams": teams,
+            "today": on,
+            **filters_used,
+        },
+    )
+
+
+@login_required
+def case_detail(request, pk: int):
+    case = scoped(request, cases_visible_to(request.user), pk, case_subject)
+    log_access(user=request.user, action="web_read", subjects=[case_subject(case)])
+    return case_page(request, case)
+
+
+def _transfers_of(case) -> list:
+    transfers = list(
+        case.transfers.select_related("receiving_team", "receiving_worker", "routed_team")
+        .prefetch_related("bookings")
+        .order_by("-proposed_at")
+    )
+    for transfer in transfers:
+        transfer.live_booking = max(transfer.bookings.all(), key=lambda b: b.pk, default=None)
+    return transfers
+
+
+def _case_forms(case, forms_given) -> dict:
+    """The forms of an open case the user's team carries: closure, and the PPT coordinator."""
+    at_cap = date_rules.is_at_cap(today=today(), cap=case.cap_on)
+    found = {
+        "close_form": forms_given.get("close") or forms.CloseForm(prefix="close", at_cap=at_cap)
+    }
+    if case.client.is_ppt:
+        found["coordinator_form"] = forms_given.get("coordinator") or forms.CoordinatorForm(
+            prefix="coordinator", initial={"coordinator": case.ppt_coordinator}
+        )
+    return found
+
+
+def case_page(request, case, status=200, **forms_given):
+    timeline = page_of(request, case_timeline(case, newest_first=True), size=30)
+    for event in timeline:
+        event.label = labels.event_label(event)
+    can_review = case.team in roles_of(request).caseload_teams
+    context = {
+        "case": case,
+        "client": case.client,
+        "transfers": _transfers_of(case),
+        "reviews": case.reviews.select_related("started_by").order_by("-started_at"),
+        "timeline": timeline,
+        "can_review": can_review,
+        "today": today(),
+    }
+    if can_review and case.state not in (CaseState.TRANSFERRED, CaseState.CLOSED):
+        context.update(_case_forms(case, forms_given))
+    return render(request, "web/case.html", context, status=status)
+
+
+@login_required
+@require_POST
+def case_coordinator(request, pk: int):
+    case = scoped(request, cases_visible_to(request.user), pk, case_subject)
+    return act(
+        request,
+        case,
+        forms.CoordinatorForm(request.POST, prefix="coordinator"),
+        case_services.case_set_coordinator,
+        target="case",
+        subject=case_subject(case),
+        back=reverse("web:case", args=[case.pk]),
+        done=_("PPT coordinator saved."),
+        again=lambda form: case_page(request, case, status=400, coordinator=form),
+    )
+
+
+@login_required
+@require_POST
+def case_close(request, pk: int):
+    case = scoped(request, cases_visible_to(request.user), pk, case_subject)
+    at_cap = date_rules.is_at_cap(today=today(), cap=case.cap_on)
+    return act(
+        request,
+        case,
+        forms.CloseForm(request.POST, prefix="close", at_cap=at_cap),
+        services.case_close,
+        target="case",
+        subject=case_subject(case),
+        back=reverse("web:case", args=[case.pk]),
+        done=_("The case is closed."),
+        again=lambda form: case_page(request, case, status=400, close=form),
+    )
+
+
+@login_required
+@require_POST
+def review_start(request, pk: int):
+    case = scoped(request, cases_visible_to(request.user), pk, case_subject)
+    try:
+        review = perform(
+            request, criteria_services.review_start, subjects=[case_subject(case)], case=case
+        )
+    except Conflict:
+        case.refresh_from_db()
+        stale(request, case)
+        return redirect("web:case", pk=case.pk)
+    return redirect("web:review", pk=review.pk)

@@ -1,0 +1,216 @@
+"""The readiness review: the checklist page, each criterion's assessment, a supervisor's
+exception, and the two ways a review ends (not ready, or a transfer proposed)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.access import log_access
+from cases import rules as date_rules
+from cases.roles import roles_of
+from core.errors import RoutingNeedsManualChoice
+from criteria import services as criteria_services
+from criteria.enums import AssessmentStatus
+from criteria.selectors import (
+    assessments_visible_to,
+    ordered_assessments,
+    review_readiness,
+    reviews_visible_to,
+)
+from transfers import services
+from web import forms, labels
+
+from .common import (
+    act,
+    assessment_subject,
+    attempt,
+    htmx_redirect,
+    review_subject,
+    scoped,
+    today,
+)
+
+
+def _routing(case) -> tuple:
+    """(the routed team or None, why it could not be chosen or "")."""
+    try:
+        return services.routed_team_for(case), ""
+    except RoutingNeedsManualChoice as exc:
+        return None, exc.detail
+
+
+def _readiness_context(review, assessments) -> dict:
+    case = review.case
+    readiness = review_readiness(review, assessments)
+    names = {a.criterion.code: a.criterion.name for a in assessments}
+    routed, routing_problem = _routing(case)
+    return {
+        "review": review,
+        "case": case,
+        "readiness": readiness,
+        "unmet_names": [names.get(code, code) for code in readiness.unmet],
+        "exception_names": [names.get(code, code) for code in readiness.exceptions_possible],
+        "missing_plan_names": [names.get(code, code) for code in readiness.missing_plans],
+        "blocker_names": [labels.BLOCKERS.get(code, code) for code in readiness.blockers],
+        "coordinator_missing": date_rules.ppt_coordinator_missing(
+            is_ppt=case.client.is_ppt, coordinator=case.ppt_coordinator
+        ),
+        "at_cap": date_rules.is_at_cap(today=today(), cap=case.cap_on),
+        "routed_team": routed,
+        "routing_problem": routing_problem,
+        "unassessed": sum(1 for a in assessments if a.status == AssessmentStatus.UNASSESSED),
+    }
+
+
+def _assessment_form(assessment, data=None):
+    initial = {
+        "status": assessment.status if assessment.status != AssessmentStatus.UNASSESSED else None,
+        "note": assessment.note,
+        "plan_action": assessment.plan_action,
+        "plan_owner": assessment.plan_owner,
+        "plan_target_on": assessment.plan_target_on,
+        "multi_problem": assessment.multi_problem,
+    }
+    return forms.AssessmentForm(
+        data, initial=initial, prefix=f"a{assessment.pk}", criterion=assessment.criterion
+    )
+
+
+def _review_context(request, review, *, bound=None, **forms_given) -> dict:
+    """The checklist (each criterion's form, `bound` in place of its own when given), the
+    readiness summary and the decision forms."""
+    assessments = ordered_assessments(review)
+    roles = roles_of(request)
+    supervisor = review.case.team in roles.supervised_teams
+    for assessment in assessments:
+        assessment.form = (
+            bound if bound is not None and bound.prefix == f"a{assessment.pk}" else None
+        ) or _assessment_form(assessment)
+        if supervisor and assessment.criterion.exception_allowed and review.is_open:
+            assessment.exception_form = forms_given.get(f"exception_{assessment.pk}") or (
+                forms.ExceptionForm(prefix=f"x{assessment.pk}")
+            )
+    context = _readiness_context(review, assessments)
+    context.update(
+        assessments=assessments,
+        propose_form=forms_given.get("propose")
+        or forms.ProposeForm(at_cap=context["at_cap"], prefix="propose"),
+        not_ready_form=forms_given.get("not_ready") or forms.NotReadyForm(prefix="notready"),
+        editable=review.is_open and review.case.team in roles.caseload_teams,
+    )
+    return context
+
+
+def _review_page(request, review, *, bound=None, status=200, **forms_given):
+    context = _review_context(request, review, bound=bound, **forms_given)
+    return render(request, "web/review.html", context, status=status)
+
+
+@login_required
+def review_detail(request, pk: int):
+    review = scoped(request, reviews_visible_to(request.user), pk, review_subject)
+    log_access(user=request.user, action="web_read", subjects=[review_subject(review)])
+    return _review_page(request, review)
+
+
+def _assessment_fragment(request, review, form):
+    """The criterion's form again, with the readiness summary and the proposal beside it
+    swapped out of band (htmx)."""
+    context = _review_context(request, review, bound=form)
+    context.update(
+        assessment=next(a for a in context["assessments"] if a.form is form),
+        oob=True,
+    )
+    return render(request, "web/partials/assessment_saved.html", context)
+
+
+@login_required
+@require_POST
+def assess(request, pk: int):
+    assessment = scoped(request, assessments_visible_to(request.user), pk, assessment_subject)
+    review = assessment.review
+    form = _assessment_form(assessment, request.POST)
+    if form.is_valid():
+        result, problem = attempt(
+            request,
+            form,
+            criteria_services.assessment_update,
+            subject=assessment_subject(assessment),
+            assessment=assessment,
+            **form.cleaned_data,
+        )
+        if problem == "conflict":
+            messages.warning(request, result.detail)
+            return htmx_redirect(request, reverse("web:review", args=[review.pk]))
+        if problem is None:
+            if not request.htmx:
+                messages.success(request, _("Saved: %(name)s.") % {"name": assessment.criterion})
+                return redirect(f"{reverse('web:review', args=[review.pk])}#c-{assessment.pk}")
+            assessment.refresh_from_db()
+            form = _assessment_form(assessment)
+            form.saved = True
+    if request.htmx:
+        return _assessment_fragment(request, review, form)
+    return _review_page(request, review, bound=form)
+
+
+@login_required
+@require_POST
+def approve_exception(request, pk: int):
+    assessment = scoped(request, assessments_visible_to(request.user), pk, assessment_subject)
+    review = assessment.review
+    return act(
+        request,
+        assessment,
+        forms.ExceptionForm(request.POST, prefix=f"x{assessment.pk}"),
+        criteria_services.assessment_approve_exception,
+        target="assessment",
+        subject=assessment_subject(assessment),
+        back=f"{reverse('web:review', args=[review.pk])}#c-{assessment.pk}",
+        done=_("Exception approved: %(name)s.") % {"name": assessment.criterion},
+        again=lambda form: _review_page(
+            request, review, status=400, **{f"exception_{assessment.pk}": form}
+        ),
+    )
+
+
+@login_required
+@require_POST
+def review_not_ready(request, pk: int):
+    review = scoped(request, reviews_visible_to(request.user), pk, review_subject)
+    return act(
+        request,
+        review,
+        forms.NotReadyForm(request.POST, prefix="notready"),
+        criteria_services.review_complete_not_ready,
+        target="review",
+        subject=review_subject(review),
+        back=reverse("web:case", args=[review.case_id]),
+        done=_("Review completed: the next review is planned."),
+        again=lambda form: _review_page(request, review, status=400, not_ready=form),
+    )
+
+
+@login_required
+@require_POST
+def review_propose(request, pk: int):
+    review = scoped(request, reviews_visible_to(request.user), pk, review_subject)
+    at_cap = date_rules.is_at_cap(today=today(), cap=review.case.cap_on)
+    return act(
+        request,
+        review,
+        forms.ProposeForm(request.POST, at_cap=at_cap, prefix="propose"),
+        services.transfer_propose,
+        target="review",
+        subject=review_subject(review),
+        back=reverse("web:case", args=[review.case_id]),
+        done=lambda transfer: (
+            _("Transfer proposed to %(team)s.") % {"team": transfer.receiving_team.name}
+        ),
+        again=lambda form: _review_page(request, review, status=400, propose=form),
+    )

@@ -1,0 +1,205 @@
+"""A supervisor's pages: what needs attention in their teams, the figures, and changing the
+responsible worker of a leaving worker's cases."""
+
+from __future__ import annotations
+
+from dateutil.relativedelta import relativedelta
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from audit.access import log_access
+from cases import services as case_services
+from cases.enums import CaseState
+from cases.roles import roles_of
+from cases.selectors import cases_at_cap, open_cases_of_worker, regions_by_code
+from criteria.selectors import criterion_names, exceptions_waiting
+from transfers import reports
+from web import forms, labels
+
+from .common import attempt, case_subject, page_of, today, transfer_subject
+
+
+def _supervised(request):
+    teams = roles_of(request).supervised_teams
+    if not teams:
+        raise PermissionDenied(_("These pages are for supervisors."))
+    return teams
+
+
+def _stalled_rows(team_ids, on) -> list[dict]:
+    """The stalled transfers as table rows, each with its stage's label (the report's rows
+    are frozen, so the label goes in a row of the page's own)."""
+    return [
+        {
+            "transfer": row.transfer,
+            "stage_label": labels.STAGES[row.stage],
+            "since": row.since,
+            "working_days": row.working_days,
+        }
+        for row in reports.stalled_transfers(team_ids, on)
+    ]
+
+
+def _overdue(request, team_ids, on) -> dict:
+    """The overdue reviews, filtered by team and worker, paged, with a count per worker."""
+    overdue = reports.overdue_reviews(team_ids, on)
+    team_code = request.GET.get("team", "")
+    if team_code:
+        overdue = overdue.filter(team__code=team_code)
+    worker = request.GET.get("worker", "")
+    if worker:
+        overdue = overdue.filter(responsible_worker__username=worker)
+    by_worker = (
+        overdue.order_by()
+        .values(
+            "team__name",
+            "responsible_worker__username",
+            "responsible_worker__first_name",
+            "responsible_worker__last_name",
+        )
+        .annotate(n=Count("pk"))
+        .order_by("-n", "team__name", "responsible_worker__username")
+    )
+    page = page_of(request, overdue)
+    for case in page:
+        case.days_overdue = (on - case.review_due_on).days
+    return {"team_code": team_code, "worker": worker, "page": page, "by_worker": by_worker}
+
+
+@login_required
+def supervisor(request):
+    teams = _supervised(request)
+    team_ids = [t.pk for t in teams]
+    on = today()
+    context = _overdue(request, team_ids, on)
+    stalled = _stalled_rows(team_ids, on)
+    exceptions = exceptions_waiting(team_ids)
+    cap_cases = list(cases_at_cap(team_ids, on))
+    log_access(
+        user=request.user,
+        action="web_list",
+        subjects=[
+            *[case_subject(c) for c in context["page"]],
+            *[transfer_subject(row["transfer"]) for row in stalled],
+            *[case_subject(item["review"].case) for item in exceptions],
+            *[case_subject(c) for c in cap_cases],
+        ],
+    )
+    context.update(teams=teams, stalled=stalled, exceptions=exceptions, cap_cases=cap_cases)
+    return render(request, "web/supervisor.html", context)
+
+
+def _bars(rows: list[tuple[str, float]]) -> list[dict]:
+    """Rows for a horizontal bar chart: label, value and the bar's share of the widest."""
+    top = max((value for _label, value in rows), default=0) or 1
+    return [
+        {"label": label, "value": value, "width": round(100 * value / top, 1)}
+        for label, value in rows
+    ]
+
+
+def _months(request) -> int:
+    try:
+        return max(1, min(60, int(request.GET.get("months", 12))))
+    except ValueError:
+        return 12
+
+
+@login_required
+def figures(request):
+    teams = _supervised(request)
+    months = _months(request)
+    since = today() - relativedelta(months=months)
+    data = reports.figures([t.pk for t in teams], since=since)
+    states = dict(CaseState.choices)
+    names = criterion_names(row["criterion"] for row in data["criteria_most_often_unmet"])
+    regions = regions_by_code()
+
+    def region_name(code):
+        region = regions.get(code)
+        return getattr(region, f"name_{request.LANGUAGE_CODE[:2]}", code) if region else code
+
+    return render(
+        request,
+        "web/figures.html",
+        {
+            "months": months,
+            "since": since,
+            "median": data["median_days_due_to_transferred"],
+            "by_state": _bars([(states[s], n) for s, n in data["cases_by_state"].items()]),
+            "per_month": _bars(
+                [
+                    (f"{row['month']} · {region_name(row['region'])}", row["transfers"])
+                    for row in data["transfers_per_month"]
+                ]
+            ),
+            "unmet": _bars(
+                [
+                    (names.get(row["criterion"], row["criterion"]), row["count"])
+                    for row in data["criteria_most_often_unmet"]
+                ]
+            ),
+        },
+    )
+
+
+def _reassign(request, form, team, cases, chosen):
+    """Runs the reassignment of the chosen cases: a redirect when done, else None (the
+    form carries the errors)."""
+    ids = [int(v) for v in chosen if v.isascii() and v.isdigit() and len(v) < 12]
+    result, problem = attempt(
+        request,
+        form,
+        case_services.cases_reassign,
+        subjects=[case_subject(c) for c in cases if c.pk in ids],
+        team=team,
+        from_worker=form.cleaned_data["from_worker"],
+        to_worker=form.cleaned_data["to_worker"],
+        case_ids=ids,
+    )
+    if problem is not None:
+        return None
+    worker = form.cleaned_data["to_worker"]
+    messages.success(
+        request,
+        _("%(count)s cases moved to %(worker)s.")
+        % {"count": len(result), "worker": worker.get_full_name() or worker},
+    )
+    return redirect(f"{reverse('web:reassign')}?team={team.code}")
+
+
+@login_required
+def reassign(request):
+    teams = [t for t in _supervised(request) if t.is_immigration_unit]
+    if not teams:
+        raise PermissionDenied(_("Reassignment is for Immigration Unit supervisors."))
+    posted = request.method == "POST"
+    wanted = request.POST.get("team") or request.GET.get("team")
+    team = next((t for t in teams if t.code == wanted), teams[0])
+    from_id = request.POST.get("from_worker") or request.GET.get("from_worker") or ""
+    form = forms.ReassignForm(
+        request.POST if posted else None, team=team, initial={"from_worker": from_id}
+    )
+    leaving = None
+    if from_id.isascii() and from_id.isdigit():
+        leaving = form.fields["from_worker"].queryset.filter(pk=from_id).first()
+    cases = []
+    if leaving is not None:
+        cases = list(open_cases_of_worker(team, leaving))
+        log_access(user=request.user, action="web_list", subjects=[case_subject(c) for c in cases])
+    chosen = set(request.POST.getlist("cases")) if posted else {str(c.pk) for c in cases}
+    if posted and form.is_valid():
+        done = _reassign(request, form, team, cases, chosen)
+        if done is not None:
+            return done
+    return render(
+        request,
+        "web/reassign.html",
+        {"form": form, "teams": teams, "team": team, "cases": cases, "chosen": chosen},
+        status=400 if posted else 200,
+    )

@@ -1,0 +1,185 @@
+"""A transfer as the receiving team and the sending team see it: the inbox, the transfer
+page, and every action on a transfer (one table, one view)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from audit.access import log_access
+from cases.roles import roles_of
+from cases.selectors import booking_hours_of
+from core import clock
+from transfers import services
+from transfers.enums import TransferState
+from transfers.selectors import RECEIVED_STATES, transfers_visible_to
+from web import forms
+
+from .common import act, page_of, scoped, today, transfer_subject
+
+INBOX_TABS = {
+    "new": [TransferState.PROPOSED],
+    "open": [TransferState.ACCEPTED, TransferState.BOOKING_REQUESTED, TransferState.BOOKED],
+    "done": [TransferState.COMPLETED, TransferState.RETURNED, TransferState.CANCELLED],
+}
+
+
+def _days_waited(transfer) -> int:
+    return (today() - transfer.proposed_at.astimezone(clock.tz()).date()).days
+
+
+@login_required
+def inbox(request):
+    teams = roles_of(request).receiving_teams
+    if not teams:
+        raise PermissionDenied(_("The inbox is for regional teams."))
+    transfers = transfers_visible_to(request.user).filter(receiving_team__in=teams)
+    team_code = request.GET.get("team", "")
+    if team_code:
+        transfers = transfers.filter(receiving_team__code=team_code)
+    counts = transfers.aggregate(
+        **{tab: Count("pk", filter=Q(state__in=states)) for tab, states in INBOX_TABS.items()}
+    )
+    tab = request.GET.get("tab")
+    if tab not in INBOX_TABS:
+        tab = "new"
+    page = page_of(
+        request, transfers.filter(state__in=INBOX_TABS[tab]).order_by("proposed_at", "id")
+    )
+    log_access(user=request.user, action="web_list", subjects=[transfer_subject(t) for t in page])
+    for transfer in page:
+        transfer.waited = _days_waited(transfer)
+    tabs = [
+        ("new", _("Awaiting decision"), counts["new"]),
+        ("open", _("Accepted, handover ahead"), counts["open"]),
+        ("done", _("Handled"), counts["done"]),
+    ]
+    return render(
+        request,
+        "web/inbox.html",
+        {"tabs": tabs, "tab": tab, "page": page, "teams": teams, "team_code": team_code},
+    )
+
+
+def _transfer_queryset(request):
+    return transfers_visible_to(request.user).select_related("case__team", "sending_worker")
+
+
+def _receiving_forms(transfer, forms_given, *, receiving: bool, desk: bool) -> dict:
+    """The receiving team's forms for the transfer's state: accept or return; confirm the
+    booking; record the handover or book again."""
+    state, found = transfer.state, {}
+    if receiving and state == TransferState.PROPOSED:
+        found["accept_form"] = forms_given.get("accept") or forms.AcceptForm(
+            team=transfer.receiving_team, prefix="accept"
+        )
+        found["return_form"] = forms_given.get("return") or forms.ReturnForm(prefix="return")
+    if (receiving or desk) and state == TransferState.BOOKING_REQUESTED:
+        found["confirm_form"] = forms_given.get("confirm") or forms.ConfirmBookingForm(
+            prefix="confirm",
+            initial={"place": transfer.receiving_team.front_desk_location},
+        )
+        found["booking_hours"] = booking_hours_of([transfer.receiving_team_id])
+    if (receiving or desk) and state == TransferState.BOOKED:
+        found["complete_form"] = forms.SiltaForm(prefix="complete")
+        found["rebook_form"] = forms_given.get("rebook") or forms.RebookForm(prefix="rebook")
+    return found
+
+
+def _transfer_page(request, transfer, status=200, **forms_given):
+    roles = roles_of(request)
+    receiving = transfer.receiving_team in roles.receiving_teams
+    desk = transfer.receiving_team in roles.desk_teams
+    full = transfer.sending_team in roles.caseload_teams or transfer.state in RECEIVED_STATES
+    booking = transfer.bookings.order_by("-pk").first()
+    context = {
+        "transfer": transfer,
+        "case": transfer.case,
+        "full": full,
+        "booking": booking,
+        "can_open_case": full,
+        "waited": _days_waited(transfer),
+        **_receiving_forms(transfer, forms_given, receiving=receiving, desk=desk),
+    }
+    return render(request, "web/transfer.html", context, status=status)
+
+
+@login_required
+def transfer_detail(request, pk: int):
+    transfer = scoped(request, _transfer_queryset(request), pk, transfer_subject)
+    log_access(user=request.user, action="web_read", subjects=[transfer_subject(transfer)])
+    return _transfer_page(request, transfer)
+
+
+@dataclass(frozen=True)
+class TransferAction:
+    """One action on a transfer: its form (its prefix on the page is the action's name),
+    its service, what is said when it is done (or a function of the service's result),
+    what the form needs to know about the transfer, and, when the action has words of its
+    own for "someone else acted first", those words."""
+
+    form: type[forms.SiltaForm]
+    service: Callable[..., Any]
+    done: Any
+    form_kwargs: Callable[[Any], dict] | None = None
+    stale: Any = None
+
+
+TRANSFER_ACTIONS = {
+    "accept": TransferAction(
+        forms.AcceptForm,
+        services.transfer_accept,
+        gettext_lazy("Transfer accepted. The front desk books the handover."),
+        form_kwargs=lambda transfer: {"team": transfer.receiving_team},
+    ),
+    "return": TransferAction(
+        forms.ReturnForm,
+        services.transfer_return,
+        gettext_lazy("Transfer returned to the Immigration Unit."),
+    ),
+    "confirm": TransferAction(
+        forms.ConfirmBookingForm,
+        services.transfer_confirm_booking,
+        gettext_lazy("Handover booked."),
+    ),
+    "complete": TransferAction(
+        forms.SiltaForm,
+        services.transfer_complete,
+        gettext_lazy("Handover recorded as held: the case is transferred."),
+    ),
+    "rebook": TransferAction(
+        forms.RebookForm,
+        services.transfer_rebook,
+        gettext_lazy("Recorded. The handover is to be booked again."),
+    ),
+}
+
+
+@login_required
+@require_POST
+def transfer_action(request, pk: int, action: str):
+    spec = TRANSFER_ACTIONS[action]
+    transfer = scoped(request, _transfer_queryset(request), pk, transfer_subject)
+    form_kwargs = spec.form_kwargs(transfer) if spec.form_kwargs else {}
+    return act(
+        request,
+        transfer,
+        spec.form(request.POST, prefix=action, **form_kwargs),
+        spec.service,
+        target="transfer",
+        subject=transfer_subject(transfer),
+        back=reverse("web:transfer", args=[transfer.pk]),
+        done=spec.done,
+        again=lambda form: _transfer_page(request, transfer, status=400, **{action: form}),
+        stale_text=spec.stale,
+    )
