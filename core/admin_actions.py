@@ -4,6 +4,7 @@ needs input (a reason, a worker, a time). A state is never edited directly."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,17 +14,28 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError, InvalidInput
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest, HttpResponse
+    from django_stubs_ext import StrOrPromise
+
 Runner = Callable[..., object]
 
 
 def service_action(
-    *, name: str, label: str, run: Runner, form_class: type[forms.Form] | None = None
-):
+    *,
+    name: str,
+    label: StrOrPromise,
+    run: Runner,
+    form_class: type[ActionForm] | None = None,
+) -> Callable[[admin.ModelAdmin[Any], HttpRequest, QuerySet[Any]], HttpResponse | None]:
     """Build an admin action that calls `run(actor, obj, **cleaned_data)` for each
     selected object, each in its own transaction (the service's), and reports per object."""
 
-    def action(modeladmin, request, queryset):
-        data: dict = {}
+    def action(
+        modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+    ) -> HttpResponse | None:
+        data: dict[str, Any] = {}
         if form_class is not None:
             form = form_class(request.POST if "apply" in request.POST else None, queryset=queryset)
             if not form.is_bound or not form.is_valid():
@@ -66,6 +78,6 @@ def service_action(
 class ActionForm(forms.Form):
     """Forms for actions receive the selected queryset (to limit choices)."""
 
-    def __init__(self, *args, queryset=None, **kwargs):
+    def __init__(self, *args: Any, queryset: QuerySet[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queryset = queryset

@@ -4,7 +4,7 @@ each app's events module."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -24,12 +24,15 @@ def action_name(method_name: str) -> str:
 
 def allowed_actions(obj: models.Model) -> list[str]:
     """The actions the object's current state allows (the FSM's own list)."""
-    return sorted(action_name(t.name) for t in obj.get_available_state_transitions())
+    # django_fsm adds get_available_<field>_transitions to the class: mypy cannot see it.
+    transitions = cast(Any, obj).get_available_state_transitions()
+    return sorted(action_name(t.name) for t in transitions)
 
 
 def lock(model: type[M], pk: int) -> M:
     """Re-read the row under a row lock: the caller's copy may be stale."""
-    return model.objects.select_for_update().get(pk=pk)
+    manager: models.Manager[M] = cast(Any, model).objects
+    return manager.select_for_update().get(pk=pk)
 
 
 def check_transition(obj: models.Model, method_name: str) -> None:
@@ -37,7 +40,9 @@ def check_transition(obj: models.Model, method_name: str) -> None:
     object's state allows the transition."""
     if not can_proceed(getattr(obj, method_name)):
         raise TransitionNotAllowed(
-            action=action_name(method_name), state=obj.state, allowed=allowed_actions(obj)
+            action=action_name(method_name),
+            state=cast(Any, obj).state,
+            allowed=allowed_actions(obj),
         )
 
 
@@ -48,13 +53,15 @@ def run_transition(obj: M, method_name: str, **kwargs: Any) -> tuple[str, str]:
     does not allow it, ConcurrentUpdate when another transaction changed the state first.
     """
     check_transition(obj, method_name)
-    source = obj.state
+    fsm_obj: Any = obj  # the models' `state` is an FSMField: its value is a str
+    source: str = fsm_obj.state
     getattr(obj, method_name)(**kwargs)
     try:
         obj.save()
     except ConcurrentTransition as exc:
         raise ConcurrentUpdate() from exc
-    return source, obj.state
+    target: str = fsm_obj.state
+    return source, target
 
 
 def full_clean_or_raise(instance: models.Model, **kwargs: Any) -> None:
