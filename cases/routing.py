@@ -8,6 +8,7 @@ adult team. Never guesses: a postal code not in the table asks a person to choos
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,8 @@ def route(*, postal_code: str, date_of_birth: dt.date, on: dt.date) -> Team:
         )
     }
     youth = teams.get(TeamKind.YOUTH)
-    if youth is not None and rules.age_on(date_of_birth, on) < youth.max_client_age:
+    # A youth team always has a max_client_age (a check constraint on Team).
+    if youth is not None and rules.age_on(date_of_birth, on) < cast(int, youth.max_client_age):
         return youth
     adult = teams.get(TeamKind.ADULT)
     if adult is None:

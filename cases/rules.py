@@ -28,12 +28,14 @@ class ClientFacts:
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    return day + relativedelta(months=months)
+    later: dt.date = day + relativedelta(months=months)  # dateutil has no type hints
+    return later
 
 
 def age_on(born: dt.date, day: dt.date) -> int:
     """Age in whole years on a day (a person born on 29 February ages on 1 March)."""
-    return relativedelta(day, born).years
+    years: int = relativedelta(day, born).years
+    return years
 
 
 def sponsor_has_lived_long(client: ClientFacts, *, on: dt.date, threshold_years: int) -> bool:

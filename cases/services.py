@@ -9,7 +9,7 @@ right team and writes one event row per change. If anything fails, nothing is wr
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -25,6 +25,9 @@ from .events import case_event, client_event
 from .models import Case, Client, Team
 from .roles import SENDING_ROLES, is_member, require_immigration_unit_role, require_role
 from .selectors import client_facts
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CLIENT_FIELDS = (
     "first_name",
@@ -141,7 +144,7 @@ def cases_reassign(
         )
     cases = (
         Case.objects.select_for_update()
-        .filter(team=team, responsible_worker=from_worker)
+        .filter(team=team, responsible_worker=cast("User", from_worker))
         .exclude(state__in=ENDED)
         .order_by("pk")
     )
@@ -152,7 +155,7 @@ def cases_reassign(
         raise InvalidInput({"cases": _("Choose at least one open case of this worker.")})
     Case.objects.filter(pk__in=[case.pk for case in moved]).update(responsible_worker=to_worker)
     for case in moved:
-        case.responsible_worker = to_worker
+        case.responsible_worker = cast("User", to_worker)
         case_event(
             case,
             CaseAction.REASSIGN,
@@ -212,7 +215,7 @@ def case_open(
     case = Case(
         client=client,
         team=team,
-        responsible_worker=responsible_worker,
+        responsible_worker=cast("User", responsible_worker),
         integration_started_on=integration_started_on,
         ppt_coordinator=ppt_coordinator,
         review_due_on=rules.review_due_on(

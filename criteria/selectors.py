@@ -104,4 +104,5 @@ def current_checklist() -> ChecklistTemplate:
 
 
 def open_review_of(case: Any) -> Review | None:
-    return case.reviews.filter(completed_at__isnull=True).first()
+    review: Review | None = case.reviews.filter(completed_at__isnull=True).first()
+    return review

@@ -4,7 +4,7 @@ follows the current checklist version)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -33,6 +33,9 @@ from .models import (
 )
 from .selectors import current_checklist, review_readiness
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def case_open(**arguments: Any) -> Case:
     """Open a case (cases.services.case_open) with its first review date set by the current
@@ -54,12 +57,14 @@ def review_finish(
     return review
 
 
-def _create_review(*, case: Case, actor: AbstractBaseUser, template=None) -> Review:
+def _create_review(
+    *, case: Case, actor: AbstractBaseUser, template: ChecklistTemplate | None = None
+) -> Review:
     """A review on the given (or current) checklist version with one assessment per
     criterion; criteria that do not apply to this client start as not applicable."""
     template = template or current_checklist()
     review = Review.objects.create(
-        case=case, template=template, started_at=clock.now(), started_by=actor
+        case=case, template=template, started_at=clock.now(), started_by=cast("User", actor)
     )
     facts = client_facts(case.client)
     CriterionAssessment.objects.bulk_create(
@@ -108,7 +113,7 @@ def review_continue(*, previous: Review, actor: AbstractBaseUser | None) -> Revi
         case=previous.case,
         template=previous.template,
         started_at=clock.now(),
-        started_by=actor or previous.started_by,
+        started_by=cast("User", actor or previous.started_by),
     )
     CriterionAssessment.objects.bulk_create(
         CriterionAssessment(
@@ -218,7 +223,7 @@ def assessment_approve_exception(
         justification, "justification", _("Write the justification for the exception.")
     )
     assessment.exception_justification = justification
-    assessment.exception_approved_by = actor
+    assessment.exception_approved_by = cast("User", actor)
     assessment.exception_approved_at = clock.now()
     assessment.save(
         update_fields=["exception_justification", "exception_approved_by", "exception_approved_at"]
@@ -267,6 +272,7 @@ def review_complete_not_ready(
             % {"cap": case.cap_on.isoformat()},
         }
         raise InvalidInput({"next_review_on": messages[problem]})
+    assert next_review_on is not None  # next_review_problem refuses a missing date
     readiness = review_readiness(review)
     if readiness.ready:
         raise Conflict(_("Every criterion is met: propose the transfer instead."))
@@ -301,6 +307,7 @@ def checklist_copy(*, template: ChecklistTemplate) -> ChecklistTemplate:
     """A new, unpublished version with the same criteria, to edit in the admin. Reviews
     already started keep the version they started with."""
     latest = ChecklistTemplate.objects.select_for_update().order_by("-version").first()
+    assert latest is not None  # `template` itself is a version
     copy = ChecklistTemplate.objects.create(
         version=latest.version + 1,
         title=template.title,
