@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -47,7 +47,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def notify(
     *,
-    recipients: Iterable,
+    recipients: Iterable[Any],
     kind: str,
     subject_key: str,
     on_date: dt.date,
@@ -91,7 +91,7 @@ def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> int:
     now = clock.now()
     rows = [
         Notification(
-            recipient_id=_id(item["recipient"]),
+            recipient_id=cast(int, _id(item["recipient"])),  # every item has a recipient
             kind=item["kind"],
             subject_key=item["subject_key"],
             on_date=item["on_date"],
@@ -313,7 +313,7 @@ def failed_messages(*, channel: str, payload_any: dict[str, list[int]]) -> list[
 
 
 @transaction.atomic
-def notification_mark_read(*, user, notification: Notification) -> Notification:
+def notification_mark_read(*, user: Any, notification: Notification) -> Notification:
     notification = Notification.objects.select_for_update().get(pk=notification.pk, recipient=user)
     if notification.read_at is None:
         notification.read_at = clock.now()
@@ -321,12 +321,13 @@ def notification_mark_read(*, user, notification: Notification) -> Notification:
     return notification
 
 
-def recipient_language(user) -> str:
+def recipient_language(user: Any) -> str:
     preference = getattr(user, "notification_preference", None)
     return preference.language if preference else settings.LANGUAGE_CODE
 
 
-def _id(value) -> int | None:
+def _id(value: Any) -> int | None:
     if value is None or isinstance(value, int):
         return value
-    return value.pk
+    pk: int = value.pk
+    return pk

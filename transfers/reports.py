@@ -11,6 +11,7 @@ import datetime as dt
 import statistics
 from collections import Counter
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -87,7 +88,8 @@ def waiting_transfers(team_ids, today: dt.date | None = None) -> list[Waiting]:
             stage, since, threshold = "acceptance", transfer.proposed_at, acceptance
         else:
             stage = "booking"
-            since = transfer.booking_requested_at or transfer.accepted_at
+            # an accepted transfer has accepted_at
+            since = cast(dt.datetime, transfer.booking_requested_at or transfer.accepted_at)
             threshold = booking
         local = since.astimezone(clock.tz()).date()
         rows.append(
@@ -137,7 +139,8 @@ def figures(team_ids, *, since: dt.date) -> dict:
         .order_by("month", "receiving_team__region__code")
     ]
     waits = [
-        (completed_at.astimezone(clock.tz()).date() - due).days
+        # completed_at__gte above: never None
+        (cast(dt.datetime, completed_at).astimezone(clock.tz()).date() - due).days
         for completed_at, due in completed.values_list("completed_at", "case__review_due_on")
         if due is not None
     ]

@@ -58,7 +58,9 @@ def transfer_accept(
     return transfer
 
 
-def send_back_to_review(transfer: Transfer, *, actor, role: str, why: str) -> None:
+def send_back_to_review(
+    transfer: Transfer, *, actor: AbstractBaseUser, role: str, why: str
+) -> None:
     """The case goes back to review; a new review starts from the last one's assessments."""
     case = lock(Case, transfer.case_id)
     if case.receiving_team_id is not None:
@@ -105,7 +107,7 @@ def transfer_return(
 
 
 def transfer_cancel_locked(
-    transfer: Transfer, *, actor, role: str, reason: str, reopen_case: bool
+    transfer: Transfer, *, actor: AbstractBaseUser, role: str, reason: str, reopen_case: bool
 ) -> Transfer:
     now = clock.now()
     source, _target = run_transition(transfer, "cancel", reason=reason, at=now)

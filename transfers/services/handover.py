@@ -97,7 +97,7 @@ def _new_booking(transfer: Transfer) -> HandoverBooking:
 @transaction.atomic
 def transfer_confirm_booking(
     *,
-    actor: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
     transfer: Transfer,
     starts_at: dt.datetime,
     place: str,
@@ -119,6 +119,7 @@ def transfer_confirm_booking(
     if starts_at <= clock.now():
         raise InvalidInput({"starts_at": _("The handover time must be in the future.")})
     booking = live_booking(transfer)
+    assert booking is not None  # a transfer in booking_requested has its live booking
     if booking.interpreter_status == InterpreterStatus.REQUESTED:
         interpreter = require_text(
             interpreter, "interpreter", _("The client needs an interpreter: name the booking.")
@@ -167,7 +168,9 @@ def transfer_rebook(
         )
     now = clock.now()
     source, _target = run_transition(transfer, "rebook", at=now)
-    released = end_booking(live_booking(transfer), status=outcome, at=now)
+    live = live_booking(transfer)
+    assert live is not None  # a booked transfer has its live booking
+    released = end_booking(live, status=outcome, at=now)
     booking = _new_booking(transfer)
     transfer_event(
         transfer,
@@ -189,7 +192,9 @@ def transfer_complete(*, actor: AbstractBaseUser, transfer: Transfer) -> Transfe
     role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="complete")
     now = clock.now()
     source, _target = run_transition(transfer, "complete", at=now)
-    end_booking(live_booking(transfer), status=BookingStatus.HELD, at=now)
+    live = live_booking(transfer)
+    assert live is not None  # a booked transfer has its live booking
+    end_booking(live, status=BookingStatus.HELD, at=now)
     transfer_event(transfer, TransferAction.COMPLETE, actor=actor, role=role, source=source)
     case_move(case, CaseAction.COMPLETE_TRANSFER, actor=actor, role=role, transfer_id=transfer.pk)
     return transfer
