@@ -9,6 +9,7 @@ export DJANGO_READ_DOT_ENV=0  # a developer's .env must not change what the suit
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports --no-cache  # the one-way layers of pyproject.toml [tool.importlinter]
+.venv/bin/mypy  # types: pyproject.toml [tool.mypy], strict on core and the services
 ./scripts/compile-messages.sh --check
 exec ./scripts/with-postgres.sh ./scripts/with-redis.sh bash -c '
     .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
