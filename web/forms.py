@@ -223,3 +223,11 @@ class CloseForm(CapDecisionForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed when the reason is “other”."),
     )
+
+
+class CancelForm(SiltaForm):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give the reason for cancelling the transfer.")},
+    )

@@ -50,6 +50,18 @@ urlpatterns = [
         {"action": "rebook"},
         name="transfer-rebook",
     ),
+    path(
+        "transfers/<int:pk>/cancel/",
+        views.transfer_action,
+        {"action": "cancel"},
+        name="transfer-cancel",
+    ),
+    path(
+        "transfers/<int:pk>/retry-booking/",
+        views.transfer_action,
+        {"action": "retry"},
+        name="transfer-retry",
+    ),
     path("desk/", views.desk, name="desk"),
     path("supervisor/", views.supervisor, name="supervisor"),
     path("supervisor/figures/", views.figures, name="figures"),

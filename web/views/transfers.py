@@ -21,7 +21,7 @@ from cases.roles import roles_of
 from cases.selectors import booking_hours_of
 from core import clock
 from transfers import services
-from transfers.enums import TransferState
+from transfers.enums import OPEN_TRANSFER_STATES, DeliveryStatus, TransferState
 from transfers.selectors import RECEIVED_STATES, transfers_visible_to
 from web import forms
 
@@ -100,17 +100,24 @@ def _transfer_page(request, transfer, status=200, **forms_given):
     roles = roles_of(request)
     receiving = transfer.receiving_team in roles.receiving_teams
     desk = transfer.receiving_team in roles.desk_teams
-    full = transfer.sending_team in roles.caseload_teams or transfer.state in RECEIVED_STATES
+    sending = transfer.sending_team in roles.caseload_teams
+    full = sending or transfer.state in RECEIVED_STATES
     booking = transfer.bookings.order_by("-pk").first()
+    failed = booking is not None and booking.delivery == DeliveryStatus.FAILED
     context = {
         "transfer": transfer,
         "case": transfer.case,
         "full": full,
         "booking": booking,
+        "delivery_failed": failed,
         "can_open_case": full,
         "waited": _days_waited(transfer),
         **_receiving_forms(transfer, forms_given, receiving=receiving, desk=desk),
     }
+    if failed and (receiving or desk or sending):
+        context["retry_form"] = forms.SiltaForm(prefix="retry")
+    if sending and transfer.state in OPEN_TRANSFER_STATES:
+        context["cancel_form"] = forms_given.get("cancel") or forms.CancelForm(prefix="cancel")
     return render(request, "web/transfer.html", context, status=status)
 
 
@@ -161,6 +168,19 @@ TRANSFER_ACTIONS = {
         forms.RebookForm,
         services.transfer_rebook,
         gettext_lazy("Recorded. The handover is to be booked again."),
+    ),
+    "cancel": TransferAction(
+        forms.CancelForm,
+        services.transfer_cancel,
+        gettext_lazy("Transfer cancelled. The case is back in review."),
+    ),
+    "retry": TransferAction(
+        forms.SiltaForm,
+        services.transfer_retry_booking_request,
+        gettext_lazy("Booking request sent again."),
+        stale=gettext_lazy(
+            "Someone else acted first: the booking request has already been sent again."
+        ),
     ),
 }
 
