@@ -3,15 +3,15 @@ access-logged viewset that looks objects up in scope and runs actions through th
 
 from __future__ import annotations
 
-from django.db import transaction
+import functools
+
 from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 
-from api.idempotency import idempotent
-from audit.access import log_access
-from audit.models import AccessOutcome
-from core.errors import ActorNotAllowed
+from api.idempotency import HEADER, idempotent
+from audit.access import Subject, log_access, log_denied, perform_and_log
 
 
 class SlugField(serializers.SlugRelatedField):
@@ -22,6 +22,20 @@ class SlugField(serializers.SlugRelatedField):
         if isinstance(data, str) and "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
         return super().to_internal_value(data)
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="Optional. A repeat with the same key returns the first answer without a "
+    "second change; the same key with another request answers 422.",
+)
+
+
+def partial_form(form):
+    """`form` for a partial change (PATCH): only the fields given are validated."""
+    return functools.partial(form, partial=True)
 
 
 class AdminWritesOthersRead(permissions.BasePermission):
@@ -39,11 +53,8 @@ class AccessLoggedViewSet(viewsets.ReadOnlyModelViewSet):
     the user's scope answers 404, exactly as an id that does not exist, and is logged as
     denied."""
 
-    def subject_of(self, obj) -> tuple[int | None, int | None]:
+    def subject_of(self, obj) -> Subject:
         raise NotImplementedError
-
-    def unscoped_queryset(self):
-        return self.queryset.model._default_manager.all()
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -57,12 +68,11 @@ class AccessLoggedViewSet(viewsets.ReadOnlyModelViewSet):
         log_access(user=request.user, action="api_read", subjects=[self.subject_of(obj)])
         return Response(self.get_serializer(obj).data)
 
-    def act(self, request, form, service, *, target: str, respond, status: int = 200):
-        """One transition or decision: the object looked up in scope (an id outside it is a
-        logged 404), the input shaped by `form`, the service run, the access logged in the
-        same transaction, and `respond(result)` returned. Honours Idempotency-Key. A role
-        that may not act answers 403 and leaves a denied row."""
-        obj = self.get_object()
+    def write(self, request, form, perform, *, respond, status: int = 200):
+        """One write through a service, honouring Idempotency-Key: the input shaped by
+        `form` (None: no input), `perform(data)` run (the service and its access-log rows,
+        in one transaction) and `respond(result)` returned. A replay returns the stored
+        answer without a second write."""
 
         def run():
             data = {}
@@ -70,39 +80,49 @@ class AccessLoggedViewSet(viewsets.ReadOnlyModelViewSet):
                 given = form(data=request.data, context=self.get_serializer_context())
                 given.is_valid(raise_exception=True)
                 data = given.validated_data
-            with transaction.atomic():
-                result = service(actor=request.user, **{target: obj}, **data)
-                log_access(
-                    user=request.user, action="api_transition", subjects=[self.subject_of(obj)]
-                )
-            return Response(respond(result), status=status)
+            return Response(respond(perform(data)), status=status)
 
-        try:
-            return idempotent(request, run)
-        except ActorNotAllowed:
-            log_access(
+        return idempotent(request, run)
+
+    def act(
+        self,
+        request,
+        form,
+        service,
+        *,
+        target: str,
+        respond,
+        status: int = 200,
+        action: str = "api_transition",
+    ):
+        """One transition or decision on the object of the URL: looked up in scope (an id
+        outside it is a logged 404), then run with `perform_and_log` through `write`. A
+        role that may not act answers 403 and leaves a denied row."""
+        obj = self.get_object()
+        return self.write(
+            request,
+            form,
+            lambda data: perform_and_log(
+                service,
                 user=request.user,
-                action="api_transition",
-                outcome=AccessOutcome.DENIED,
+                action=action,
                 subjects=[self.subject_of(obj)],
-            )
-            raise
+                **{target: obj},
+                **data,
+            ),
+            respond=respond,
+            status=status,
+        )
 
     def get_object(self):
         try:
             return super().get_object()
         except Http404:
-            lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
-            outside = (
-                self.unscoped_queryset().filter(pk=lookup).first()
-                if str(lookup).isascii() and str(lookup).isdigit()
-                else None
+            log_denied(
+                user=self.request.user,
+                model=self.queryset.model,
+                pk=self.kwargs.get(self.lookup_url_kwarg or self.lookup_field),
+                action="api_read",
+                subject_of=self.subject_of,
             )
-            if outside is not None:
-                log_access(
-                    user=self.request.user,
-                    action="api_read",
-                    outcome=AccessOutcome.DENIED,
-                    subjects=[self.subject_of(outside)],
-                )
             raise

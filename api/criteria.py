@@ -16,12 +16,16 @@ from audit.access import log_access
 from cases.enums import TeamKind
 from cases.models import Case, Team
 from cases.roles import team_ids_of
-from cases.selectors import cases_visible_to, client_facts
+from cases.selectors import cases_visible_to
 from core.errors import RoutingNeedsManualChoice
-from criteria import rules
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus, CriterionAssessment, Review, ReviewOutcome
-from criteria.selectors import criterion_facts
+from criteria.selectors import (
+    assessments_visible_to,
+    ordered_assessments,
+    review_readiness,
+    reviews_visible_to,
+)
 from transfers import services
 from transfers.selectors import transfers_visible_to
 
@@ -126,19 +130,13 @@ class ReviewDetailSerializer(ReviewSerializer):
         ]
         read_only_fields = fields
 
-    def _assessments(self, review):
-        return sorted(review.assessments.all(), key=lambda a: a.criterion.order)
-
     @extend_schema(responses=AssessmentSerializer(many=True))
     def get_assessments(self, review) -> list[dict]:
-        return AssessmentSerializer(self._assessments(review), many=True).data
+        return AssessmentSerializer(ordered_assessments(review), many=True).data
 
     @extend_schema(responses=ReadinessSerializer)
     def get_readiness(self, review) -> dict:
-        readiness = rules.readiness(
-            client_facts(review.case.client),
-            [criterion_facts(a) for a in self._assessments(review)],
-        )
+        readiness = review_readiness(review, ordered_assessments(review))
         return ReadinessSerializer(readiness).data
 
     @extend_schema(responses=RoutingSerializer)
@@ -201,10 +199,6 @@ class ExceptionSerializer(serializers.Serializer):
     justification = serializers.CharField()
 
 
-def _reviews_visible_to(user):
-    return Review.objects.filter(case__in=cases_visible_to(user).values("pk"))
-
-
 class ReviewViewSet(AccessLoggedViewSet):
     """Reviews: start one on a due case (POST), read the checklist with its readiness, then
     complete it as not ready or propose the transfer."""
@@ -216,9 +210,7 @@ class ReviewViewSet(AccessLoggedViewSet):
     ordering_fields = ["started_at", "id"]
 
     def get_queryset(self):
-        reviews = _reviews_visible_to(self.request.user).select_related(
-            "case__client", "case__team", "template", "started_by"
-        )
+        reviews = reviews_visible_to(self.request.user).select_related("started_by")
         if self.action != "list":
             reviews = reviews.prefetch_related("assessments__criterion")
         return reviews.order_by("-started_at", "-id")
@@ -285,10 +277,8 @@ class AssessmentViewSet(AccessLoggedViewSet):
 
     def get_queryset(self):
         return (
-            CriterionAssessment.objects.filter(
-                review__in=_reviews_visible_to(self.request.user).values("pk")
-            )
-            .select_related("criterion", "review__case", "exception_approved_by")
+            assessments_visible_to(self.request.user)
+            .select_related("exception_approved_by")
             .order_by("review_id", "criterion__order")
         )
 

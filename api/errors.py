@@ -29,10 +29,7 @@ def problem(status_code: int, code: str, detail: str, **extra) -> Response:
 
 def problem_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        extra = {k: v for k, v in exc.extra.items() if k != "errors"}
-        if "errors" in exc.extra:
-            extra["errors"] = exc.extra["errors"]
-        return problem(exc.http_status, exc.code, exc.detail, **extra)
+        return problem(exc.http_status, exc.code, exc.detail, **exc.extra)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return problem(status.HTTP_404_NOT_FOUND, "not_found", _("Not found."))
     if isinstance(exc, PermissionDenied):

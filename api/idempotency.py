@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from api.models import IdempotencyRecord
 from core import clock
-from core.errors import DomainError
+from core.errors import ActorNotAllowed, DomainError
 
 HEADER = "Idempotency-Key"
 
@@ -34,13 +34,17 @@ def fingerprint(request) -> str:
 def idempotent(request, run: Callable[[], Response]) -> Response:
     """Run `run` once per (user, key). The record is written in the same transaction as the
     transition, so a request that fails leaves no record and may be sent again; a second
-    request with the same key waits for the first on the unique index, then replays."""
+    request with the same key waits for the first on the unique index, then replays.
+
+    A refusal (ActorNotAllowed) is not an answer to replay either, but the denied
+    access-log row `run` wrote for it must stay: the record goes and the rest commits."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
         return run()
     if len(key) > 200:
         raise DomainError(_("An Idempotency-Key has at most 200 characters."))
     digest = fingerprint(request)
+    refused = None
     with transaction.atomic():
         record, created = IdempotencyRecord.objects.get_or_create(
             user=request.user,
@@ -51,8 +55,15 @@ def idempotent(request, run: Callable[[], Response]) -> Response:
             if record.fingerprint != digest:
                 raise IdempotencyKeyReused()
             return Response(record.body, status=record.status_code)
-        response = run()
-        record.status_code = response.status_code
-        record.body = response.data
-        record.save(update_fields=["status_code", "body"])
-        return response
+        try:
+            response = run()
+        except ActorNotAllowed as exc:
+            record.delete()
+            refused = exc
+        else:
+            record.status_code = response.status_code
+            record.body = response.data
+            record.save(update_fields=["status_code", "body"])
+    if refused is not None:
+        raise refused
+    return response
