@@ -1,13 +1,16 @@
 """One full path per role in a real browser, in Finnish, Swedish and English: the
 caseworker reviews and proposes; the receiving team accepts; the front desk books; the
 receiving caseworker records the handover; the supervisor sees an overdue review appear
-after the due sweep. Each step is photographed and checked (axe-core, translations)."""
+after the due sweep; the caseworker cancels a transfer; the front desk sends a failed
+booking request again (the transfer page also at 390 px wide, without sideways scroll).
+Each step is photographed and checked (axe-core, translations)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from cases.enums import CaseState
@@ -15,10 +18,12 @@ from cases.models import Case
 from core import clock
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
+from notifications.models import OutboxMessage
+from notifications.services import MAX_ATTEMPTS, relay_pending
 from tests.browser.conftest import LANGUAGES
 from tests.factories import case_in_state, make_org, reload, transfer_in_state
 from transfers import reminders as sweeps
-from transfers.enums import TransferState
+from transfers.enums import DeliveryStatus, TransferState
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -161,3 +166,68 @@ def test_supervisor_sees_an_overdue_review_after_the_due_sweep(sign_in, language
     me.check("reassign")
     me.go(reverse("web:notifications"))
     me.check("notifications")
+
+
+def _fits(page, width: int) -> None:
+    """At `width` pixels the page scrolls only down, never sideways."""
+    page.set_viewport_size({"width": width, "height": 900})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{overflow} px wider than the window at {width} px"
+
+
+def test_caseworker_cancels_a_transfer(sign_in, language):
+    org = make_org()
+    transfer = transfer_in_state(org, TransferState.BOOKED)
+    me = sign_in(org.caseworker, language=language, role="caseworker")
+    page = me.page
+    me.go(reverse("web:transfer", args=[transfer.pk]))
+    form = page.locator(f"form[action='{reverse('web:transfer-cancel', args=[transfer.pk])}']")
+    for width in (1366, 390):
+        _fits(page, width)
+        me.shoot(f"transfer-cancel-{width}")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    me.check("transfer-cancel")
+    form.locator("button[type=submit]").click()
+    page.locator("#id_cancel-reason_error").wait_for()
+    # The refusal is the page again with the error beside the field, answered 400.
+    assert [f.split()[0] for f in me.failed] == ["400"]
+    me.failed.clear()
+    me.check("transfer-cancel-error")
+    assert reload(transfer).state == TransferState.BOOKED
+    form.locator("textarea[name=cancel-reason]").fill("Asiakas muuttaa toiselle paikkakunnalle")
+    form.locator("button[type=submit]").click()
+    page.locator(".hds-notification--success").wait_for()
+    assert reload(transfer).state == TransferState.CANCELLED
+    assert reload(transfer.case).state == CaseState.IN_REVIEW
+    me.check("transfer-cancelled")
+
+
+def test_front_desk_sends_a_failed_booking_request_again(
+    sign_in, language, booking_system, settings
+):
+    org = make_org()
+    settings.SILTA_BOOKING_WEBHOOK_SECRET = "test-webhook-secret"
+    org.adult.booking_webhook_url = booking_system.url
+    org.adult.save()
+    booking_system.answers.extend([(503, {"error": "down"})] * MAX_ATTEMPTS)
+    transfer = transfer_in_state(org, TransferState.ACCEPTED)
+    relay_pending()
+    message = OutboxMessage.objects.get(channel="booking", key__startswith="booking:send:")
+    for _ in range(MAX_ATTEMPTS - 1):
+        message.refresh_from_db()
+        with time_machine.travel(message.available_at + dt.timedelta(seconds=1), tick=False):
+            relay_pending()
+    assert reload(transfer).bookings.get().delivery == DeliveryStatus.FAILED
+    me = sign_in(org.front_desk, language=language, role="front-desk")
+    page = me.page
+    me.go(reverse("web:transfer", args=[transfer.pk]))
+    for width in (1366, 390):
+        _fits(page, width)
+        me.shoot(f"transfer-booking-failed-{width}")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    me.check("transfer-booking-failed")
+    page.click(f"form[action='{reverse('web:transfer-retry', args=[transfer.pk])}'] button")
+    page.locator(".hds-notification--success").wait_for()
+    assert page.locator("#delivery-failed").count() == 0
+    assert reload(transfer).bookings.get().delivery == DeliveryStatus.WAITING
+    me.check("booking-request-sent-again")
