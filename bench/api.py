@@ -166,12 +166,17 @@ def bench_accept(connection, receiver, team):
             with connection.cursor() as cursor:
                 cursor.execute("BEGIN")
                 cursor.execute(
-                    "SELECT t.state, c.client_id, t.case_id FROM transfers_transfer t "
+                    "SELECT t.state, c.client_id, t.case_id, t.receiving_team_id "
+                    "FROM transfers_transfer t "
                     "JOIN cases_case c ON c.id = t.case_id WHERE t.id = %s FOR UPDATE",
                     [pk],
                 )
-                state, client_id, case_id = cursor.fetchone()
+                state, client_id, case_id, team_id = cursor.fetchone()
                 assert state == "proposed"
+                # The case now records the team that accepted it (its scope reads this).
+                cursor.execute(
+                    "UPDATE cases_case SET receiving_team_id = %s WHERE id = %s", [team_id, case_id]
+                )
                 cursor.execute(
                     "UPDATE transfers_transfer SET state = 'accepted', receiving_worker_id = %s, "
                     "accepted_at = now() WHERE id = %s",

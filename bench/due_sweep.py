@@ -58,7 +58,7 @@ def load(connection):
             [team.pk, users, TODAY, SPREAD_DAYS, TODAY, SPREAD_DAYS],
         )
         # The bench resets between runs; the log's trigger would refuse that.
-        cursor.execute("ALTER TABLE cases_event DISABLE TRIGGER transfers_event_append_only")
+        cursor.execute("ALTER TABLE cases_event DISABLE TRIGGER cases_event_append_only")
     vacuum(connection)
 
 

@@ -317,6 +317,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
         related_name="received_cases",
         null=True,
         blank=True,
+        # Indexed only where set (a partial index below): most cases are still with the
+        # Immigration Unit, and the due sweep's UPDATE of every falling-due case would
+        # otherwise pay an entry for a NULL it never reads.
+        db_index=False,
         verbose_name=_("receiving team"),
         help_text=_("The regional team that accepted the case's transfer and carries it on."),
     )
@@ -353,7 +357,14 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 name="one_open_case_per_client",
             ),
         ]
-        indexes = [models.Index(fields=["state", "review_due_on"], name="case_state_due_idx")]
+        indexes = [
+            models.Index(fields=["state", "review_due_on"], name="case_state_due_idx"),
+            models.Index(
+                fields=["receiving_team"],
+                condition=Q(receiving_team__isnull=False),
+                name="case_receiving_team_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='case',
             name='receiving_team',
-            field=models.ForeignKey(blank=True, help_text="The regional team that accepted the case's transfer and carries it on.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='received_cases', to='cases.team', verbose_name='receiving team'),
+            field=models.ForeignKey(blank=True, db_index=False, help_text="The regional team that accepted the case's transfer and carries it on.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='received_cases', to='cases.team', verbose_name='receiving team'),
         ),
         migrations.AddField(
             model_name='case',
@@ -89,6 +89,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='case',
             index=models.Index(fields=['state', 'review_due_on'], name='case_state_due_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('receiving_team__isnull', False)), fields=['receiving_team'], name='case_receiving_team_idx'),
         ),
         migrations.AddConstraint(
             model_name='case',

@@ -29,7 +29,7 @@ def transfer_accept(
 ) -> Transfer:
     """proposed -> accepted, naming the receiving worker. Of concurrent accepts exactly
     one succeeds; the others raise a Conflict and write nothing."""
-    lock(Case, transfer.case_id)  # cases before transfers, everywhere
+    case = lock(Case, transfer.case_id)  # cases before transfers, everywhere
     transfer = lock(Transfer, transfer.pk)
     role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES, action="accept")
     check_transition(transfer, "accept")
@@ -53,7 +53,7 @@ def transfer_accept(
         source=source,
         params={"receiving_worker": receiving_worker.pk},
     )
-    case_hand_to(lock(Case, transfer.case_id), team=transfer.receiving_team)
+    case_hand_to(case, team=transfer.receiving_team)
     handoff.schedule_open(transfer)
     return transfer
 
