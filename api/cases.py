@@ -4,13 +4,20 @@ access-logged)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import AccessLoggedViewSet, AdminWritesOthersRead, SlugField
+from api.base import (
+    IDEMPOTENCY_KEY,
+    AccessLoggedViewSet,
+    AdminWritesOthersRead,
+    SlugField,
+    partial_form,
+)
 from audit.access import log_access
 from audit.models import AccessLog, AccessOutcome
 from cases import services as case_services
@@ -215,26 +222,42 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
             return ClientWriteSerializer
         return ClientSerializer
 
-    @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
+    @extend_schema(
+        request=ClientWriteSerializer,
+        responses={201: ClientSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     def create(self, request, *args, **kwargs):
-        given = ClientWriteSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        client = case_services.client_create(actor=request.user, **given.validated_data)
-        log_access(user=request.user, action="api_create", subjects=[(client.pk, None)])
-        return Response(ClientSerializer(client).data, status=201)
+        def create_and_log(data):
+            with transaction.atomic():
+                client = case_services.client_create(actor=request.user, **data)
+                log_access(user=request.user, action="api_create", subjects=[(client.pk, None)])
+            return client
 
-    @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
-    def update(self, request, *args, partial=False, **kwargs):
-        client = self.get_object()
-        given = ClientWriteSerializer(data=request.data, partial=partial)
-        given.is_valid(raise_exception=True)
-        client = case_services.client_update(
-            actor=request.user, client=client, **given.validated_data
+        return self.write(
+            request,
+            ClientWriteSerializer,
+            create_and_log,
+            respond=lambda client: ClientSerializer(client).data,
+            status=201,
         )
-        log_access(user=request.user, action="api_update", subjects=[(client.pk, None)])
-        return Response(ClientSerializer(client).data)
 
-    @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
+    @extend_schema(
+        request=ClientWriteSerializer, responses=ClientSerializer, parameters=[IDEMPOTENCY_KEY]
+    )
+    def update(self, request, *args, partial=False, **kwargs):
+        return self.act(
+            request,
+            partial_form(ClientWriteSerializer) if partial else ClientWriteSerializer,
+            case_services.client_update,
+            target="client",
+            action="api_update",
+            respond=lambda client: ClientSerializer(client).data,
+        )
+
+    @extend_schema(
+        request=ClientWriteSerializer, responses=ClientSerializer, parameters=[IDEMPOTENCY_KEY]
+    )
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 

@@ -1,33 +1,41 @@
-"""API v1: the supervisor's views (overdue reviews, stalled transfers, figures) and the
-front desk's booking queue. Lists that name cases are access-logged; the figures are
-counts with no client data."""
+"""API v1: the supervisor's views (overdue reviews, stalled transfers, exceptions waiting,
+cases at the 5-year cap, figures), the reassignment of a worker's cases, and the front
+desk's booking queue. Lists that name cases are access-logged; the figures are counts with
+no client data."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audit.access import log_access
-from cases.enums import Role
-from cases.models import BookingHours, Case, Membership
-from cases.roles import supervised_team_ids
+from api.base import IDEMPOTENCY_KEY, SlugField
+from api.idempotency import idempotent
+from audit.access import log_access, perform_and_log
+from audit.models import AccessOutcome
+from cases import services as case_services
+from cases.enums import TeamKind
+from cases.models import BookingHours, Case, Team
+from cases.roles import desk_team_ids, roles_of
+from cases.selectors import booking_hours_of, cases_at_cap, open_cases_of_worker
 from core import clock
+from criteria.selectors import exceptions_waiting, ordered_assessments
 from transfers import reports
-from transfers.enums import BookingStatus, TransferState
 from transfers.models import HandoverBooking
+from transfers.selectors import booking_queue
 
 
 class IsSupervisor(permissions.BasePermission):
     message = _("Only a supervisor may see this.")
 
     def has_permission(self, request, view):
-        return bool(supervised_team_ids(request.user))
+        return bool(roles_of(request).supervised_teams)
 
 
 class OverdueReviewSerializer(serializers.Serializer):
@@ -57,6 +65,53 @@ class WaitingTransferSerializer(serializers.Serializer):
     stalled = serializers.BooleanField()
 
 
+class CriterionNameSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ExceptionWaitingSerializer(serializers.Serializer):
+    review = serializers.IntegerField(source="review.pk")
+    case = serializers.IntegerField(source="review.case_id")
+    reference = serializers.CharField(source="review.case.reference")
+    responsible_worker = serializers.CharField(source="review.case.responsible_worker.username")
+    team = serializers.CharField(source="review.case.team.code")
+    criteria = CriterionNameSerializer(many=True)
+    started_at = serializers.DateTimeField(source="review.started_at")
+
+
+class CaseAtCapSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    reference = serializers.CharField()
+    team = serializers.CharField(source="team.code")
+    responsible_worker = serializers.CharField(source="responsible_worker.username")
+    integration_started_on = serializers.DateField()
+    cap_on = serializers.DateField()
+    state = serializers.CharField()
+
+
+class ReassignSerializer(serializers.Serializer):
+    team = SlugField(
+        slug_field="code", queryset=Team.objects.filter(kind=TeamKind.IMMIGRATION_UNIT)
+    )
+    from_worker = SlugField(slug_field="username", queryset=get_user_model().objects.all())
+    to_worker = SlugField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
+    )
+    cases = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        allow_empty=False,
+        help_text="Leave out to move all of the worker's open cases.",
+    )
+
+
+class ReassignedCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    reference = serializers.CharField()
+    responsible_worker = serializers.CharField(source="responsible_worker.username")
+
+
 class FiguresQuery(serializers.Serializer):
     since = serializers.DateField(required=False)
 
@@ -69,27 +124,49 @@ class FiguresSerializer(serializers.Serializer):
     criteria_most_often_unmet = serializers.ListField(child=serializers.DictField())
 
 
+TEAM = OpenApiParameter("team", str, description="One of your teams (code).")
+
+
 class SupervisorViewSet(viewsets.GenericViewSet):
-    """For the teams the user supervises. Anyone else: 403."""
+    """For the teams the user supervises. Anyone else: 403 (from the newer views with a
+    denied access-log row)."""
 
     permission_classes = [permissions.IsAuthenticated, IsSupervisor]
     serializer_class = OverdueReviewSerializer
     queryset = Case.objects.none()
+    # The access-log action a refused request of these views is logged under.
+    REFUSALS_LOGGED = {
+        "exceptions_waiting": "api_list",
+        "cases_at_cap": "api_list",
+        "reassign": "api_transition",
+    }
+
+    def permission_denied(self, request, message=None, code=None):
+        logged = self.REFUSALS_LOGGED.get(self.action)
+        if logged and request.user.is_authenticated:
+            log_access(
+                user=request.user,
+                action=logged,
+                outcome=AccessOutcome.DENIED,
+                subjects=[(None, None)],
+            )
+        super().permission_denied(request, message=message, code=code)
 
     def _teams(self, request) -> list[int]:
-        teams = supervised_team_ids(request.user)
         code = request.query_params.get("team")
-        if code:
-            teams = list(
-                Membership.objects.filter(
-                    user=request.user, role=Role.SUPERVISOR, team_id__in=teams, team__code=code
-                ).values_list("team_id", flat=True)
-            )
-        return teams
+        return [
+            team.pk for team in roles_of(request).supervised_teams if not code or team.code == code
+        ]
+
+    def _page_of_cases(self, request, rows, subject_of, serializer, **context):
+        """One page of `rows`, its cases access-logged before they are returned."""
+        page = self.paginate_queryset(rows)
+        log_access(user=request.user, action="api_list", subjects=[subject_of(r) for r in page])
+        return self.get_paginated_response(serializer(page, many=True, context=context).data)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("team", str, description="One of your teams (code)."),
+            TEAM,
             OpenApiParameter("worker", str, description="Responsible worker (username)."),
         ],
         responses=OverdueReviewSerializer(many=True),
@@ -103,18 +180,17 @@ class SupervisorViewSet(viewsets.GenericViewSet):
         worker = request.query_params.get("worker")
         if worker:
             cases = cases.filter(responsible_worker__username=worker)
-        page = self.paginate_queryset(cases)
-        log_access(
-            user=request.user,
-            action="api_list",
-            subjects=[(case.client_id, case.pk) for case in page],
+        return self._page_of_cases(
+            request,
+            cases,
+            lambda case: (case.client_id, case.pk),
+            OverdueReviewSerializer,
+            today=today,
         )
-        data = OverdueReviewSerializer(page, many=True, context={"today": today}).data
-        return self.get_paginated_response(data)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("team", str, description="One of your teams (code)."),
+            TEAM,
             OpenApiParameter(
                 "all", bool, description="Also transfers waiting less than the threshold."
             ),
@@ -128,17 +204,83 @@ class SupervisorViewSet(viewsets.GenericViewSet):
         teams = self._teams(request)
         show_all = request.query_params.get("all", "").lower() in ("1", "true", "yes")
         rows = (reports.waiting_transfers if show_all else reports.stalled_transfers)(teams)
-        page = self.paginate_queryset(rows)
-        log_access(
-            user=request.user,
-            action="api_list",
-            subjects=[(row.transfer.case.client_id, row.transfer.case_id) for row in page],
+        return self._page_of_cases(
+            request,
+            rows,
+            lambda row: (row.transfer.case.client_id, row.transfer.case_id),
+            WaitingTransferSerializer,
         )
-        return self.get_paginated_response(WaitingTransferSerializer(page, many=True).data)
+
+    @extend_schema(parameters=[TEAM], responses=ExceptionWaitingSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="exceptions-waiting")
+    def exceptions_waiting(self, request):
+        """Open reviews with a criterion not met whose exception a supervisor may approve
+        (POST /assessments/{id}/approve-exception/), oldest review first."""
+        rows = []
+        for row in exceptions_waiting(self._teams(request)):
+            names = set(row["criteria"])
+            criteria = [
+                {"code": a.criterion.code, "name": a.criterion.name}
+                for a in ordered_assessments(row["review"])
+                if a.criterion.name in names
+            ]
+            rows.append({"review": row["review"], "criteria": criteria})
+        return self._page_of_cases(
+            request,
+            rows,
+            lambda row: (row["review"].case.client_id, row["review"].case_id),
+            ExceptionWaitingSerializer,
+        )
+
+    @extend_schema(parameters=[TEAM], responses=CaseAtCapSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="cases-at-cap")
+    def cases_at_cap(self, request):
+        """Open cases at or past the 5-year cap: each needs the supervisor's written
+        decision to be transferred or closed. Longest first."""
+        return self._page_of_cases(
+            request,
+            cases_at_cap(self._teams(request), clock.today()),
+            lambda case: (case.client_id, case.pk),
+            CaseAtCapSerializer,
+        )
+
+    @extend_schema(
+        request=ReassignSerializer,
+        responses=ReassignedCaseSerializer(many=True),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def reassign(self, request):
+        """Move a (leaving) worker's open cases in a team to another caseworker of the
+        team: all of them, or those listed in `cases`. Honours Idempotency-Key."""
+
+        def run():
+            given = ReassignSerializer(data=request.data)
+            given.is_valid(raise_exception=True)
+            data = given.validated_data
+            team, from_worker = data["team"], data["from_worker"]
+            case_ids = data.get("cases")
+            chosen = open_cases_of_worker(team, from_worker)
+            if case_ids is not None:
+                chosen = chosen.filter(pk__in=case_ids)
+            moved = perform_and_log(
+                case_services.cases_reassign,
+                user=request.user,
+                action="api_transition",
+                # A refusal with no case named is still logged.
+                subjects=[(case.client_id, case.pk) for case in chosen] or [(None, None)],
+                team=team,
+                from_worker=from_worker,
+                to_worker=data["to_worker"],
+                case_ids=case_ids,
+            )
+            return Response(ReassignedCaseSerializer(moved, many=True).data)
+
+        return idempotent(request, run)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("team", str, description="One of your teams (code)."),
+            TEAM,
             OpenApiParameter(
                 "since", dt.date, description="First day counted (default: a year ago)."
             ),
@@ -191,13 +333,6 @@ class BookingHoursOutSerializer(serializers.ModelSerializer):
         fields = ["team", "weekday", "opens_at", "closes_at"]
 
 
-def _desk_team_ids(user):
-    """The teams whose front desk queue this user works (front desk or supervisor)."""
-    return Membership.objects.filter(user=user, role__in=[Role.FRONT_DESK, Role.SUPERVISOR]).values(
-        "team_id"
-    )
-
-
 class BookingQueueViewSet(viewsets.GenericViewSet):
     """The front desk's queue: requested handover bookings of its teams, oldest first.
     Confirm one with POST /transfers/{id}/confirm-booking/."""
@@ -206,18 +341,7 @@ class BookingQueueViewSet(viewsets.GenericViewSet):
     queryset = HandoverBooking.objects.none()
 
     def get_queryset(self):
-        teams = _desk_team_ids(self.request.user)
-        return (
-            HandoverBooking.objects.filter(
-                transfer__receiving_team_id__in=teams,
-                transfer__state=TransferState.BOOKING_REQUESTED,
-                status=BookingStatus.REQUESTED,
-            )
-            .select_related(
-                "transfer__case", "transfer__receiving_team", "transfer__receiving_worker"
-            )
-            .order_by("requested_at", "id")
-        )
+        return booking_queue(desk_team_ids(self.request.user))
 
     @extend_schema(responses=BookingQueueSerializer(many=True))
     def list(self, request):
@@ -233,6 +357,5 @@ class BookingQueueViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="booking-hours", pagination_class=None)
     def booking_hours(self, request):
         """The booking hours of the user's front desks."""
-        teams = _desk_team_ids(request.user)
-        hours = BookingHours.objects.filter(team_id__in=teams).select_related("team")
+        hours = booking_hours_of(desk_team_ids(request.user))
         return Response(BookingHoursOutSerializer(hours, many=True).data)

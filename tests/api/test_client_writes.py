@@ -5,7 +5,8 @@ import pytest
 
 from audit.models import AccessLog
 from cases.models import Client, Event
-from tests.factories import as_user, client_data, make_org, open_case
+from tests.factories import as_user, client_data, make_org, open_case, transfer_in_state
+from transfers.enums import TransferState
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,49 @@ def test_client_update__other_team__404_and_unchanged(org):
     )
     assert response.status_code == 404
     assert Client.objects.get(pk=case.client_id).postal_code == "00700"
+
+
+def test_client_create__idempotency_key_replays_without_a_second_client(org):
+    api = as_user(org.caseworker)
+    first = api.post("/api/v1/clients/", payload(), format="json", HTTP_IDEMPOTENCY_KEY="new-1")
+    replay = api.post("/api/v1/clients/", payload(), format="json", HTTP_IDEMPOTENCY_KEY="new-1")
+    assert (first.status_code, replay.status_code) == (201, 201), replay.json()
+    assert replay.json() == first.json()
+    client = Client.objects.get()
+    assert Event.objects.filter(client=client, action="create").count() == 1
+    assert AccessLog.objects.filter(client=client, action="api_create").count() == 1
+    other = api.post(
+        "/api/v1/clients/", payload(last_name="Toinen"), format="json", HTTP_IDEMPOTENCY_KEY="new-1"
+    )
+    assert other.status_code == 422
+    assert Client.objects.count() == 1
+
+
+def test_client_update__idempotency_key_replays_without_a_second_change(org):
+    case = open_case(org)
+    api = as_user(org.caseworker)
+    url = f"/api/v1/clients/{case.client_id}/"
+    first = api.patch(url, {"postal_code": "00100"}, format="json", HTTP_IDEMPOTENCY_KEY="chg-1")
+    api.patch(url, {"postal_code": "00200"}, format="json")  # changed since, without a key
+    replay = api.patch(url, {"postal_code": "00100"}, format="json", HTTP_IDEMPOTENCY_KEY="chg-1")
+    assert (first.status_code, replay.status_code) == (200, 200), replay.json()
+    assert replay.json() == first.json()
+    assert Client.objects.get(pk=case.client_id).postal_code == "00200"
+    assert Event.objects.filter(client=case.client, action="update").count() == 2
+    assert AccessLog.objects.filter(client=case.client, action="api_update").count() == 2
+
+
+def test_client_update__a_receiving_worker_is_refused_and_logged(org):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    response = as_user(org.receiving_worker).patch(
+        f"/api/v1/clients/{transfer.case.client_id}/", {"postal_code": "00100"}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "actor_not_allowed"
+    assert (
+        AccessLog.objects.filter(
+            actor=org.receiving_worker, action="api_update", outcome="denied", case=None
+        ).count()
+        == 1
+    )
+    assert Client.objects.get(pk=transfer.case.client_id).postal_code == "00700"

@@ -13,6 +13,7 @@ import time_machine
 from cases.enums import CaseState, Role, TeamKind
 from cases.models import Region, Team
 from core import clock
+from criteria import services as criteria_services
 from criteria.selectors import open_review_of
 from tests.factories import (
     as_user,
@@ -94,7 +95,6 @@ def in_transfer_state(state):
 
 def all_met_review(org):
     objects = in_case_state(CaseState.IN_REVIEW)(org)
-    from criteria import services as criteria_services
     from criteria.models import CriterionAssessment
 
     for assessment in CriterionAssessment.objects.filter(review=objects.review).exclude(
@@ -104,6 +104,12 @@ def all_met_review(org):
             actor=org.caseworker, assessment=assessment, status="met"
         )
     return objects
+
+
+def reassignable(org):
+    """An open case and a second caseworker of the team to take it over."""
+    org.new_caseworker = member(org.koto, Role.CASEWORKER)
+    return in_case_state(CaseState.ACTIVE)(org)
 
 
 def later(days):
@@ -171,6 +177,15 @@ ACTIONS = [
         SENDER,
     ),
     (
+        "reassign",
+        reassignable,
+        "post",
+        "/api/v1/supervisor/reassign/",
+        {"team": "koto2", "from_worker": "__caseworker__", "to_worker": "__new_caseworker__"},
+        {KS},
+        set(ROLES),  # no object in the URL: every other role is refused (403)
+    ),
+    (
         "accept",
         in_transfer_state(TransferState.PROPOSED),
         "post",
@@ -227,6 +242,15 @@ ACTIONS = [
 ]
 
 
+def filled(org, value):
+    """A body value: "__later__" is a time in three days, "__user__" the org's user's name."""
+    if value == "__later__":
+        return later(3)
+    if isinstance(value, str) and value.startswith("__"):
+        return getattr(org, value.strip("_")).username
+    return value
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
     ("name", "build", "method", "path", "body", "allowed", "sees"),
@@ -235,16 +259,7 @@ ACTIONS = [
 )
 def test_action_matrix(org, role, name, build, method, path, body, allowed, sees):
     objects = build(org)
-    body = {
-        key: (
-            org.receiving_worker.username
-            if value == "__receiving_worker__"
-            else later(3)
-            if value == "__later__"
-            else value
-        )
-        for key, value in body.items()
-    }
+    body = {key: filled(org, value) for key, value in body.items()}
     before = without_access_log(snapshot())
     response = getattr(as_user(user_of(org, role)), method)(
         path.format(**objects.__dict__), body, format="json"
@@ -306,7 +321,13 @@ def test_read_matrix(org, accepted, role, name):
         assert b"SILTA-" not in response.content
 
 
-SUPERVISOR_ONLY = ["overdue-reviews", "stalled-transfers", "figures"]
+SUPERVISOR_ONLY = [
+    "overdue-reviews",
+    "stalled-transfers",
+    "figures",
+    "exceptions-waiting",
+    "cases-at-cap",
+]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -366,6 +387,17 @@ def test_odd_ids__404_not_500(org, lookup):
     assert api.post(f"/api/v1/reviews/{lookup}/propose-transfer/", {}).status_code == 404
 
 
+def waiting_for_an_exception(org):
+    """A review whose first criterion (housing, an exception allowed) is not met."""
+    review = open_review_of(case_in_state(org, CaseState.IN_REVIEW))
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=review.assessments.order_by("criterion__order").first(),
+        status="not_met",
+        plan_action="Find a flat",
+    )
+
+
 @pytest.mark.parametrize(
     ("role", "path"),
     [
@@ -376,6 +408,8 @@ def test_odd_ids__404_not_500(org, lookup):
         (FD, "/api/v1/booking-queue/"),
         (KS, "/api/v1/supervisor/stalled-transfers/?all=1"),
         (KS, "/api/v1/supervisor/overdue-reviews/"),
+        (KS, "/api/v1/supervisor/exceptions-waiting/"),
+        (KS, "/api/v1/supervisor/cases-at-cap/"),
         (CW, "/api/v1/notifications/"),
         (KS, "/api/v1/clients/1/access-log/"),
     ],
@@ -388,6 +422,9 @@ def test_every_list__query_count_fixed_for_page_size_1_and_50(
     transfers += [transfer_in_state(org, TransferState.PROPOSED) for _ in range(6)]
     for _ in range(3):
         open_case(org)
+    for _ in range(2):
+        open_case(org, started_months_ago=61)  # at the cap
+        waiting_for_an_exception(org)
     due_sweep()  # three review-due cases, and their notices in the caseworker's inbox
     path = path.replace("/clients/1/", f"/clients/{transfers[0].case.client_id}/")
     api = as_user(user_of(org, role))
