@@ -25,7 +25,7 @@ from cases.models import BookingHours, Case, Team
 from cases.roles import desk_team_ids, roles_of
 from cases.selectors import booking_hours_of, cases_at_cap, open_cases_of_worker
 from core import clock
-from criteria.selectors import exceptions_waiting, ordered_assessments
+from criteria.selectors import exceptions_waiting
 from transfers import reports
 from transfers.models import HandoverBooking
 from transfers.selectors import booking_queue
@@ -216,18 +216,9 @@ class SupervisorViewSet(viewsets.GenericViewSet):
     def exceptions_waiting(self, request):
         """Open reviews with a criterion not met whose exception a supervisor may approve
         (POST /assessments/{id}/approve-exception/), oldest review first."""
-        rows = []
-        for row in exceptions_waiting(self._teams(request)):
-            names = set(row["criteria"])
-            criteria = [
-                {"code": a.criterion.code, "name": a.criterion.name}
-                for a in ordered_assessments(row["review"])
-                if a.criterion.name in names
-            ]
-            rows.append({"review": row["review"], "criteria": criteria})
         return self._page_of_cases(
             request,
-            rows,
+            exceptions_waiting(self._teams(request)),
             lambda row: (row["review"].case.client_id, row["review"].case_id),
             ExceptionWaitingSerializer,
         )

@@ -68,7 +68,7 @@ def assessments_visible_to(user: Any) -> QuerySet[CriterionAssessment]:
 
 def exceptions_waiting(team_ids: Iterable[int]) -> list[dict[str, Any]]:
     """Open reviews of these teams with a not-met criterion whose exception a supervisor may
-    approve: {"review": review, "criteria": [names]}, oldest review first."""
+    approve: {"review": review, "criteria": [{"code", "name"}]}, oldest review first."""
     reviews = (
         Review.objects.filter(case__team_id__in=list(team_ids), completed_at__isnull=True)
         .select_related("case__client", "case__team", "case__responsible_worker")
@@ -80,7 +80,7 @@ def exceptions_waiting(team_ids: Iterable[int]) -> list[dict[str, Any]]:
         assessments = ordered_assessments(review)
         possible = review_readiness(review, assessments).exceptions_possible
         wanted = [
-            a.criterion.name
+            {"code": a.criterion.code, "name": a.criterion.name}
             for a in assessments
             if a.criterion.code in possible and a.status == AssessmentStatus.NOT_MET
         ]

@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 
 from core import clock
 
@@ -301,15 +300,6 @@ def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
     on_retry(message)
     transaction.on_commit(kick_relay)
     return message
-
-
-def failed_messages(*, channel: str, payload_any: dict[str, list[int]]) -> list[OutboxMessage]:
-    """Failed rows of a channel whose payload names any of the given ids (for example
-    {"transfer": [7], "booking": [3, 4]})."""
-    about = Q(pk__in=[])
-    for key, ids in payload_any.items():
-        about |= Q(**{f"payload__{key}__in": ids})
-    return list(OutboxMessage.objects.filter(about, channel=channel, status=OutboxStatus.FAILED))
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ reasons, the delivery of booking requests, and the actions its events record."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TransferState(models.TextChoices):
@@ -39,10 +40,11 @@ class BookingStatus(models.TextChoices):
 
 
 class InterpreterStatus(models.TextChoices):
-    NOT_NEEDED = "not_needed", _("Not needed")
-    REQUESTED = "requested", _("Requested")
-    BOOKED = "booked", _("Booked")
-    RELEASED = "released", _("Released")
+    # "Booked" is also a transfer state; the interpreter's words have a context of their own.
+    NOT_NEEDED = "not_needed", pgettext_lazy("interpreter", "Not needed")
+    REQUESTED = "requested", pgettext_lazy("interpreter", "Requested")
+    BOOKED = "booked", pgettext_lazy("interpreter", "Booked")
+    RELEASED = "released", pgettext_lazy("interpreter", "Released")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -24,7 +24,8 @@ from cases.enums import Role
 from cases.models import Team
 from core import clock, workdays
 from notifications.models import NotificationKind, OutboxMessage
-from notifications.services import enqueue, failed_messages, notify, outbox_retry
+from notifications.selectors import failed_messages
+from notifications.services import enqueue, notify, outbox_retry
 
 from . import links
 from .models import HandoverBooking, Transfer
@@ -116,12 +117,18 @@ def sending_and_receiving(transfer: Transfer):
     )
 
 
-def retry_failed_requests(transfer: Transfer) -> int:
-    """Queue again every failed booking request of this transfer; returns how many."""
+def failed_requests(transfer: Transfer) -> list[OutboxMessage]:
+    """The transfer's booking requests that failed for good: the opening of the request
+    after acceptance, or the delivery of a booking to the front desk."""
     booking_ids = list(transfer.bookings.values_list("pk", flat=True))
-    failed = failed_messages(
+    return failed_messages(
         channel=BOOKING_CHANNEL, payload_any={"transfer": [transfer.pk], "booking": booking_ids}
     )
+
+
+def retry_failed_requests(transfer: Transfer) -> int:
+    """Queue again every failed booking request of this transfer; returns how many."""
+    failed = failed_requests(transfer)
     for message in failed:
         outbox_retry(message=message)
     return len(failed)

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from cases.roles import team_ids_of
 
+from . import handoff
 from .enums import BookingStatus, TransferState
 from .models import HandoverBooking, Transfer
 
@@ -58,3 +59,14 @@ def booked_handovers(team_ids: Iterable[int]) -> QuerySet[HandoverBooking]:
         .filter(transfer__state=TransferState.BOOKED, status=BookingStatus.CONFIRMED)
         .order_by("starts_at", "id")
     )
+
+
+def latest_booking(transfer: Transfer) -> HandoverBooking | None:
+    """The transfer's newest handover booking (a no-show or a cancellation keeps its row)."""
+    return transfer.bookings.order_by("-pk").first()
+
+
+def booking_request_failed(transfer: Transfer) -> bool:
+    """Whether a booking request of this transfer failed for good and waits to be sent
+    again: also when the request after acceptance failed before any booking existed."""
+    return bool(handoff.failed_requests(transfer))

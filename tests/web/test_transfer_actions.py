@@ -192,6 +192,27 @@ def test_the_sending_caseworker_may_also_send_the_request_again(web, org, failed
     assert Event.objects.get(action=TransferAction.RETRY_BOOKING).actor == org.caseworker
 
 
+def test_a_failed_opening_of_the_request_is_also_sent_again_from_the_page(web, org):
+    """The request that follows acceptance can fail before any booking exists (the relay
+    gave up on the "open" row): the page still offers to send it again."""
+    transfer = transfer_in_state(org, TransferState.ACCEPTED)
+    opening = OutboxMessage.objects.get(key=f"booking:open:{transfer.pk}")
+    OutboxMessage.objects.filter(pk=opening.pk).update(
+        status=OutboxStatus.FAILED, attempts=MAX_ATTEMPTS, last_error="OperationalError"
+    )
+    desk = web(org.front_desk)
+    html = desk.get(reverse("web:transfer", args=[transfer.pk])).content.decode()
+    assert 'id="delivery-failed"' in html
+    assert reverse("web:transfer-retry", args=[transfer.pk]) in html
+
+    desk.post(reverse("web:transfer-retry", args=[transfer.pk]))
+    opening.refresh_from_db()
+    assert opening.status == OutboxStatus.PENDING
+    with time_machine.travel(clock.now() + dt.timedelta(days=3), tick=False):
+        relay_pending()
+    assert reload(transfer).state == TransferState.BOOKING_REQUESTED
+
+
 # The timeline's words ----------------------------------------------------------------------
 
 

@@ -21,8 +21,13 @@ from cases.roles import roles_of
 from cases.selectors import booking_hours_of
 from core import clock
 from transfers import services
-from transfers.enums import OPEN_TRANSFER_STATES, DeliveryStatus, TransferState
-from transfers.selectors import RECEIVED_STATES, transfers_visible_to
+from transfers.enums import OPEN_TRANSFER_STATES, TransferState
+from transfers.selectors import (
+    RECEIVED_STATES,
+    booking_request_failed,
+    latest_booking,
+    transfers_visible_to,
+)
 from web import forms
 
 from .common import act, page_of, scoped, today, transfer_subject
@@ -102,8 +107,8 @@ def _transfer_page(request, transfer, status=200, **forms_given):
     desk = transfer.receiving_team in roles.desk_teams
     sending = transfer.sending_team in roles.caseload_teams
     full = sending or transfer.state in RECEIVED_STATES
-    booking = transfer.bookings.order_by("-pk").first()
-    failed = booking is not None and booking.delivery == DeliveryStatus.FAILED
+    booking = latest_booking(transfer)
+    failed = booking_request_failed(transfer)
     context = {
         "transfer": transfer,
         "case": transfer.case,
