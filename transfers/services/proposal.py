@@ -18,6 +18,7 @@ from core.errors import Conflict, CriteriaNotMet, InvalidInput, RoutingNeedsManu
 from core.transitions import check_transition, lock, require_text
 from criteria.enums import ReviewOutcome
 from criteria.models import Review
+from criteria.rules import Readiness
 from criteria.selectors import review_readiness
 from criteria.services import review_finish
 from transfers.enums import TransferAction
@@ -31,6 +32,20 @@ def routed_team_for(case: Case) -> Team:
     return routing.route(
         postal_code=client.postal_code, date_of_birth=client.date_of_birth, on=clock.today()
     )
+
+
+def _require_ready(
+    case: Case, review: Review, *, role: str, decision: str
+) -> tuple[Readiness, bool]:
+    """(readiness, at the cap): the review is ready (or, at the cap, a supervisor decided
+    in writing) and a PPT client has a named coordinator; otherwise CriteriaNotMet."""
+    at_cap = require_cap_decision(case, role=role, decision=decision)
+    readiness = review_readiness(review)
+    if not readiness.ready and not at_cap:
+        raise CriteriaNotMet(reasons=list(readiness.blockers) + list(readiness.unmet))
+    if ppt_coordinator_missing(is_ppt=case.client.is_ppt, coordinator=case.ppt_coordinator):
+        raise CriteriaNotMet(reasons=[_("a PPT client needs a named coordinator")])
+    return readiness, at_cap
 
 
 def _choose_team(
@@ -79,13 +94,7 @@ def transfer_propose(
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.is_open:
         raise Conflict(_("This review is already completed."))
-    at_cap = require_cap_decision(case, role=role, decision=decision)
-    readiness = review_readiness(review)
-    if not readiness.ready and not at_cap:
-        raise CriteriaNotMet(reasons=list(readiness.blockers) + list(readiness.unmet))
-    if ppt_coordinator_missing(is_ppt=case.client.is_ppt, coordinator=case.ppt_coordinator):
-        raise CriteriaNotMet(reasons=[_("a PPT client needs a named coordinator")])
-
+    readiness, at_cap = _require_ready(case, review, role=role, decision=decision)
     team, routed, override_reason = _choose_team(case, receiving_team, override_reason)
 
     now = clock.now()
