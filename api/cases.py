@@ -4,7 +4,6 @@ access-logged)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
@@ -18,7 +17,7 @@ from api.base import (
     SlugField,
     partial_form,
 )
-from audit.access import log_access
+from audit.access import log_access, perform_and_log
 from audit.models import AccessLog, AccessOutcome
 from cases import services as case_services
 from cases.enums import ClosureReason, HousingSituation, TeamKind
@@ -228,16 +227,16 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
         parameters=[IDEMPOTENCY_KEY],
     )
     def create(self, request, *args, **kwargs):
-        def create_and_log(data):
-            with transaction.atomic():
-                client = case_services.client_create(actor=request.user, **data)
-                log_access(user=request.user, action="api_create", subjects=[(client.pk, None)])
-            return client
-
         return self.write(
             request,
             ClientWriteSerializer,
-            create_and_log,
+            lambda data: perform_and_log(
+                case_services.client_create,
+                user=request.user,
+                action="api_create",
+                subjects_of=lambda client: [(client.pk, None)],
+                **data,
+            ),
             respond=lambda client: ClientSerializer(client).data,
             status=201,
         )

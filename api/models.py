@@ -15,6 +15,9 @@ class IdempotencyRecord(models.Model):
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
     body = models.JSONField(default=dict)
+    # The (client id, case id) pairs whose data the answer shows: a replay shows them
+    # again, so it is allowed only while the user may still see them, and is logged.
+    subjects = models.JSONField(default=list)
     created_at = models.DateTimeField()
 
     class Meta:

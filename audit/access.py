@@ -10,7 +10,9 @@ access-log row in one transaction; a role that may not act leaves a denied row).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db import models, transaction
@@ -30,6 +32,22 @@ PURPOSE_BOOKING = "handover_booking"
 Subject = tuple[int | None, int | None]  # (client id, case id)
 M = TypeVar("M", bound=models.Model)
 R = TypeVar("R")
+
+
+# While a request's writes run under `collect_logged_subjects`, the allowed reads it logs
+# are gathered here too: an idempotent replay shows the same data and logs it again.
+_collected: ContextVar[list[Subject] | None] = ContextVar("silta_logged_subjects", default=None)
+
+
+@contextmanager
+def collect_logged_subjects() -> Iterator[list[Subject]]:
+    """The (client id, case id) pairs of every allowed access-log row written inside."""
+    collected: list[Subject] = []
+    token = _collected.set(collected)
+    try:
+        yield collected
+    finally:
+        _collected.reset(token)
 
 
 def _actor_summary(user: Any) -> tuple[str, str]:
@@ -71,6 +89,9 @@ def log_access(
         for client_id, case_id in dict.fromkeys(subjects)
     ]
     AccessLog.objects.bulk_create(rows)
+    collected = _collected.get()
+    if collected is not None and outcome == AccessOutcome.ALLOWED:
+        collected.extend((row.client_id, row.case_id) for row in rows)
     return len(rows)
 
 
@@ -114,16 +135,30 @@ def get_in_scope_or_404(
 
 
 def perform_and_log(
-    service: Callable[..., R], *, user: Any, action: str, subjects: Iterable[Subject], **kwargs: Any
+    service: Callable[..., R],
+    *,
+    user: Any,
+    action: str,
+    subjects: Iterable[Subject] | None = None,
+    subjects_of: Callable[[R], Iterable[Subject]] | None = None,
+    **kwargs: Any,
 ) -> R:
-    """Run one service as `user` with its access-log row in the same transaction. A role
-    that may not act (ActorNotAllowed) leaves a denied row, and the error goes on up."""
-    subjects = list(subjects)
+    """Run one service as `user` with its access-log row in the same transaction: for
+    `subjects`, or, for a write that creates its subject, for `subjects_of(result)`. A
+    role that may not act (ActorNotAllowed) leaves a denied row (with no subject when the
+    subject was still to be created), and the error goes on up."""
+    given = list(subjects) if subjects is not None else None
     try:
         with transaction.atomic():
             result = service(actor=user, **kwargs)
-            log_access(user=user, action=action, subjects=subjects)
+            done = given if given is not None else list(subjects_of(result)) if subjects_of else []
+            log_access(user=user, action=action, subjects=done)
         return result
     except ActorNotAllowed:
-        log_access(user=user, action=action, outcome=AccessOutcome.DENIED, subjects=subjects)
+        log_access(
+            user=user,
+            action=action,
+            outcome=AccessOutcome.DENIED,
+            subjects=given if given is not None else [(None, None)],
+        )
         raise

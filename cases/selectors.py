@@ -64,14 +64,14 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
 def clients_visible_to(user: Any) -> QuerySet[Client]:
     if user.is_superuser:
         return Client.objects.all()
-    return Client.objects.filter(
-        Q(pk__in=Case.objects.filter(_scope(team_ids_of(user))).values("client_id"))
-        # A client just created, before a case is opened, is visible to its creator's unit.
-        | (
-            Q(pk__in=Event.objects.filter(actor=user, client__isnull=False).values("client_id"))
-            & ~Exists(Case.objects.filter(client_id=OuterRef("pk")))
-        )
-    )
+    teams = team_ids_of(user)
+    visible = Q(pk__in=Case.objects.filter(_scope(teams)).values("client_id"))
+    if Team.objects.filter(pk__in=teams, kind=TeamKind.IMMIGRATION_UNIT).exists():
+        # A client just created, before a case is opened, is visible to its creator while
+        # the creator works in the Immigration Unit (not after leaving it).
+        created = Event.objects.filter(actor=user, client__isnull=False).values("client_id")
+        visible |= Q(pk__in=created) & Q(~Exists(Case.objects.filter(client_id=OuterRef("pk"))))
+    return Client.objects.filter(visible)
 
 
 def case_timeline(case: Case, *, newest_first: bool = False) -> QuerySet[Event]:

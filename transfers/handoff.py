@@ -28,6 +28,7 @@ from notifications.selectors import failed_messages
 from notifications.services import enqueue, notify, outbox_retry
 
 from . import links
+from .enums import BookingStatus, TransferState
 from .models import HandoverBooking, Transfer
 
 BOOKING_CHANNEL = "booking"
@@ -118,12 +119,18 @@ def sending_and_receiving(transfer: Transfer):
 
 
 def failed_requests(transfer: Transfer) -> list[OutboxMessage]:
-    """The transfer's booking requests that failed for good: the opening of the request
-    after acceptance, or the delivery of a booking to the front desk."""
-    booking_ids = list(transfer.bookings.values_list("pk", flat=True))
-    return failed_messages(
-        channel=BOOKING_CHANNEL, payload_any={"transfer": [transfer.pk], "booking": booking_ids}
-    )
+    """The transfer's booking requests that failed for good and still matter: the opening
+    of the request while the transfer waits for it (accepted), or the delivery of the live
+    booking while it waits for a time (booking requested). Once the transfer has moved on
+    or ended, an old failure is history, not something to send again."""
+    if transfer.state == TransferState.ACCEPTED:
+        about = {"transfer": [transfer.pk]}
+    elif transfer.state == TransferState.BOOKING_REQUESTED:
+        live = transfer.bookings.filter(status=BookingStatus.REQUESTED)
+        about = {"booking": list(live.values_list("pk", flat=True))}
+    else:
+        return []
+    return failed_messages(channel=BOOKING_CHANNEL, payload_any=about)
 
 
 def retry_failed_requests(transfer: Transfer) -> int:

@@ -116,3 +116,55 @@ def test_client_update__a_receiving_worker_is_refused_and_logged(org):
         == 1
     )
     assert Client.objects.get(pk=transfer.case.client_id).postal_code == "00700"
+
+
+def test_client_create__replay_shows_the_client_again_and_logs_that_read(org):
+    api = as_user(org.caseworker)
+    api.post("/api/v1/clients/", payload(), format="json", HTTP_IDEMPOTENCY_KEY="new-2")
+    client = Client.objects.get()
+    replay = api.post("/api/v1/clients/", payload(), format="json", HTTP_IDEMPOTENCY_KEY="new-2")
+    assert replay.status_code == 201
+    assert replay.json()["last_name"] == client.last_name
+    assert AccessLog.objects.filter(
+        client=client, action="api_replay", outcome="allowed", actor=org.caseworker
+    ).exists()
+
+
+def test_client_create__replay_after_the_worker_left_the_unit__403_and_denied(org):
+    api = as_user(org.caseworker)
+    created = api.post("/api/v1/clients/", payload(), format="json", HTTP_IDEMPOTENCY_KEY="new-3")
+    client = Client.objects.get(pk=created.json()["id"])
+    org.caseworker.memberships.all().delete()  # the worker has left the unit
+    replay = api.post("/api/v1/clients/", payload(), format="json", HTTP_IDEMPOTENCY_KEY="new-3")
+    assert replay.status_code == 403
+    assert "last_name" not in replay.json()
+    assert AccessLog.objects.filter(client=client, action="api_replay", outcome="denied").exists()
+
+
+def test_client_create__refused_role_leaves_a_denied_row(org):
+    response = as_user(org.front_desk).post("/api/v1/clients/", payload(), format="json")
+    assert response.status_code == 403
+    assert not Client.objects.exists()
+    assert AccessLog.objects.filter(
+        actor=org.front_desk, action="api_create", outcome="denied", client=None
+    ).exists()
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "\x00", "x" * 201, "tab\tinside"])
+def test_client_create__an_unusable_idempotency_key__400_naming_the_header(org, key):
+    response = as_user(org.caseworker).post(
+        "/api/v1/clients/", payload(), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert response.status_code == 400
+    assert response.json()["header"] == "Idempotency-Key"
+    assert not Client.objects.exists()
+
+
+@pytest.mark.parametrize("shape", ["[", '{"a":'])
+def test_client_create__json_nested_too_deeply__400_not_500(org, shape):
+    body = shape * 5000
+    response = as_user(org.caseworker).post(
+        "/api/v1/clients/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert not Client.objects.exists()

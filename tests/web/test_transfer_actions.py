@@ -248,3 +248,30 @@ def test_every_action_of_every_enum_has_its_words_by_subject():
     assert labels.event_label(transfer_complete) == TransferAction.COMPLETE.label
     assert labels.event_label(case_complete) == CaseAction.COMPLETE_TRANSFER.label
     assert labels.event_label(SimpleNamespace(subject="case", action="unknown")) == "unknown"
+
+
+def test_a_cancelled_transfer_offers_no_retry_and_refuses_one(web, org):
+    """A failure from before the cancellation is history: nothing to send again."""
+    transfer = transfer_in_state(org, TransferState.ACCEPTED)
+    opening = OutboxMessage.objects.get(key=f"booking:open:{transfer.pk}")
+    OutboxMessage.objects.filter(pk=opening.pk).update(
+        status=OutboxStatus.FAILED, attempts=MAX_ATTEMPTS, last_error="OperationalError"
+    )
+    services.transfer_cancel(actor=org.caseworker, transfer=transfer, reason="Muutti pois")
+    worker = web(org.caseworker)
+    html = worker.get(reverse("web:transfer", args=[transfer.pk])).content.decode()
+    assert reverse("web:transfer-retry", args=[transfer.pk]) not in html
+    page = worker.post(reverse("web:transfer-retry", args=[transfer.pk]), follow=True)
+    assert page.status_code == 200
+    opening.refresh_from_db()
+    assert opening.status == OutboxStatus.FAILED
+    assert not Event.objects.filter(action=TransferAction.RETRY_BOOKING).exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/transfers/?team=%00", "/cases/?team=%00", "/supervisor/?worker=%00"]
+)
+def test_a_nul_character_in_a_filter_is_a_400_page_not_a_server_error(web, org, path):
+    page = web(org.koto_supervisor, "fi").get(path)
+    assert page.status_code == 400
+    assert "Osoite ei kelpaa" in page.content.decode()

@@ -16,12 +16,24 @@ from cases.models import Case
 from cases.roles import BOOKING_ROLES, SENDING_ROLES, require_role
 from cases.services import case_move
 from core import clock
-from core.errors import ActorNotAllowed, Conflict, InvalidInput
-from core.transitions import check_transition, lock, require_text, run_transition
+from core.errors import ActorNotAllowed, Conflict, InvalidInput, TransitionNotAllowed
+from core.transitions import (
+    allowed_actions,
+    check_transition,
+    lock,
+    require_text,
+    run_transition,
+)
 from notifications.models import NotificationKind
 from notifications.services import notify
 from transfers import handoff, links
-from transfers.enums import BookingStatus, DeliveryStatus, InterpreterStatus, TransferAction
+from transfers.enums import (
+    BookingStatus,
+    DeliveryStatus,
+    InterpreterStatus,
+    TransferAction,
+    TransferState,
+)
 from transfers.events import transfer_event
 from transfers.models import HandoverBooking, Transfer
 
@@ -206,6 +218,11 @@ def transfer_retry_booking_request(*, actor: AbstractBaseUser, transfer: Transfe
     team sends it again. Returns how many requests were queued again."""
     transfer = lock(Transfer, transfer.pk)
     role = _retry_role(actor, transfer)
+    if transfer.state not in (TransferState.ACCEPTED, TransferState.BOOKING_REQUESTED):
+        # Only a transfer that still waits for its booking has a request to send again.
+        raise TransitionNotAllowed(
+            action="retry_booking", state=transfer.state, allowed=allowed_actions(transfer)
+        )
     failed = handoff.retry_failed_requests(transfer)
     if not failed:
         raise Conflict(_("No failed booking request to send again."))
