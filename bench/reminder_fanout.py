@@ -91,10 +91,11 @@ def main():
             with connection.cursor() as cursor:
                 cursor.execute(
                     """
-                    INSERT INTO notifications_notification (recipient_id, kind, case_id,
-                        subject_key, on_date, params, created_at)
-                    SELECT responsible_worker_id, 'review_due_soon', id, 'case:' || id, %s,
-                        '{"days": 7}', now()
+                    INSERT INTO notifications_notification (recipient_id, kind, reference,
+                        link, case_id, subject_key, on_date, params, created_at)
+                    SELECT responsible_worker_id, 'review_due_soon',
+                        'SILTA-' || lpad(id::text, 6, '0'), '/cases/' || id || '/', id,
+                        'case:' || id, %s, '{"days": 7}', now()
                     FROM cases_case WHERE state = 'active' AND review_due_on = %s
                     """,
                     [TODAY, TODAY + dt.timedelta(days=7)],
