@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from django_guid.integrations import CeleryIntegration
 
+from config.request_id import WellFormedRequestId
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(
@@ -253,14 +255,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Request id: taken from an incoming X-Request-ID (a proxy's) or made here, returned in
-# the response, written on every access-log row and log line of the request.
+# Request id: taken from an incoming X-Request-ID (a proxy's) only when it is well formed
+# ([A-Za-z0-9._-]{1,64}, a UUID among them), otherwise made here (the given one goes to a
+# warning line, cut and marked untrusted: config/request_id.py, first of the integrations);
+# returned in the response, written on every access-log row and log line of the request.
 # A task queued during a request carries the request's id to the worker.
 DJANGO_GUID = {
     "GUID_HEADER_NAME": "X-Request-ID",
-    "VALIDATE_GUID": False,
+    "VALIDATE_GUID": False,  # unbounded (any string uuid.UUID parses); ours checks instead
     "UUID_LENGTH": 32,
-    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
+    "INTEGRATIONS": [WellFormedRequestId(), CeleryIntegration(use_django_logging=True)],
 }
 
 # OpenID Connect (the city's identity service), off by default. With SILTA_OIDC_ENABLED
