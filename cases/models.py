@@ -35,8 +35,11 @@ from .enums import (
 from .validators import (
     birth_date_of,
     postal_code_validator,
+    validate_birth_date,
+    validate_integration_start,
     validate_language_code,
     validate_personal_identity_code,
+    validate_sponsor_arrival,
 )
 
 
@@ -192,7 +195,7 @@ class PostalArea(models.Model):
 class Client(models.Model):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
-    date_of_birth = models.DateField(_("date of birth"))
+    date_of_birth = models.DateField(_("date of birth"), validators=[validate_birth_date])
     # Stored exactly as given, all 11 characters, so the century sign survives.
     personal_identity_code = models.CharField(
         _("personal identity code"),
@@ -229,6 +232,7 @@ class Client(models.Model):
         _("sponsor has lived in Finland since"),
         null=True,
         blank=True,
+        validators=[validate_sponsor_arrival],
         help_text=_(
             "For a reunited family: when the family member who brought the family "
             "(perheenkokoaja) came to Finland."
@@ -331,7 +335,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         protected=True,
         db_index=True,
     )
-    integration_started_on = models.DateField(_("integration period started"))
+    integration_started_on = models.DateField(
+        _("integration period started"), validators=[validate_integration_start]
+    )
     review_due_on = models.DateField(_("review due"), db_index=True)
     ppt_coordinator = models.CharField(
         _("PPT coordinator"),

@@ -1,5 +1,10 @@
-"""Validators of client facts: Finnish personal identity codes, postal codes and ISO 639-3
-language codes."""
+"""Validators of client and case facts: Finnish personal identity codes, postal codes, ISO
+639-3 language codes, and the dates that have a sensible range (a date of birth, the start
+of the integration period, the sponsor's arrival in Finland).
+
+The date validators sit on the model fields, so the services' `full_clean` refuses a date
+out of range with the field named, whichever surface (web, API, admin) it came from.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,29 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fi import hetu as stdnum_hetu
 
+from core import clock
+
 postal_code_validator = RegexValidator(
     r"^\d{5}$", _("A Finnish postal code has exactly five digits, e.g. 00700.")
 )
 
 
+def normalise_personal_identity_code(value: str) -> str:
+    """The one stored form of a personal identity code: python-stdnum's compact form
+    (upper case, a typographic dash as the hyphen) with no white space anywhere, so
+    `010594y123w` and ` 010594Y123W` are one person. The century sign is kept: `-` and
+    `Y` with the same digits are two people (the signs of 2023 widen the number range)."""
+    return "".join(stdnum_hetu.compact(value).split())
+
+
 def validate_personal_identity_code(value: str) -> None:
-    """Accept a Finnish personal identity code exactly as given (11 characters).
+    """Accept a Finnish personal identity code (11 characters once normalised; the
+    services store it normalised, see `normalise_personal_identity_code`).
 
     python-stdnum knows the century signs of 2023 (A-F for the 2000s, U-Y and - for the
     1900s), checks the date and the control character.
     """
+    value = normalise_personal_identity_code(value)
     if len(value) != 11:
         raise ValidationError(
             _("A personal identity code has 11 characters; this one has %(n)d.")
@@ -72,3 +89,48 @@ def birth_date_of(code: str) -> dt.date:
         "F": 2000,
     }
     return dt.date(century[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
+
+
+# The sensible ranges. Nobody in Silta's care was born before 1900; the Immigration Unit's
+# integration periods began after 2000 (the Integration Act of 1999); none of these lies
+# ahead of today.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+EARLIEST_INTEGRATION_START = dt.date(2000, 1, 1)
+EARLIEST_SPONSOR_ARRIVAL = dt.date(1900, 1, 1)
+
+
+def _in_past_range(value: dt.date, earliest: dt.date, *, too_early: str, in_future: str) -> None:
+    if value < earliest:
+        raise ValidationError(too_early, code="too_early", params={"year": earliest.year})
+    if value > clock.today():
+        raise ValidationError(in_future, code="in_future")
+
+
+def validate_birth_date(value: dt.date) -> None:
+    """A date of birth is not in the future nor before 1900."""
+    _in_past_range(
+        value,
+        EARLIEST_BIRTH_DATE,
+        too_early=_("A date of birth cannot be before %(year)s."),
+        in_future=_("A date of birth cannot be in the future."),
+    )
+
+
+def validate_integration_start(value: dt.date) -> None:
+    """An integration period starts neither in the future nor before 2000."""
+    _in_past_range(
+        value,
+        EARLIEST_INTEGRATION_START,
+        too_early=_("The integration period cannot start before %(year)s."),
+        in_future=_("The integration period cannot start in the future."),
+    )
+
+
+def validate_sponsor_arrival(value: dt.date) -> None:
+    """The sponsor came to Finland neither in the future nor before 1900."""
+    _in_past_range(
+        value,
+        EARLIEST_SPONSOR_ARRIVAL,
+        too_early=_("The sponsor's arrival in Finland cannot be before %(year)s."),
+        in_future=_("The sponsor's arrival in Finland cannot be in the future."),
+    )
