@@ -68,6 +68,9 @@ HEADLINES = {
     NotificationKind.BOOKING_FAILED: _("A booking request could not be sent"),
     NotificationKind.INTERPRETER_FREE: _("Interpreter free"),
     NotificationKind.CAP_APPROACHING: _("The 5-year cap is %(days)s days away"),
+    NotificationKind.IDENTITY_CODE_ATTEMPT: _(
+        "Someone tried to register a client of your team again"
+    ),
 }
 
 

@@ -29,6 +29,10 @@ class NotificationKind(models.TextChoices):
     BOOKING_FAILED = "booking_failed", _("Booking request failed")
     INTERPRETER_FREE = "interpreter_free", _("Interpreter free")
     CAP_APPROACHING = "cap_approaching", _("5-year cap approaching")
+    IDENTITY_CODE_ATTEMPT = (
+        "identity_code_attempt",
+        _("Attempt to register a client of your team again"),
+    )
 
 
 class Notification(models.Model):
