@@ -1,0 +1,455 @@
+"""Mutation testing with cosmic-ray: one mutant at a time, each run against the tests of
+its module on PostgreSQL. `make mutate` runs it on a throwaway PostgreSQL and Redis
+(scripts/with-postgres.sh, scripts/with-redis.sh); `make mutate MODULES=core/workdays.py`
+runs one module.
+
+For each module in mutation/targets/*.toml (a cosmic-ray config: the module and its tests):
+1. the tree is copied to a temporary folder (the working tree, or `--rev` a commit), so
+   mutants never touch the files people are editing;
+2. `cosmic-ray init` lists the mutants; those that are not mutants of behaviour are set
+   aside (see `not_a_mutant`), each with its reason;
+3. the unmutated module must pass its tests (the baseline);
+4. `cosmic-ray exec` runs the tests once per mutant (mutation/run_tests.py gives each run a
+   fresh copy of a migrated template database);
+5. mutation/reports/<module>.md says what was killed and what survived; a survivor listed
+   in mutation/survivors.md (with why it cannot change behaviour) is equivalent and not
+   counted. The run fails if a module kills less than 90% of its behaviour-changing
+   mutants, or if a run could not test a mutant at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "mutation"
+TARGET = 0.90
+INFRA_FAILURE = "MUTATION-INFRA-FAILURE"  # as in run_tests.py
+# Not copied into the work tree (linked instead, or not needed to run the tests).
+SKIP_DIRS = {".git", ".venv", ".uv", "node_modules", "var", "test-artifacts", "__pycache__"}
+SKIP_DIRS |= {".mypy_cache", ".ruff_cache", ".pytest_cache", "staticfiles"}
+TEMPLATE_DB = "silta_mutation"
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    module: str
+    function: str
+    operator: str
+    code: str
+    why: str
+
+
+@dataclass
+class Mutant:
+    job_id: str
+    operator: str
+    row: int
+    col: int
+    function: str
+    code: str  # the source line, stripped
+    outcome: str = "pending"  # killed | survived | equivalent | not_a_mutant | error
+    note: str = ""
+    diff: str = ""
+
+
+@dataclass
+class Result:
+    module: str
+    tests: list[str]
+    mutants: list[Mutant] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, outcome: str) -> int:
+        return sum(m.outcome == outcome for m in self.mutants)
+
+    @property
+    def behaviour_changing(self) -> int:
+        return self.count("killed") + self.count("survived")
+
+    @property
+    def ratio(self) -> float:
+        return self.count("killed") / self.behaviour_changing if self.behaviour_changing else 1.0
+
+
+def slug(module: str) -> str:
+    return module.removesuffix(".py").replace("/", "-")
+
+
+def load_targets(modules: list[str]) -> list[tuple[Path, dict]]:
+    targets = []
+    for path in sorted((HERE / "targets").glob("*.toml")):
+        config = tomllib.loads(path.read_text())["cosmic-ray"]
+        if not modules or config["module-path"] in modules:
+            targets.append((path, config))
+    unknown = set(modules) - {config["module-path"] for _path, config in targets}
+    if unknown:
+        sys.exit(f"no target in mutation/targets/ for: {', '.join(sorted(unknown))}")
+    return targets
+
+
+def load_equivalents() -> list[Equivalent]:
+    """The rows of mutation/survivors.md's tables: | `module` | `function` | `operator` |
+    `code` | why |."""
+    cell = r"\s*`([^`]+)`\s*\|"
+    row = re.compile(rf"^\|{cell}{cell}{cell}\s*`(.+?)`\s*\|(.+)\|\s*$")
+    found = []
+    for line in (HERE / "survivors.md").read_text().splitlines():
+        match = row.match(line)
+        if match:
+            module, function, operator, code, why = (g.strip() for g in match.groups())
+            found.append(Equivalent(module, function, operator, code.replace("\\|", "|"), why))
+    return found
+
+
+def make_work_tree(rev: str | None) -> Path:
+    """A copy of the working tree (or of commit `rev`) with the virtualenv linked in."""
+    work = Path(tempfile.mkdtemp(prefix="silta-mutation-"))
+    if rev:
+        archive = subprocess.run(  # noqa: S603 (our own commands)
+            ["git", "-C", str(ROOT), "archive", "--format=tar", rev],  # noqa: S607
+            check=True,
+            capture_output=True,
+        ).stdout
+        with tempfile.TemporaryFile() as handle:
+            handle.write(archive)
+            handle.seek(0)
+            with tarfile.open(fileobj=handle) as tar:
+                tar.extractall(work, filter="data")
+    else:
+        shutil.copytree(
+            ROOT, work, dirs_exist_ok=True, ignore=lambda _d, names: SKIP_DIRS & set(names)
+        )
+    for linked in (".venv", "node_modules"):
+        if (ROOT / linked).exists():
+            (work / linked).symlink_to(ROOT / linked)
+    return work
+
+
+def database_urls() -> tuple[str, str]:
+    """(the server's maintenance database, the template database) from DATABASE_URL."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("DATABASE_URL must name a PostgreSQL server (make mutate starts one)")
+    parts = urlsplit(url)
+    return (
+        urlunsplit(parts._replace(path="/postgres")),
+        urlunsplit(parts._replace(path=f"/{TEMPLATE_DB}")),
+    )
+
+
+def make_template_database(work: Path, env: dict[str, str]) -> None:
+    maintenance, template = database_urls()
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        for name in (f"test_{TEMPLATE_DB}", TEMPLATE_DB):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    subprocess.run(  # noqa: S603 (our own commands)
+        [str(work / ".venv/bin/python"), "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=work,
+        env={**env, "DATABASE_URL": template},
+        check=True,
+    )
+
+
+def _spans(tree: ast.AST) -> tuple[list[tuple], list[tuple]]:
+    """(annotation spans, operator gaps): where annotations are, and the text between the
+    operands of each real binary operator."""
+    annotations, gaps = [], []
+
+    def span(node: ast.AST) -> tuple:
+        return (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            annotations += [span(a.annotation) for a in every if a and a.annotation]
+            if node.returns:
+                annotations.append(span(node.returns))
+        elif isinstance(node, ast.AnnAssign):
+            annotations.append(span(node.annotation))
+        elif isinstance(node, ast.BinOp):
+            gaps.append((span(node.left)[1], span(node.right)[0]))
+        elif isinstance(node, ast.AugAssign):
+            gaps.append((span(node.target)[1], span(node.value)[0]))
+    return annotations, gaps
+
+
+def not_a_mutant(operator: str, pos: tuple[int, int], source: str, tree: ast.AST) -> str:
+    """Why cosmic-ray's mutant is not a mutant of behaviour, or "" if it is one.
+
+    - inside a type annotation: every module starts with `from __future__ import
+      annotations`, so annotations are strings that are never evaluated;
+    - a "binary operator" that is not one: the keyword-only marker `*` (or `/`) of a
+      signature, which cosmic-ray's parser takes for an operator (the mutant is a syntax
+      error, not a change of behaviour)."""
+    annotations, gaps = _spans(tree)
+    if "from __future__ import annotations" in source and any(
+        start <= pos < end for start, end in annotations
+    ):
+        return "inside a type annotation (never evaluated)"
+    if operator.startswith("core/ReplaceBinaryOperator_") and not any(
+        start <= pos < end for start, end in gaps
+    ):
+        return "the keyword-only marker of a signature, not an operator"
+    return ""
+
+
+def init_session(work: Path, config_path: Path, module: str) -> tuple[Path, list[Mutant]]:
+    session = work / f"{slug(module)}.sqlite"
+    session.unlink(missing_ok=True)
+    subprocess.run(  # noqa: S603 (our own commands)
+        [str(work / ".venv/bin/cosmic-ray"), "init", str(config_path), str(session)],
+        cwd=work,
+        check=True,
+    )
+    source = (work / module).read_text()
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    mutants = []
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in db.work_items:
+            (spec,) = item.mutations
+            row, col = spec.start_pos
+            mutant = Mutant(
+                job_id=item.job_id,
+                operator=spec.operator_name,
+                row=row,
+                col=col,
+                function=spec.definition_name or "<module>",
+                code=lines[row - 1].strip(),
+            )
+            why = not_a_mutant(spec.operator_name, (row, col), source, tree)
+            if why:
+                mutant.outcome, mutant.note = "not_a_mutant", why
+                db.set_result(
+                    item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why)
+                )
+            mutants.append(mutant)
+    return session, mutants
+
+
+def classify(result: Result, session: Path, equivalents: list[Equivalent]) -> list[str]:
+    """Set each mutant's outcome from the session; returns the problems found."""
+    problems = []
+    by_id = {m.job_id: m for m in result.mutants}
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, outcome in db.completed_work_items:
+            mutant = by_id[item.job_id]
+            if mutant.outcome == "not_a_mutant":
+                continue
+            output = outcome.output or ""
+            mutant.diff = "\n".join(
+                line
+                for line in (outcome.diff or "").splitlines()
+                if line[:1] in "+-" and not line.startswith(("+++", "---"))
+            )
+            if INFRA_FAILURE in output:
+                mutant.outcome, mutant.note = "error", output.strip().splitlines()[-1]
+            elif outcome.test_outcome == TestOutcome.KILLED:
+                mutant.outcome = "killed"
+                mutant.note = "timeout" if output == "timeout" else ""
+            elif outcome.test_outcome == TestOutcome.SURVIVED:
+                mutant.outcome = "survived"
+            else:
+                mutant.outcome, mutant.note = "error", f"{outcome.worker_outcome}: {output[-300:]}"
+    for mutant in result.mutants:
+        if mutant.outcome == "pending":
+            mutant.outcome, mutant.note = "error", "not run"
+        if mutant.outcome == "error":
+            problems.append(f"{result.module}:{mutant.row} {mutant.operator}: {mutant.note}")
+    listed = [e for e in equivalents if e.module == result.module]
+    for entry in listed:
+        matching = [
+            m
+            for m in result.mutants
+            if (m.function, m.operator.removeprefix("core/"), m.code)
+            == (entry.function, entry.operator, entry.code)
+        ]
+        if not matching:
+            problems.append(f"survivors.md lists a mutant that no longer exists: {entry}")
+        for mutant in matching:
+            if mutant.outcome == "survived":
+                mutant.outcome, mutant.note = "equivalent", entry.why
+            elif mutant.outcome == "killed":
+                problems.append(f"survivors.md lists a mutant the tests kill: {entry}")
+    return problems
+
+
+def run_module(work: Path, config_path: Path, config: dict, env: dict, equivalents) -> Result:
+    module = config["module-path"]
+    tests = config["test-command"].split("run_tests.py", 1)[1].split()
+    result = Result(module=module, tests=tests)
+    local_config = work / "mutation" / "targets" / config_path.name
+    session, result.mutants = init_session(work, local_config, module)
+    print(f"==> {module}: {len(result.mutants)} mutants, tests: {' '.join(tests)}", flush=True)
+    baseline = subprocess.run(  # noqa: S603 (our own commands)
+        config["test-command"].split(), cwd=work, env=env, capture_output=True, text=True
+    )
+    if baseline.returncode != 0:
+        print(baseline.stdout[-3000:], baseline.stderr[-3000:])
+        sys.exit(f"{module}: the tests fail without any mutant; fix them first")
+    started = time.monotonic()
+    subprocess.run(  # noqa: S603 (our own commands)
+        [str(work / ".venv/bin/cosmic-ray"), "exec", str(local_config), str(session)],
+        cwd=work,
+        env=env,
+        check=True,
+    )
+    result.seconds = time.monotonic() - started
+    problems = classify(result, session, equivalents)
+    for problem in problems:
+        print(f"!! {problem}", flush=True)
+    if any("could not" in p or "not run" in p or INFRA_FAILURE in p for p in problems):
+        sys.exit(f"{module}: some mutants could not be tested")
+    return result
+
+
+def write_report(result: Result, out: Path, rev: str) -> None:
+    counted = result.behaviour_changing
+    timeouts = sum(m.note == "timeout" for m in result.mutants)
+    run = len(result.mutants) - result.count("not_a_mutant")
+    lines = [
+        f"# Mutation testing: `{result.module}`",
+        "",
+        f"cosmic-ray, one mutant at a time; made by `make mutate MODULES={result.module}` "
+        f"({time.strftime('%Y-%m-%d')}, {rev}).",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| mutants cosmic-ray made | {len(result.mutants)} |",
+        f"| not mutants of behaviour (annotations, signature markers) "
+        f"| {result.count('not_a_mutant')} |",
+        f"| equivalent survivors (mutation/survivors.md) | {result.count('equivalent')} |",
+        f"| **behaviour-changing mutants** | **{counted}** |",
+        f"| killed (of which by timeout) | {result.count('killed')} ({timeouts}) |",
+        f"| survived | {result.count('survived')} |",
+        f"| **killed / behaviour-changing** | **{result.ratio:.1%}** (target {TARGET:.0%}) |",
+        f"| run time | {result.seconds / 60:.1f} min for {run} runs "
+        f"({result.seconds / max(run, 1):.1f} s each) |",
+        f"| tests per mutant | {' '.join(f'`{t}`' for t in result.tests)} |",
+        "",
+    ]
+    survivors = [m for m in result.mutants if m.outcome == "survived"]
+    if survivors:
+        lines += [
+            "## Behaviour-changing survivors (a test should kill each)",
+            "",
+            "| line | function | operator | mutant |",
+            "| --- | --- | --- | --- |",
+        ]
+        for m in sorted(survivors, key=lambda m: m.row):
+            plus = " / ".join(
+                part[1:].strip() for part in m.diff.splitlines() if part.startswith("+")
+            )
+            code = (plus or m.code).replace("|", "\\|")
+            lines.append(
+                f"| {m.row} | `{m.function}` | `{m.operator.removeprefix('core/')}` | `{code}` |"
+            )
+        lines.append("")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{slug(result.module)}.md").write_text("\n".join(lines))
+    (out / f"{slug(result.module)}.json").write_text(
+        json.dumps(
+            {
+                "module": result.module,
+                "rev": rev,
+                "date": time.strftime("%Y-%m-%d"),
+                "mutants": len(result.mutants),
+                "not_a_mutant": result.count("not_a_mutant"),
+                "equivalent": result.count("equivalent"),
+                "behaviour_changing": counted,
+                "killed": result.count("killed"),
+                "survived": result.count("survived"),
+                "ratio": round(result.ratio, 4),
+                "seconds": round(result.seconds),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def write_summary(out: Path) -> None:
+    rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+    lines = [
+        "# Mutation testing: summary",
+        "",
+        "One row per module, from its latest `make mutate` run (see each module's report).",
+        "",
+        "| module | behaviour-changing | killed | survived | equivalent | ratio | run time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| [`{r['module']}`]({slug(r['module'])}.md) | {r['behaviour_changing']} "
+            f"| {r['killed']} | {r['survived']} | {r['equivalent']} | {r['ratio']:.1%} "
+            f"| {r['seconds'] / 60:.0f} min |"
+        )
+    (out / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="module paths (default: every target)")
+    parser.add_argument("--rev", help="test this commit instead of the working tree")
+    parser.add_argument("--out", type=Path, default=HERE / "reports")
+    args = parser.parse_args()
+    targets = load_targets(args.modules)
+    equivalents = load_equivalents()
+    head = subprocess.run(  # noqa: S603 (our own commands)
+        ["git", "-C", str(ROOT), "rev-parse", "--short", args.rev or "HEAD"],  # noqa: S607
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    rev = f"commit {head}" if args.rev else f"working tree at {head}"
+    work = make_work_tree(args.rev)
+    env = {**os.environ, "DATABASE_URL": database_urls()[1]}
+    env.setdefault("DJANGO_SECRET_KEY", "mutation-only")
+    env.setdefault("DJANGO_READ_DOT_ENV", "0")
+    env.setdefault("LOG_LEVEL", "WARNING")
+    failed = []
+    try:
+        make_template_database(work, env)
+        for config_path, config in targets:
+            result = run_module(work, config_path, config, env, equivalents)
+            write_report(result, args.out, rev)
+            write_summary(args.out)
+            print(
+                f"==> {result.module}: killed {result.count('killed')} of "
+                f"{result.behaviour_changing} behaviour-changing mutants ({result.ratio:.1%}), "
+                f"{result.count('equivalent')} equivalent, {result.seconds / 60:.1f} min",
+                flush=True,
+            )
+            if result.ratio < TARGET:
+                failed.append(result.module)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if failed:
+        print(f"below {TARGET:.0%}: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
