@@ -28,7 +28,13 @@ class ClientFacts:
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    later: dt.date = day + relativedelta(months=months)  # dateutil has no type hints
+    """`months` later (or earlier). Past the calendar's end (a date in year 9999 read from
+    an old row) it stops at the calendar's last (or first) day instead of failing: a page
+    that shows such a case's dates still renders."""
+    try:
+        later: dt.date = day + relativedelta(months=months)  # dateutil has no type hints
+    except ValueError:  # year out of range
+        return dt.date.max if months > 0 else dt.date.min
     return later
 
 
@@ -79,6 +85,19 @@ def next_review_problem(
     if next_review_on <= today:
         return "not_in_future"
     if next_review_on > cap:
+        return "past_cap"
+    return None
+
+
+def plan_target_problem(*, target_on: dt.date | None, today: dt.date, cap: dt.date) -> str | None:
+    """A plan's target date is optional; given, it lies in what is left of the integration
+    period: not in the past, not past the 60-month cap. Returns the problem's code, or
+    None."""
+    if target_on is None:
+        return None
+    if target_on < today:
+        return "in_past"
+    if target_on > cap:
         return "past_cap"
     return None
 

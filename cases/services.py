@@ -218,13 +218,14 @@ def case_open(
         responsible_worker=cast("User", responsible_worker),
         integration_started_on=integration_started_on,
         ppt_coordinator=ppt_coordinator,
-        review_due_on=rules.review_due_on(
-            integration_started_on=integration_started_on,
-            client=client_facts(client),
-            threshold_years=threshold_years,
-        ),
     )
-    full_clean_or_raise(case, exclude=["state"])
+    # The start date is checked before any date is computed from it.
+    full_clean_or_raise(case, exclude=["state", "review_due_on"])
+    case.review_due_on = rules.review_due_on(
+        integration_started_on=integration_started_on,
+        client=client_facts(client),
+        threshold_years=threshold_years,
+    )
     try:
         with transaction.atomic():
             case.save()

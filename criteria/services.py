@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from cases import rules as date_rules
@@ -145,6 +146,22 @@ def _lock_open_assessment(assessment: CriterionAssessment) -> CriterionAssessmen
     return assessment
 
 
+def _check_plan_target(target_on: dt.date | None, *, cap: dt.date) -> None:
+    problem = date_rules.plan_target_problem(target_on=target_on, today=clock.today(), cap=cap)
+    if problem == "in_past":
+        raise InvalidInput({"plan_target_on": _("The plan's target date cannot be in the past.")})
+    if problem == "past_cap":
+        raise InvalidInput(
+            {
+                "plan_target_on": _(
+                    "The plan's target date cannot be after the end of the integration "
+                    "period (the 5-year cap, %(cap)s)."
+                )
+                % {"cap": formats.date_format(cap, "SHORT_DATE_FORMAT")}
+            }
+        )
+
+
 @transaction.atomic
 def assessment_update(
     *,
@@ -177,6 +194,8 @@ def assessment_update(
         raise InvalidInput({"multi_problem": _("This criterion has no multi-problem marker.")})
     if status == AssessmentStatus.NOT_MET and not plan_action.strip():
         raise InvalidInput({"plan_action": _("Write a plan for what is missing.")})
+    if plan_target_on != assessment.plan_target_on:  # a date kept as it was is not re-judged
+        _check_plan_target(plan_target_on, cap=review.case.cap_on)
     previous_status = assessment.status
     assessment.status = status
     assessment.note = note
