@@ -15,5 +15,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("web.urls")),
 ]
+# A 503 with Retry-After when the database is unreachable, otherwise a 500; problem+json on
+# the API. In the request's language, without touching the database (config/errors.py).
+handler500 = "config.errors.server_error"
+
 if settings.SILTA_OIDC_ENABLED:
     urlpatterns.insert(0, path("oidc/", include("mozilla_django_oidc.urls")))
