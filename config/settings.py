@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A cookie carrying a NUL is dropped before the session is looked up with it.
+    "web.middleware.IgnoreNulCookies",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,7 +109,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "web.middleware.NoStoreWhenSignedIn",
-    "web.middleware.RefuseNulInQuery",
+    # A NUL in the path, the query, a form or a JSON body: 400 before any view runs.
+    "web.middleware.RefuseNul",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,5 +1,13 @@
+import json
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+
+from core import untrusted
 
 
 class NoStoreWhenSignedIn:
@@ -16,18 +24,127 @@ class NoStoreWhenSignedIn:
         return response
 
 
-class RefuseNulInQuery:
-    """A NUL character in a page's query string (?team=%00) is never a real filter, and
-    PostgreSQL refuses it in a query: answer 400 in the user's language before any view
-    runs, instead of a server error. The API answers such input itself (problem+json)."""
+class IgnoreNulCookies:
+    """Before the session middleware: a cookie that carries a NUL character is not one
+    Silta set (PostgreSQL refuses it in a query: the session lookup was a server error).
+    It is dropped, and the request goes on as if it were absent (signed out)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith("/api/") and any(
-            "\x00" in key or any("\x00" in value for value in values)
-            for key, values in request.GET.lists()
-        ):
-            return render(request, "400.html", status=400)
+        cookies = request.COOKIES
+        for name in [name for name, value in cookies.items() if "\x00" in name + value]:
+            del cookies[name]
         return self.get_response(request)
+
+
+class RefuseNul:
+    """A NUL character is never real input: no one types it, and PostgreSQL can neither
+    store it in text nor take it in a query (it was a server error). In the path, a query
+    parameter, a form field or anywhere in a JSON body it is answered 400 before any view
+    runs, so nothing is written: pages with the 400 page in the user's language, the API
+    with problem+json naming the parameter or field. A body too large or malformed to be
+    read is refused here too (413 or 400), never a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            found = _find_nul(request)
+        except (SuspiciousOperation, MultiPartParserError) as exc:
+            return _unreadable(request, too_large=isinstance(exc, RequestDataTooBig))
+        if found is None:
+            return self.get_response(request)
+        part, name = found
+        return _refused(request, part, name)
+
+
+def _find_nul(request) -> tuple[str, str] | None:
+    """(part, name): the part of the request that carries a NUL ("path", "query", "form"
+    or "json") and the parameter's, field's or JSON path's name ("" if none); or None."""
+    if "\x00" in request.path:
+        return "path", ""
+    for part, data in (("query", request.GET), ("form", _form_body(request))):
+        for key, values in data.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return part, untrusted.printable_name(key)
+    if request.content_type == "application/json" or request.content_type.endswith("+json"):
+        raw = request.body
+        if untrusted.json_has_nul(raw):
+            return "json", _json_path(raw)
+    return None
+
+
+def _form_body(request) -> QueryDict:
+    if request.method == "POST":
+        return request.POST  # parsed once, for the view too (urlencoded and multipart)
+    if request.content_type == "application/x-www-form-urlencoded":
+        return QueryDict(request.body, encoding=request.encoding)
+    return QueryDict()
+
+
+def _json_path(raw: bytes) -> str:
+    """Where in a JSON body the NUL is, when the body can be read; else ""."""
+    if untrusted.json_nests_deeper_than(raw):
+        return ""
+    try:
+        return untrusted.first_not_text(json.loads(raw)) or ""
+    except ValueError:
+        return ""
+
+
+def _problem(status: int, code: str, detail: str, **extra) -> JsonResponse:
+    """The API's problem+json shape (api.errors.problem; web and api are sibling layers)."""
+    body = {
+        "type": "about:blank",
+        "title": code.replace("_", " "),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        **extra,
+    }
+    return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
+def _refused(request, part: str, name: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        message = _("Text may not contain the NUL character (U+0000).")
+        return _problem(
+            400,
+            "invalid",
+            _("Check the fields marked."),
+            errors={name or "non_field_errors": [message]},
+        )
+    if part in ("path", "query"):
+        return render(request, "400.html", status=400)
+    return render(
+        request,
+        "400.html",
+        {
+            "heading": _("The form could not be sent"),
+            "message": _(
+                "What was sent contains a character that Silta cannot store (the NUL "
+                "character). Go back, remove it and send the form again."
+            ),
+        },
+        status=400,
+    )
+
+
+def _unreadable(request, *, too_large: bool) -> HttpResponse:
+    status = 413 if too_large else 400
+    message = (
+        _("The request is larger than Silta accepts.")
+        if too_large
+        else _("The request could not be read.")
+    )
+    if request.path.startswith("/api/"):
+        return _problem(status, "request_too_large" if too_large else "parse_error", message)
+    return render(
+        request,
+        "400.html",
+        {"heading": _("The form could not be sent"), "message": message},
+        status=status,
+    )
