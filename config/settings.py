@@ -37,6 +37,9 @@ env = environ.Env(
     SECURE_SSL_REDIRECT=(bool, False),
     SESSION_COOKIE_SECURE=(bool, False),
     CSRF_COOKIE_SECURE=(bool, False),
+    SECURE_HSTS_SECONDS=(int, 0),
+    SECURE_HSTS_INCLUDE_SUBDOMAINS=(bool, False),
+    SECURE_HSTS_PRELOAD=(bool, False),
     SILTA_FONT_HOST=(str, "https://makasiini.hel.fi"),
     SILTA_SESSION_HOURS=(int, 10),
     SILTA_OIDC_ENABLED=(bool, False),
@@ -178,6 +181,12 @@ STORAGES = {
 SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE")
 CSRF_COOKIE_SECURE = env("CSRF_COOKIE_SECURE")
+# HTTP Strict Transport Security, sent on HTTPS answers only. Off (0) by default: a browser
+# remembers it for the whole period, so turn it on once the site is served only over TLS
+# (e.g. 3600 first, then 31536000); subdomains and preload commit every subdomain too.
+SECURE_HSTS_SECONDS = env("SECURE_HSTS_SECONDS")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env("SECURE_HSTS_PRELOAD")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
