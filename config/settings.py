@@ -5,6 +5,7 @@ Every setting an operator may change is read here, once, with its type and defau
 fast when a secret is missing. A `.env` file beside manage.py is read if present.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -51,6 +52,12 @@ env = environ.Env(
     OIDC_OP_USER_ENDPOINT=(str, ""),
     OIDC_OP_JWKS_ENDPOINT=(str, ""),
     OIDC_RP_SCOPES=(str, "openid email profile"),
+    AXES_ENABLED=(bool, True),
+    AXES_FAILURE_LIMIT=(int, 5),
+    AXES_COOLOFF_MINUTES=(int, 15),
+    AXES_LOCKOUT_PARAMETERS=(list, ["username", "ip_address"]),
+    SILTA_TRUSTED_PROXIES=(int, 0),
+    SILTA_API_TOKEN_DAYS=(int, 90),
 )
 if env.bool("DJANGO_READ_DOT_ENV", default=True):
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -77,7 +84,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -114,6 +122,8 @@ MIDDLEWARE = [
     "web.middleware.NoStoreWhenSignedIn",
     # A NUL in the path, the query, a form or a JSON body: 400 before any view runs.
     "web.middleware.RefuseNul",
+    # Last: turns a sign-in refused by django-axes (too many failures) into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -232,11 +242,12 @@ REDIS_URL = env("REDIS_URL")
 CELERY_FILESYSTEM_BROKER_DIR = env("CELERY_FILESYSTEM_BROKER_DIR")
 
 # The API (/api/v1/): deny by default; sessions for the web app, tokens for integrations
-# (`manage.py issue_api_token USER`); errors as application/problem+json.
+# (`manage.py issue_api_token USER`: django-rest-knox, stored hashed, expiring, counted by
+# django-axes when refused); errors as application/problem+json.
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -252,6 +263,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+}
+SILTA_API_TOKEN_DAYS = env("SILTA_API_TOKEN_DAYS")
+if SILTA_API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("SILTA_API_TOKEN_DAYS must be 1 or more: API tokens expire.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=SILTA_API_TOKEN_DAYS),
+    # The expiry is fixed when the token is issued: no write to the token row per request.
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+    # Recognisable by secret scanners; tokens issued before knox have none and still work.
+    "TOKEN_PREFIX": "silta_",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Silta API",
@@ -289,10 +311,14 @@ DJANGO_GUID = {
 # Bearer token. Users are matched by e-mail and are not created on first login: an
 # administrator creates the account and its team memberships first.
 SILTA_OIDC_ENABLED = env("SILTA_OIDC_ENABLED")
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 if SILTA_OIDC_ENABLED:
     INSTALLED_APPS.append("mozilla_django_oidc")
-    AUTHENTICATION_BACKENDS.insert(0, "mozilla_django_oidc.auth.OIDCAuthenticationBackend")
+    AUTHENTICATION_BACKENDS.insert(1, "mozilla_django_oidc.auth.OIDCAuthenticationBackend")
     REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].insert(
         1, "mozilla_django_oidc.contrib.drf.OIDCAuthentication"
     )
@@ -313,6 +339,33 @@ if SILTA_OIDC_ENABLED:
             "Set them, or turn SILTA_OIDC_ENABLED off."
         )
 
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins an account,
+# and an address, is refused for AXES_COOLOFF_MINUTES (the web sign-in, the admin's, and
+# API tokens refused for an address). Recorded in the database (admin: Axes); an
+# administrator unlocks from there or with `manage.py axes_reset_username USER` /
+# `axes_reset_ip IP` / `axes_reset`. Sign-in through OpenID Connect is left to the identity
+# service. AXES_LOCKOUT_PARAMETERS: each item is counted on its own; `username+ip_address`
+# counts the pair.
+AXES_ENABLED = env("AXES_ENABLED")
+AXES_FAILURE_LIMIT = env("AXES_FAILURE_LIMIT")
+AXES_COOLOFF_TIME = timedelta(minutes=env("AXES_COOLOFF_MINUTES"))
+SILTA_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item for item in env("AXES_LOCKOUT_PARAMETERS")
+]
+AXES_LOCKOUT_PARAMETERS = "core.throttling.lockout_parameters"
+AXES_WHITELIST_CALLABLE = "core.throttling.is_single_sign_on"
+AXES_LOCKOUT_CALLABLE = "web.views.auth.locked_out"
+# A failure during the lockout does not extend it: the time the page gives holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Every failure kept (admin: Axes, access failures; `axes_reset_failure_logs --age DAYS`),
+# as well as the running counts that lock, which are dropped once their cool-off is over.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client's address: REMOTE_ADDR, or behind SILTA_TRUSTED_PROXIES reverse proxies the
+# address the outermost one saw, counted from the right of X-Forwarded-For (what a client
+# writes into the header itself is never taken).
+SILTA_TRUSTED_PROXIES = env("SILTA_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -331,6 +384,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_guid": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
         "silta": {"level": env("LOG_LEVEL"), "propagate": True},
     },
 }

@@ -19,3 +19,8 @@ class WebConfig(AppConfig):
 
     def ready(self):
         user_login_failed.connect(_log_failed_login, dispatch_uid="silta-failed-login")
+        from axes.signals import user_locked_out
+
+        from core.throttling import log_lockout
+
+        user_locked_out.connect(log_lockout, dispatch_uid="silta-locked-out")

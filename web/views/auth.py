@@ -1,13 +1,17 @@
-"""Signing in, and the front page that sends each user to the page of their first role."""
+"""Signing in, the page of a sign-in refused after too many failures, and the front page
+that sends each user to the page of their first role."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 
 from cases.enums import Role
 from cases.roles import roles_of
+from core.throttling import locked_until, retry_after
 
 
 class SiltaLoginView(LoginView):
@@ -20,6 +24,23 @@ class SiltaLoginView(LoginView):
             field.widget.attrs["class"] = "hds-text-input__input"
         form.label_suffix = ""
         return form
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the answer to a sign-in (Silta's or the admin's) refused by
+    django-axes, in the user's language: 429, when to try again (also as Retry-After), and
+    whom to contact. The password was not checked."""
+    until = locked_until(request, credentials)
+    response = TemplateResponse(
+        request, "registration/locked_out.html", {"until": until}, status=429
+    )
+    if until is not None:
+        response["Retry-After"] = str(retry_after(until))
+    return response.render()
 
 
 @login_required
