@@ -101,9 +101,9 @@ def load(connection):
 
 
 def token_for(user) -> str:
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    return Token.objects.get_or_create(user=user)[0].key
+    return AuthToken.objects.create(user=user)[1]
 
 
 def bench_list(connection, caseworker, page):

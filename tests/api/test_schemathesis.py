@@ -20,7 +20,7 @@ EXAMPLES = int(os.environ.get("SILTA_FUZZ_EXAMPLES", "15"))
 
 @pytest.fixture
 def token(db):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     org = make_org()
     # Objects for the fuzzer's ids to find: a case in review, a proposed transfer.
@@ -30,7 +30,7 @@ def token(db):
     # test's transaction it must not (Django's test client does the same).
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield Token.objects.create(user=org.caseworker).key
+    yield AuthToken.objects.create(user=org.caseworker)[1]
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

@@ -1,0 +1,86 @@
+"""API tokens for integrations: django-rest-knox's tokens (only a hash is stored; each
+expires SILTA_API_TOKEN_DAYS after it was issued), sent as `Authorization: Token <token>`.
+
+A refused token (forged, expired, revoked) counts as a failed sign-in from the request's
+address with django-axes, like a wrong password: an address that keeps sending refused
+tokens gets 429 for the cool-off, whatever it sends. Tokens are issued and rotated with
+`manage.py issue_api_token` and revoked with `manage.py revoke_api_tokens`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth.signals import user_login_failed
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from knox.auth import TokenAuthentication
+from rest_framework import exceptions
+from rest_framework.authentication import get_authorization_header
+
+from core.throttling import locked_until, retry_after
+
+logger = logging.getLogger("silta.auth")
+
+# What axes is told about a refused token: no username (counted for the address only) and
+# never the token itself.
+CREDENTIALS = {"username": None, "api_token": "********"}
+
+
+class ApiTokenAuthentication(TokenAuthentication):
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.authenticate_header(request).encode().lower():
+            return None  # no token: another scheme, or a 401 naming this one
+        http_request = request._request
+        if not AxesProxyHandler.is_allowed(http_request, CREDENTIALS):
+            # Refused unchecked, and recorded as axes records a refused sign-in (marked, so
+            # that it does not extend the lockout).
+            http_request.axes_locked_out = True
+            self._failed(http_request)
+            raise self._locked_out(http_request)
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            logger.warning("API token refused from %s", http_request.axes_ip_address)
+            self._failed(http_request)
+            if http_request.axes_locked_out:  # this failure reached the limit
+                raise self._locked_out(http_request) from None
+            raise
+
+    def _failed(self, http_request):
+        user_login_failed.send(sender=type(self), credentials=CREDENTIALS, request=http_request)
+
+    def _locked_out(self, http_request):
+        # Axes' middleware would answer a request marked locked out with the web page; the
+        # API answers problem+json itself, so the mark comes off.
+        http_request.axes_locked_out = False
+        until = locked_until(http_request, CREDENTIALS)
+        wait = retry_after(until) if until else None
+        return exceptions.Throttled(
+            wait=wait,
+            detail=_(
+                "Too many refused tokens from this address: requests are refused for a while."
+            ),
+        )
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """The schema's security scheme for these tokens (drf-spectacular)."""
+
+    target_class = "api.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                'An integration account\'s API token, sent as "Authorization: Token <token>". '
+                "Issued by an administrator (`manage.py issue_api_token`), stored only as a "
+                "hash, and valid until it expires or is revoked; a refused token answers 401, "
+                "and an address that keeps sending refused tokens 429 with Retry-After."
+            ),
+        }
