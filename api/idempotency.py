@@ -13,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from api.models import IdempotencyRecord
-from audit.access import collect_logged_subjects, log_access
+from audit.access import LoggedRefusal, collect_logged_subjects, log_access
 from audit.models import AccessOutcome
 from cases.selectors import cases_visible_to, clients_visible_to
 from core import clock
@@ -71,8 +71,9 @@ def idempotent(request, run: Callable[[], Response]) -> Response:
     transition, so a request that fails leaves no record and may be sent again; a second
     request with the same key waits for the first on the unique index, then replays.
 
-    A refusal (ActorNotAllowed) is not an answer to replay either, but the denied
-    access-log row `run` wrote for it must stay: the record goes and the rest commits."""
+    A refusal (ActorNotAllowed, or a LoggedRefusal such as an identity code held outside
+    the user's scope) is not an answer to replay either, but the access-log rows and the
+    notice `run` wrote for it must stay: the record goes and the rest commits."""
     key = _valid_key(request)
     if not key:
         return run()
@@ -92,7 +93,7 @@ def idempotent(request, run: Callable[[], Response]) -> Response:
             try:
                 with collect_logged_subjects() as shown:
                     response = run()
-            except ActorNotAllowed as exc:
+            except (ActorNotAllowed, LoggedRefusal) as exc:
                 record.delete()
                 refused = exc
             else:

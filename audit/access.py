@@ -5,7 +5,8 @@ fails (fail closed): the caller writes them before returning anything.
 The web app, the API and the admin all read and act through the two helpers here:
 `get_in_scope_or_404` (an object outside the user's scope is a 404, exactly as one that
 does not exist, and leaves a denied row) and `perform_and_log` (the service and its
-access-log row in one transaction; a role that may not act leaves a denied row).
+access-log row in one transaction; a role that may not act leaves a denied row, and a
+`LoggedRefusal` leaves the rows and the notice it carries, once the refused work is undone).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.http import Http404
 from django_guid import get_guid
 
 from core import clock
-from core.errors import ActorNotAllowed
+from core.errors import ActorNotAllowed, DomainError
 
 from .models import AccessLog, AccessOutcome
 
@@ -134,6 +135,40 @@ def get_in_scope_or_404(
     raise Http404
 
 
+class LoggedRefusal(DomainError):
+    """A service's refusal that must leave a trace although everything the service did is
+    rolled back: access-log rows for `subjects` (denied, or allowed when the refusal shows
+    the user something in their own scope) and `aftermath`, run after the rollback (e.g. a
+    notice to the supervisors). `record_refusal` writes them; `perform_and_log` calls it,
+    so every surface that acts through it leaves the trace."""
+
+    http_status = 409
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        subjects: Iterable[Subject],
+        outcome: str = AccessOutcome.DENIED,
+        aftermath: Callable[[], object] | None = None,
+        **extra: object,
+    ) -> None:
+        super().__init__(detail, **extra)
+        self.subjects = list(subjects)
+        self.outcome = outcome
+        self.aftermath = aftermath
+
+
+def record_refusal(*, user: Any, action: str, refusal: LoggedRefusal) -> None:
+    """The refusal's access-log rows and aftermath, in one transaction of their own. Call
+    it where the refused work has already been rolled back: inside a transaction that
+    goes on to roll back they would be lost with it."""
+    with transaction.atomic():
+        log_access(user=user, action=action, outcome=refusal.outcome, subjects=refusal.subjects)
+        if refusal.aftermath is not None:
+            refusal.aftermath()
+
+
 def perform_and_log(
     service: Callable[..., R],
     *,
@@ -146,7 +181,9 @@ def perform_and_log(
     """Run one service as `user` with its access-log row in the same transaction: for
     `subjects`, or, for a write that creates its subject, for `subjects_of(result)`. A
     role that may not act (ActorNotAllowed) leaves a denied row (with no subject when the
-    subject was still to be created), and the error goes on up."""
+    subject was still to be created), a LoggedRefusal leaves what it carries, and the
+    error goes on up. A caller that wraps this in a transaction of its own must let those
+    rows commit (as api.idempotency does), not roll them back with the error."""
     given = list(subjects) if subjects is not None else None
     try:
         with transaction.atomic():
@@ -161,4 +198,7 @@ def perform_and_log(
             outcome=AccessOutcome.DENIED,
             subjects=given if given is not None else [(None, None)],
         )
+        raise
+    except LoggedRefusal as refusal:
+        record_refusal(user=user, action=action, refusal=refusal)
         raise
