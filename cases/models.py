@@ -192,11 +192,18 @@ class PostalArea(models.Model):
         return f"{self.postal_code} {self.name_fi}"
 
 
+# A personal identity code as stored: DDMMYY, a century sign, three digits and a control
+# character, upper case, nothing else.
+IDENTITY_CODE_STORED_FORM = r"^[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-FHJ-NPR-Y]$"
+
+
 class Client(models.Model):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     date_of_birth = models.DateField(_("date of birth"), validators=[validate_birth_date])
-    # Stored exactly as given, all 11 characters, so the century sign survives.
+    # Stored in one form (cases.validators.normalise_personal_identity_code: upper case, no
+    # spaces, the century sign kept), which the database holds it to, so the uniqueness
+    # below is the uniqueness of the person.
     personal_identity_code = models.CharField(
         _("personal identity code"),
         max_length=11,
@@ -251,6 +258,14 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(personal_identity_code__isnull=True)
+                | Q(personal_identity_code__regex=IDENTITY_CODE_STORED_FORM),
+                name="client_identity_code_normalised",
+                violation_error_message=_("Store the personal identity code normalised."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name}"

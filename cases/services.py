@@ -11,20 +11,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, cast
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from audit.access import LoggedRefusal
+from audit.models import AccessOutcome
 from core import clock
 from core.errors import CapReached, Conflict, InvalidInput
 from core.transitions import full_clean_or_raise, lock, require_text, run_transition
+from notifications.models import NotificationKind
+from notifications.services import notify
 
 from . import rules
 from .enums import CaseAction, CaseState, ClientAction, Role, TeamKind
 from .events import case_event, client_event
 from .models import Case, Client, Team
 from .roles import SENDING_ROLES, is_member, require_immigration_unit_role, require_role
-from .selectors import client_facts
+from .selectors import client_facts, clients_visible_to
+from .validators import normalise_personal_identity_code
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -56,18 +63,148 @@ def _client_team(client: Client) -> Team | None:
     return case.team if case else None
 
 
+class ClientExists(LoggedRefusal):
+    """The identity code is already a client's whom the user may see: that client is
+    offered (its id), and the user's learning of it is logged as a read."""
+
+    code = "client_exists"
+
+    def __init__(self, client: Client) -> None:
+        super().__init__(
+            _("A client with this personal identity code is already registered (client %(id)s).")
+            % {"id": client.pk},
+            subjects=[(client.pk, None)],
+            outcome=AccessOutcome.ALLOWED,
+            client=client.pk,
+        )
+
+
+class ContactSupervisor(LoggedRefusal):
+    """The identity code is already a client's outside the user's scope. The answer is the
+    same whoever holds the client and says nothing about them; the attempt is logged as
+    denied and the supervisors of the team that holds the client are told."""
+
+    code = "contact_supervisor"
+
+    def __init__(self, *, actor: AbstractBaseUser, client: Client) -> None:
+        case = _latest_case(client)
+        super().__init__(
+            _("This client cannot be registered here. Contact your supervisor."),
+            subjects=[(client.pk, case.pk if case else None)],
+            aftermath=lambda: _tell_holders(actor=actor, client=client, case=case),
+        )
+
+
+def _latest_case(client: Client) -> Case | None:
+    return client.cases.order_by("-created_at", "-id").first()
+
+
+def _tell_holders(*, actor: AbstractBaseUser, client: Client, case: Case | None) -> None:
+    """A notice to the supervisors of the team that holds `client` (the team of its latest
+    case and the regional team that received it; for a client with no case yet, the
+    Immigration Unit teams of whoever registered it): the case reference and a link,
+    never the client's name or identity code."""
+    if case is not None:
+        teams = [case.team_id, *([case.receiving_team_id] if case.receiving_team_id else [])]
+        reference, link = case.reference, reverse("web:case", args=[case.pk])
+    else:
+        creators = client.events.filter(action=ClientAction.CREATE).values("actor_id")
+        teams = list(
+            Team.objects.filter(
+                kind=TeamKind.IMMIGRATION_UNIT, memberships__user__in=creators
+            ).values_list("pk", flat=True)
+        )
+        reference, link = "", reverse("web:notifications")
+    supervisors = (
+        get_user_model()
+        .objects.filter(
+            is_active=True, memberships__team__in=teams, memberships__role=Role.SUPERVISOR
+        )
+        .exclude(pk=actor.pk)
+        .distinct()
+    )
+    notify(
+        recipients=supervisors,
+        kind=NotificationKind.IDENTITY_CODE_ATTEMPT,
+        subject_key=f"identity-code:{client.pk}:{actor.pk}",
+        on_date=clock.today(),
+        reference=reference,
+        link=link,
+        case_id=case.pk if case is not None else None,
+    )
+
+
+def _identity_code_check(
+    actor: AbstractBaseUser, code: str | None, *, client_pk: int | None = None
+) -> None:
+    """Refuse an identity code (normalised) that is already another client's: ClientExists
+    when the user may see that client, otherwise ContactSupervisor. Either way the refusal
+    carries its access-log row (and, outside the scope, the notice); see LoggedRefusal."""
+    if not code:
+        return
+    others = Client.objects.filter(personal_identity_code=code)
+    holder = (others.exclude(pk=client_pk) if client_pk is not None else others).first()
+    if holder is None:
+        return
+    if clients_visible_to(actor).filter(pk=holder.pk).exists():
+        raise ClientExists(holder)
+    raise ContactSupervisor(actor=actor, client=holder)
+
+
+def client_identity_code_check(
+    *, actor: AbstractBaseUser, code: str | None, client: Client | None = None
+) -> None:
+    """The identity-code check of `client_create` and `client_update`, for a form that
+    checks before it saves (the admin's): raises ClientExists or ContactSupervisor for a
+    code (normalised here) that is already another client's than `client`. Writes
+    nothing: the caller records the refusal (audit.access.record_refusal)."""
+    _identity_code_check(
+        actor,
+        normalise_personal_identity_code(code) if code else None,
+        client_pk=client.pk if client is not None else None,
+    )
+
+
+def _normalised(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields with the identity code in its one stored form (None when empty)."""
+    code = fields.get("personal_identity_code")
+    if "personal_identity_code" in fields:
+        fields["personal_identity_code"] = (
+            normalise_personal_identity_code(code) or None if isinstance(code, str) else code
+        )
+    return fields
+
+
+def _save_client(actor: AbstractBaseUser, client: Client) -> None:
+    """Validate and save; the identity code's uniqueness is checked by
+    `_identity_code_check` (whose answer does not reveal a client outside the scope), and
+    a registration that slipped in between is answered the same way."""
+    full_clean_or_raise(client, validate_unique=False)
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError:
+        _identity_code_check(actor, client.personal_identity_code, client_pk=client.pk)
+        raise
+
+
 @transaction.atomic
 def client_create(*, actor: AbstractBaseUser, **fields: Any) -> Client:
-    """Create a client. Bad input raises InvalidInput naming each field; nothing is saved."""
+    """Create a client. Bad input raises InvalidInput naming each field; nothing is saved.
+
+    The identity code is stored normalised. If it is already a client's, nothing is
+    saved: within the user's scope that client is offered (ClientExists); outside it the
+    answer is neutral (ContactSupervisor), the attempt is logged as denied and the holding
+    team's supervisors are told. Those two are LoggedRefusals: run this through
+    `audit.access.perform_and_log` (every surface does), which writes their trace once
+    the refused work is rolled back."""
     role = require_immigration_unit_role(actor, action="client_create")
     unknown = set(fields) - set(CLIENT_FIELDS)
     if unknown:
         raise InvalidInput({name: _("Unknown field.") for name in sorted(unknown)})
-    client = Client(**fields)
-    if client.personal_identity_code == "":
-        client.personal_identity_code = None
-    full_clean_or_raise(client)
-    client.save()
+    client = Client(**_normalised(fields))
+    _identity_code_check(actor, client.personal_identity_code)
+    _save_client(actor, client)
     client_event(
         client, ClientAction.CREATE, actor=actor, role=role, params={"fields": sorted(fields)}
     )
@@ -77,7 +214,8 @@ def client_create(*, actor: AbstractBaseUser, **fields: Any) -> Client:
 @transaction.atomic
 def client_update(*, actor: AbstractBaseUser, client: Client, **fields: Any) -> Client:
     """Change a client's facts. The event row lists which fields changed (not their values:
-    the log must not become a second copy of the client data)."""
+    the log must not become a second copy of the client data). A new identity code is
+    stored normalised and refused as in `client_create` if it is another client's."""
     client = lock(Client, client.pk)
     team = _client_team(client)
     if team is None:
@@ -87,13 +225,13 @@ def client_update(*, actor: AbstractBaseUser, client: Client, **fields: Any) -> 
     unknown = set(fields) - set(CLIENT_FIELDS)
     if unknown:
         raise InvalidInput({name: _("Unknown field.") for name in sorted(unknown)})
+    fields = _normalised(fields)
     changed = sorted(name for name, value in fields.items() if getattr(client, name) != value)
     for name in changed:
         setattr(client, name, fields[name])
-    if client.personal_identity_code == "":
-        client.personal_identity_code = None
-    full_clean_or_raise(client)
-    client.save()
+    if "personal_identity_code" in changed:
+        _identity_code_check(actor, client.personal_identity_code, client_pk=client.pk)
+    _save_client(actor, client)
     if changed:
         client_event(
             client, ClientAction.UPDATE, actor=actor, role=role, params={"fields": changed}

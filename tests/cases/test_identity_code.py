@@ -1,12 +1,17 @@
-"""Personal identity codes: stored exactly as given, validated with python-stdnum."""
+"""Personal identity codes: validated with python-stdnum, stored in one normalised form
+(upper case, no spaces, the century sign kept) that the database holds them to."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
 from cases import services as case_services
 from cases.models import Client, Event
+from cases.services import ClientExists
 from core.errors import Conflict, InvalidInput
 from tests.factories import client_data, make_client
 
@@ -23,12 +28,10 @@ pytestmark = pytest.mark.django_db
         ("010101A123N", dt.date(2001, 1, 1)),  # 2000s, A
         ("290204B234W", dt.date(2004, 2, 29)),  # 2000s, new sign B, a leap day
         ("010123F9877", dt.date(2023, 1, 1)),  # 2000s, new sign F
-        ("150875+1112", dt.date(1875, 8, 15)),  # 1800s
+        # The 1800s sign (+) is a valid code, but no birth date before 1900 is accepted.
     ],
 )
-def test_identity_code__valid_old_and_new_century_signs__accepted_and_stored_as_given(
-    org, code, born
-):
+def test_identity_code__valid_old_and_new_century_signs__accepted_and_stored(org, code, born):
     client = make_client(org, personal_identity_code=code, date_of_birth=born)
     assert Client.objects.get(pk=client.pk).personal_identity_code == code
 
@@ -69,10 +72,12 @@ def test_identity_code__date_must_match_date_of_birth(org):
 
 
 def test_identity_code__unique_when_present__optional_otherwise(org):
-    make_client(org, personal_identity_code="131052-308T", date_of_birth=dt.date(1952, 10, 13))
-    with pytest.raises(InvalidInput) as raised:
+    first = make_client(
+        org, personal_identity_code="131052-308T", date_of_birth=dt.date(1952, 10, 13)
+    )
+    with pytest.raises(ClientExists) as raised:
         make_client(org, personal_identity_code="131052-308T", date_of_birth=dt.date(1952, 10, 13))
-    assert "personal_identity_code" in raised.value.errors
+    assert raised.value.extra == {"client": first.pk}
     # Without a code, any number of clients.
     make_client(org, personal_identity_code="")
     make_client(org)
@@ -97,3 +102,131 @@ def test_client__second_open_case_for_same_client__conflict(org):
     case = open_case(org)
     with pytest.raises(Conflict):
         open_case(org, client=case.client)
+
+
+# Normalised: one person, one stored form ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["010594y9021", "010594Y9021", " 010594Y9021 ", "010594 Y9021", "010594y9021\n"],
+)
+def test_identity_code__letter_case_and_spaces__stored_normalised(org, given):
+    client = make_client(org, personal_identity_code=given, date_of_birth=dt.date(1994, 5, 1))
+    assert Client.objects.get(pk=client.pk).personal_identity_code == "010594Y9021"
+
+
+def test_identity_code__typographic_dash__stored_as_the_hyphen(org):
+    client = make_client(
+        org, personal_identity_code="131052\u2013308T", date_of_birth=dt.date(1952, 10, 13)
+    )
+    assert Client.objects.get(pk=client.pk).personal_identity_code == "131052-308T"
+
+
+@pytest.mark.parametrize("second", ["010594y9021", "010594Y9021", " 010594y9021"])
+def test_identity_code__differing_only_in_case_or_spaces__one_person(org, second):
+    first = make_client(
+        org, personal_identity_code="010594Y9021", date_of_birth=dt.date(1994, 5, 1)
+    )
+    with pytest.raises(ClientExists) as raised:
+        make_client(org, personal_identity_code=second, date_of_birth=dt.date(1994, 5, 1))
+    assert raised.value.extra == {"client": first.pk}
+    assert Client.objects.count() == 1
+
+
+def test_identity_code__century_sign_kept__hyphen_and_y_are_two_people(org):
+    """The signs of 2023 widen the number range: 010594-9021's digits with Y is another
+    person's code, not the same one written differently."""
+    make_client(org, personal_identity_code="010594-9021", date_of_birth=dt.date(1994, 5, 1))
+    make_client(org, personal_identity_code="010594Y9021", date_of_birth=dt.date(1994, 5, 1))
+    assert set(Client.objects.values_list("personal_identity_code", flat=True)) == {
+        "010594-9021",
+        "010594Y9021",
+    }
+
+
+def test_identity_code__update_normalises_and_refuses_another_clients_code(org):
+    kept = make_client(org, personal_identity_code="010594Y9021", date_of_birth=dt.date(1994, 5, 1))
+    other = make_client(org, date_of_birth=dt.date(1994, 5, 1))
+    with pytest.raises(ClientExists):
+        case_services.client_update(
+            actor=org.caseworker, client=other, **{"personal_identity_code": "010594y9021"}
+        )
+    assert Client.objects.get(pk=other.pk).personal_identity_code is None
+    # Its own code written differently is no change at all.
+    case_services.client_update(
+        actor=org.caseworker, client=kept, personal_identity_code=" 010594y9021"
+    )
+    assert Client.objects.get(pk=kept.pk).personal_identity_code == "010594Y9021"
+    assert not Event.objects.filter(client=kept, action="update").exists()
+
+
+@pytest.mark.parametrize(
+    "stored", ["010594y9021", " 010594Y902", "010594Y90 1", "010594\u20139021"]
+)
+def test_identity_code__database_refuses_a_code_not_in_its_stored_form(org, stored):
+    """The uniqueness lives in the database, on the normalised value: a writer that skips
+    the services cannot store a second form of the same code."""
+    with (
+        pytest.raises(IntegrityError, match="client_identity_code_normalised"),
+        transaction.atomic(),
+    ):
+        Client.objects.create(
+            first_name="Direct",
+            last_name="Writer",
+            date_of_birth=dt.date(1994, 5, 1),
+            language="ara",
+            personal_identity_code=stored,
+        )
+
+
+# The data migration ----------------------------------------------------------------------
+
+
+NORMALISE = importlib.import_module("cases.migrations.0006_identity_codes_normalised")
+
+
+def _stored_as(client, code):
+    """Put back a code as older releases stored it (exactly as given): the check that
+    holds codes to their normalised form is lifted for this test's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_client SET personal_identity_code = %s WHERE id = %s", [code, client.pk]
+        )
+
+
+@pytest.fixture
+def without_the_check():
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE cases_client DROP CONSTRAINT client_identity_code_normalised")
+
+
+def test_migration__normalises_stored_codes(org, without_the_check):
+    a = make_client(org, personal_identity_code="010594Y9021", date_of_birth=dt.date(1994, 5, 1))
+    b = make_client(org, personal_identity_code="131052-308T", date_of_birth=dt.date(1952, 10, 13))
+    none = make_client(org)
+    _stored_as(a, "010594y9021")
+    _stored_as(b, "131052\u2013308t")
+    NORMALISE.normalise(django_apps, None)
+    assert dict(Client.objects.values_list("pk", "personal_identity_code")) == {
+        a.pk: "010594Y9021",
+        b.pk: "131052-308T",
+        none.pk: None,
+    }
+
+
+def test_migration__codes_that_collide_once_normalised__refused_naming_ids_not_codes(
+    org, without_the_check
+):
+    a = make_client(org, personal_identity_code="010594Y9021", date_of_birth=dt.date(1994, 5, 1))
+    b = make_client(org, date_of_birth=dt.date(1994, 5, 1))
+    c = make_client(org, personal_identity_code="131052-308T", date_of_birth=dt.date(1952, 10, 13))
+    _stored_as(b, "010594y9021")
+    _stored_as(c, "131052-308t")
+    with pytest.raises(RuntimeError) as raised:
+        NORMALISE.normalise(django_apps, None)
+    message = str(raised.value)
+    assert f"{a.pk}, {b.pk}" in message
+    assert "010594" not in message and "131052" not in message
+    # Nothing changed, not even the code that had no twin.
+    assert Client.objects.get(pk=c.pk).personal_identity_code == "131052-308t"
