@@ -104,7 +104,7 @@ def test_web__an_address_is_locked_whatever_accounts_it_tries(worker, clock, dja
     ("language", "heading", "contact"),
     [
         ("fi", "Kirjautuminen on estetty hetkeksi", "ota yhteyttä Siltan pääkäyttäjään"),
-        ("sv", "Inloggningen är spärrad en stund", "kontakta Siltas huvudanvändare"),
+        ("sv", "Inloggningen är spärrad en stund", "kontakta Siltas administratör"),
         ("en", "Signing in is blocked for a while", "contact the administrator of Silta"),
     ],
 )
