@@ -529,6 +529,28 @@ class Load:
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def warm_up(self) -> None:
+        """One read per client at once, so that every server process has loaded Silta
+        before the drill's clock starts."""
+        import httpx
+
+        def read(token: str) -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(
+                    f"{self.base_url}/api/v1/transfers/",
+                    headers={"Authorization": f"Token {token}"},
+                    timeout=120,
+                )
+
+        readers = [
+            threading.Thread(target=read, args=(pair[1],), daemon=True)
+            for pair in self.people.pairs
+        ]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
+
     def run(self) -> list[threading.Thread]:
         threads = []
         n = len(self.people.pairs)
@@ -614,6 +636,11 @@ class Load:
             for a in self.attempts
             if a.op == op and a.ok and since <= a.started < until
         ]
+
+
+def machine_load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} on {os.cpu_count()} cores"
 
 
 def ms(values: list[float]) -> str:
