@@ -20,7 +20,6 @@ from django.db import models, transaction
 from django.http import Http404
 from django_guid import get_guid
 
-from core import clock
 from core.errors import ActorNotAllowed, DomainError
 
 from .models import AccessLog, AccessOutcome
@@ -73,10 +72,8 @@ def log_access(
     if request_id is None:
         request_id = get_guid() or ""
     role, team = _actor_summary(user)
-    now = clock.now()
     rows = [
         AccessLog(
-            created_at=now,
             actor=user,
             actor_role=role,
             actor_team=team,

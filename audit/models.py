@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,7 +18,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 class AppendOnlyModel(models.Model):
     """Rows are written once and never changed or deleted, by the ORM here and by a
-    PostgreSQL trigger in the database (see the append-only migrations)."""
+    PostgreSQL trigger in the database (see the append-only migrations). Every subclass is
+    granted only SELECT and INSERT to the app's database role (audit/db_roles.py), and
+    `migrate` checks that its table has the trigger."""
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -40,10 +43,13 @@ class AccessOutcome(models.TextChoices):
 
 class AccessLog(AppendOnlyModel):
     """Käyttöloki (Act 703/2023): who read or changed which client's data, when, why, and
-    whether it was allowed. Append-only: PostgreSQL refuses UPDATE and DELETE (a trigger).
+    whether it was allowed. Append-only: PostgreSQL refuses UPDATE and DELETE (a trigger),
+    and the app's database role may only SELECT and INSERT (audit/db_roles.py).
     Written before the data is shown: if the row cannot be written, nothing is shown."""
 
-    created_at = models.DateTimeField(_("time"))
+    # Set by the database's clock, never by the app: PostgreSQL refuses an INSERT that names
+    # any other time (a trigger, migration 0004), so no row can be back-dated.
+    created_at = models.DateTimeField(_("time"), db_default=Now())
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import clock
-
 from .enums import CaseAction, ClientAction, EventSubject
 from .models import Case, Client, Event
 
@@ -41,7 +39,6 @@ def record_event(
         actor_role=actor_role,
         reason=reason,
         params=params or {},
-        created_at=clock.now(),
     )
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -498,7 +499,9 @@ class Event(AppendOnlyModel):
     actor_role = models.CharField(_("actor's role"), max_length=20, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("time"))
+    # Set by the database's clock, never by the app: PostgreSQL refuses an INSERT that names
+    # any other time (a trigger, migration 0008), so no row can be back-dated.
+    created_at = models.DateTimeField(_("time"), db_default=Now())
 
     class Meta:
         verbose_name = _("event")

@@ -90,9 +90,10 @@ WITH moved AS (
     ))
     RETURNING id, client_id, responsible_worker_id, review_due_on
 ), events AS (
+    -- created_at: the database's time (its column default)
     INSERT INTO cases_event (subject, action, client_id, case_id, from_state, to_state,
-        actor_role, reason, params, created_at)
-    SELECT 'case', 'mark_due', client_id, id, %(active)s, %(due)s, 'system', '', '{{}}', %(now)s
+        actor_role, reason, params)
+    SELECT 'case', 'mark_due', client_id, id, %(active)s, %(due)s, 'system', '', '{{}}'
     FROM moved
 ), inbox AS (
     INSERT INTO notifications_notification (recipient_id, kind, reference, link, case_id,
@@ -146,7 +147,6 @@ def _due_batch_postgresql(*, today: dt.date, batch: int) -> tuple[int, int]:
 
 def _due_batch_portable(*, today: dt.date, batch: int) -> tuple[int, int]:
     """The same batch for the quick start's embedded SQLite, in a few statements."""
-    now = clock.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """
@@ -169,7 +169,6 @@ def _due_batch_portable(*, today: dt.date, batch: int) -> tuple[int, int]:
                 from_state=CaseState.ACTIVE,
                 to_state=CaseState.REVIEW_DUE,
                 actor_role="system",
-                created_at=now,
             )
             for case_id, client_id, _worker, _due in moved
         )
