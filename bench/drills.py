@@ -502,6 +502,7 @@ class Attempt:
     started: float
     ended: float
     status: int | str  # an HTTP status, or the name of the exception (no answer)
+    retry_after: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -612,7 +613,8 @@ class Load:
                 status: int | str = response.status_code
             except Exception as exc:  # no answer: the same request goes again
                 response, status = None, type(exc).__name__
-            attempt = Attempt(i, op, started, time.monotonic(), status)
+            retry_after = response.headers.get("Retry-After") if response is not None else None
+            attempt = Attempt(i, op, started, time.monotonic(), status, retry_after)
             with self.lock:
                 self.attempts.append(attempt)
             if attempt.ok:
@@ -625,7 +627,6 @@ class Load:
                 with self.lock:
                     self.unfinished.append((op, i))
                 return None
-            retry_after = response.headers.get("Retry-After") if response is not None else None
             # Sooner than Retry-After asks: the drill measures how soon it recovers.
             wait = min(float(retry_after), 0.5) if retry_after else 0.5
             time.sleep(wait)
