@@ -33,10 +33,17 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
 		.venv/bin/python bench/api.py
 
-drills:  ## Fault drills (Redis down, worker SIGKILL); exit non-zero on loss or duplication
+# Settings (environment): DRILL_REDIS_DOWN_SECONDS (600), DRILL_REMINDERS (1000),
+# DRILL_COMMIT_KILLS (1000), DRILL_CLIENTS (10), DRILL_PG_RESTARTS (3); see bench/drill_*.py.
+drills:  ## Fault drills, about 20 minutes; each exits non-zero on loss or duplication
 	./scripts/bootstrap.sh
-	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_redis_down.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
+		.venv/bin/python bench/drill_sigkill_reminders.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_sigkill.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
+		.venv/bin/python bench/drill_commit_kill.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_redis_down.py
+	$(BENCH_ENV) ./scripts/with-redis.sh .venv/bin/python bench/drill_pg_restart.py
 
 fuzz:  ## The long schemathesis run: every API operation, SILTA_FUZZ_EXAMPLES (300) examples each
 	SILTA_FUZZ_EXAMPLES=$${SILTA_FUZZ_EXAMPLES:-300} ./scripts/test.sh tests/api/test_schemathesis.py
