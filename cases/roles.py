@@ -100,6 +100,11 @@ def require_immigration_unit_role(actor: Any, *, action: str) -> str:
 
 
 def is_member(user: Any, *, team: Team, roles: Iterable[str]) -> bool:
+    """Whether `user` is an active member of `team` in one of `roles`: the test for a
+    worker someone names (a responsible, receiving or new worker). A deactivated account
+    (someone who left) is no one's worker."""
+    if user is None or not user.is_active:
+        return False
     return Membership.objects.filter(user=user, team=team, role__in=list(roles)).exists()
 
 

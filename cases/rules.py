@@ -39,9 +39,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def age_on(born: dt.date, day: dt.date) -> int:
-    """Age in whole years on a day (a person born on 29 February ages on 1 March)."""
-    years: int = relativedelta(day, born).years
-    return years
+    """Age in whole years on a day (a person born on 29 February ages on 1 March: the
+    birthday has not come while the month and day are still before it)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def sponsor_has_lived_long(client: ClientFacts, *, on: dt.date, threshold_years: int) -> bool:

@@ -276,7 +276,7 @@ def cases_reassign(
     if not is_member(to_worker, team=team, roles=[Role.CASEWORKER]):
         raise InvalidInput(
             {
-                "to_worker": _("The new worker must be a caseworker of %(team)s.")
+                "to_worker": _("The new worker must be an active caseworker of %(team)s.")
                 % {"team": team.name}
             }
         )
@@ -346,7 +346,9 @@ def case_open(
     if not is_member(responsible_worker, team=team, roles=[Role.CASEWORKER]):
         raise InvalidInput(
             {
-                "responsible_worker": _("The responsible worker must be a caseworker of %(team)s.")
+                "responsible_worker": _(
+                    "The responsible worker must be an active caseworker of %(team)s."
+                )
                 % {"team": team}
             }
         )
