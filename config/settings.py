@@ -25,6 +25,7 @@ env = environ.Env(
     DJANGO_CSRF_TRUSTED_ORIGINS=(list, []),
     DATABASE_URL=(str, f"sqlite:///{BASE_DIR / 'var' / 'silta.sqlite3'}"),
     DATABASE_CONN_MAX_AGE=(int, 60),
+    DATABASE_OWNER_URL=(str, ""),
     REDIS_URL=(str, ""),
     CELERY_FILESYSTEM_BROKER_DIR=(str, str(BASE_DIR / "var" / "broker")),
     LOG_LEVEL=(str, "INFO"),
@@ -152,6 +153,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = env("DATABASE_CONN_MAX_AGE")
 # while the database cannot be reached).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Two roles on PostgreSQL (README, "Database roles"; audit/db_roles.py): the app, the worker
+# and the beat connect as DATABASE_URL's limited role; `migrate` and `flush` as the
+# schema's owner, DATABASE_OWNER_URL: the same database, only the user and password differ.
+SILTA_DATABASE_APP = {key: DATABASES["default"].get(key, "") for key in ("USER", "PASSWORD")}
+SILTA_DATABASE_OWNER = None
+if env("DATABASE_OWNER_URL"):
+    _owner = env.db_url("DATABASE_OWNER_URL")
+    if any(
+        _owner.get(k) != DATABASES["default"].get(k) for k in ("ENGINE", "HOST", "PORT", "NAME")
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same database as DATABASE_URL (the same engine, "
+            "host, port and name); only the user and password differ."
+        )
+    SILTA_DATABASE_OWNER = {key: _owner.get(key, "") for key in ("USER", "PASSWORD")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

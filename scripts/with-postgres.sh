@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs a command against a throwaway PostgreSQL started from local binaries, then stops it
-# and removes its data, whatever the command's outcome. Exports DATABASE_URL.
+# and removes its data, whatever the command's outcome. Exports DATABASE_URL (the owner
+# `silta`, a superuser of this throwaway server: benchmarks and drills use it) and
+# DATABASE_APP_URL (`silta_app`, LOGIN and nothing else: the app's limited role, as which
+# `make test` runs the app; README, "Database roles").
 # As root, the server runs as the unprivileged user `postgres` (initdb refuses root).
 set -euo pipefail
 
@@ -52,5 +55,8 @@ as_pg "$BINDIR/pg_ctl" -D "$PGDATA" -w -l "$PGDATA/server.log" start -o \
     >/dev/null || { cat "$PGDATA/server.log" >&2; exit 1; }
 echo "==> PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (throwaway)"
 as_pg "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U silta silta
+as_pg "$BINDIR/createuser" -h 127.0.0.1 -p "$PORT" -U silta \
+    --login --no-superuser --no-createdb --no-createrole --no-inherit --no-replication silta_app
 export DATABASE_URL="postgres://silta@127.0.0.1:$PORT/silta"
+export DATABASE_APP_URL="postgres://silta_app@127.0.0.1:$PORT/silta"
 "$@"

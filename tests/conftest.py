@@ -6,7 +6,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
+from audit import db_roles
 from config import celery_app
+from tests import database
 from tests.factories import make_org
 
 
@@ -15,6 +17,61 @@ def _suite_runs_on_postgresql(request):
     """The suite's promise: real PostgreSQL, never SQLite standing in for it."""
     if "django_db_setup" in request.fixturenames:
         assert connection.vendor == "postgresql", "run the suite with `make test`"
+
+
+# The database: made and dropped by the schema's owner, used by the tests as the app's
+# limited role (tests/database.py, audit/db_roles.py).
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    db_roles.connect_as_owner(connection)
+
+
+@pytest.fixture(scope="session")
+def django_db_createdb(
+    django_db_createdb, django_db_keepdb, django_db_modify_db_settings, django_db_blocker
+):
+    """--reuse-db: a kept database that a run did not leave as migrated is made again."""
+    if django_db_createdb or not django_db_keepdb:
+        return django_db_createdb
+    with django_db_blocker.unblock():
+        return not database.kept_database_is_usable()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_keepdb, django_db_blocker, request):
+    """--reuse-db: the kept database is left as migrated (tests/database.py)."""
+    restore = django_db_keepdb and any(map(database.empties_tables, request.session.items))
+    if django_db_keepdb:
+        with django_db_blocker.unblock():
+            contents = database.snapshot() if restore else ""
+            database.mark(database.IN_USE)
+    db_roles.connect_as_app(connection)
+    yield
+    with django_db_blocker.unblock():
+        db_roles.connect_as_owner(connection)
+        if django_db_keepdb:
+            if restore:
+                database.restore(contents)
+            database.mark(database.CLEAN)
+
+
+@pytest.fixture
+def owner_sql(transactional_db):
+    """Runs SQL as the schema's owner (committed at once) for a test that needs what the
+    app's role may not do, e.g. a trigger on a log; `undo_with` runs after the test. Mark
+    the test `django_db(transaction=True, serialized_rollback=True)`."""
+    undo: list[str] = []
+
+    def run(statement: str, *, undo_with: str = "") -> None:
+        with database.owner_connection() as conn:
+            conn.execute(statement)
+        if undo_with:
+            undo.append(undo_with)
+
+    yield run
+    for statement in reversed(undo):
+        with database.owner_connection() as conn:
+            conn.execute(statement)
 
 
 @pytest.fixture

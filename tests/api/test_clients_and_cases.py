@@ -2,7 +2,7 @@
 access-log row first, and another team's ids answer 404 with no data."""
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 
 from audit.models import AccessLog
 from cases.enums import CaseState, Role, TeamKind
@@ -96,15 +96,22 @@ def test_case_history__events_oldest_first(org):
     assert AccessLog.objects.filter(action="api_history", case=case).count() == 1
 
 
-def test_access_log_cannot_be_written__no_data_leaves(org):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_access_log_cannot_be_written__no_data_leaves(org, owner_sql):
     open_case(org, last_name="Secretname")
-    with connection.cursor() as cursor:
-        cursor.execute("""
-            CREATE FUNCTION silta_test_refuse() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'log storage unavailable'; END; $$ LANGUAGE plpgsql;
-            CREATE TRIGGER silta_test_refuse BEFORE INSERT ON audit_accesslog
-                FOR EACH ROW EXECUTE FUNCTION silta_test_refuse();
-        """)
+    # Only the schema's owner may add a trigger to the log (the app's role may not).
+    owner_sql(
+        """
+        CREATE FUNCTION silta_test_refuse() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'log storage unavailable'; END; $$ LANGUAGE plpgsql;
+        CREATE TRIGGER silta_test_refuse BEFORE INSERT ON audit_accesslog
+            FOR EACH ROW EXECUTE FUNCTION silta_test_refuse();
+        """,
+        undo_with="""
+        DROP TRIGGER silta_test_refuse ON audit_accesslog;
+        DROP FUNCTION silta_test_refuse();
+        """,
+    )
     with pytest.raises(DatabaseError, match="log storage unavailable"):
         as_user(org.caseworker).get("/api/v1/clients/")
 
