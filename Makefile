@@ -34,7 +34,8 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 		.venv/bin/python bench/api.py
 
 # Settings (environment): DRILL_REDIS_DOWN_SECONDS (600), DRILL_REMINDERS (1000),
-# DRILL_COMMIT_KILLS (1000), DRILL_CLIENTS (10), DRILL_PG_RESTARTS (3); see bench/drill_*.py.
+# DRILL_COMMIT_KILLS (1000), DRILL_CLIENTS (10), DRILL_PG_RESTARTS (3), DRILL_BACKUP_CASES
+# (200), DRILL_BACKUP_EVENTS and DRILL_BACKUP_ACCESS_ROWS (50000); see bench/drill_*.py.
 drills:  ## Fault drills, about 20 minutes; each exits non-zero on loss or duplication
 	./scripts/bootstrap.sh
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
@@ -44,6 +45,7 @@ drills:  ## Fault drills, about 20 minutes; each exits non-zero on loss or dupli
 		.venv/bin/python bench/drill_commit_kill.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_redis_down.py
 	$(BENCH_ENV) ./scripts/with-redis.sh .venv/bin/python bench/drill_pg_restart.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_backup_restore.py
 
 fuzz:  ## The long schemathesis run: every API operation, SILTA_FUZZ_EXAMPLES (300) examples each
 	SILTA_FUZZ_EXAMPLES=$${SILTA_FUZZ_EXAMPLES:-300} ./scripts/test.sh tests/api/test_schemathesis.py
