@@ -12,6 +12,39 @@ if [ ! -f .env ]; then
     chmod 600 .env
 fi
 PY=.venv/bin/python
+# On PostgreSQL, two roles (README, "Database roles"): `migrate` runs as the owner
+# (DATABASE_OWNER_URL) and creates the app's limited role, as which the app, the worker and
+# the beat run (DATABASE_URL). Given only DATABASE_URL, that is taken as the owner and the
+# app runs as `silta_app`, with a password made once and kept in var/database-app-password.
+env_or_dotenv() {
+    local value="${!1:-}"
+    [ -n "$value" ] || value=$(sed -n "s/^$1=//p" .env | tail -n 1 | sed -e 's/^["'\'']//' -e 's/["'\'']$//')
+    printf '%s' "$value"
+}
+DATABASE_URL=$(env_or_dotenv DATABASE_URL)
+DATABASE_OWNER_URL=$(env_or_dotenv DATABASE_OWNER_URL)
+if [[ "$DATABASE_URL" == postgres* && -z "$DATABASE_OWNER_URL" ]]; then
+    mkdir -p var
+    if [ ! -f var/database-app-password ]; then
+        (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' \
+            > var/database-app-password)
+    fi
+    DATABASE_OWNER_URL=$DATABASE_URL
+    DATABASE_URL=$(python3 - "$DATABASE_OWNER_URL" var/database-app-password <<'PY'
+import sys
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+url = urlsplit(sys.argv[1])
+password = quote(Path(sys.argv[2]).read_text().strip(), safe="")
+host = url.netloc.rpartition("@")[2]
+print(urlunsplit((url.scheme, f"silta_app:{password}@{host}", url.path, url.query, "")))
+PY
+)
+    echo "==> PostgreSQL: migrations as the owner given in DATABASE_URL; the app, worker and beat as silta_app"
+fi
+if [ -n "$DATABASE_URL" ]; then export DATABASE_URL; fi
+if [ -n "$DATABASE_OWNER_URL" ]; then export DATABASE_OWNER_URL; fi
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 # A Celery worker and one beat: on kombu's filesystem broker (var/broker) unless REDIS_URL
