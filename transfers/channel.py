@@ -19,30 +19,23 @@ from notifications.services import notify
 from . import booking_client, links, services
 from .enums import BookingStatus, DeliveryStatus, TransferState
 from .handoff import BOOKING_CHANNEL, members
-from .models import HandoverBooking, Transfer
+from .models import HandoverBooking
+from .services.locks import lock_booking, lock_transfer
 
 logger = logging.getLogger("silta.booking")
 
 
 def deliver_booking(message: OutboxMessage) -> None:
-    """Called by the relay inside the row's transaction."""
+    """Called by the relay inside the row's transaction. Locks the case, the transfer and
+    the booking in the order every service does, before anything is written or sent, so
+    a front desk confirming meanwhile waits for it (or it for them) but never deadlocks."""
     payload = message.payload
     if payload["action"] == "open":
-        transfer = Transfer.objects.select_for_update().get(pk=payload["transfer"])
+        _case, transfer = lock_transfer(payload["transfer"])
         if transfer.state == TransferState.ACCEPTED:
             services.transfer_request_booking(transfer=transfer, actor=None)
         return  # otherwise someone requested, or the transfer ended: nothing to open
-    booking = (
-        # Lock the booking row only: the joined case, client and users are read, not changed.
-        HandoverBooking.objects.select_for_update(of=("self",))
-        .select_related(
-            "transfer__receiving_team",
-            "transfer__case__client",
-            "transfer__sending_worker",
-            "transfer__receiving_worker",
-        )
-        .get(pk=payload["booking"])
-    )
+    _case, _transfer, booking = lock_booking(payload["booking"])
     team = booking.transfer.receiving_team
     if team.booking_webhook_url and (
         payload["action"] == "cancel" or booking.status == BookingStatus.REQUESTED
@@ -103,16 +96,12 @@ def booking_delivery_failed(message: OutboxMessage) -> None:
     """The request could not be sent: the booking shows it with the error, and the sender
     and the front desk are told."""
     if message.payload["action"] == "open":
-        transfer = Transfer.objects.get(pk=message.payload["transfer"])
-        booking = None
+        _case, transfer = lock_transfer(message.payload["transfer"])
     else:
-        booking = HandoverBooking.objects.select_related("transfer").get(
-            pk=message.payload["booking"]
-        )
+        _case, transfer, booking = lock_booking(message.payload["booking"])
         booking.delivery = DeliveryStatus.FAILED
         booking.delivery_error = message.last_error
         booking.save(update_fields=["delivery", "delivery_error"])
-        transfer = booking.transfer
     recipients = list(members(transfer.receiving_team, Role.FRONT_DESK))
     recipients.append(transfer.sending_worker)
     notify(

@@ -1,10 +1,13 @@
 """Every write to transfers and handover bookings, by area: the proposal, the receiving
 team's decisions, the handover, and closing a case (which ends an open transfer).
 
-Each service runs in one transaction: it locks the rows it changes (cases before
-transfers, in that order everywhere, so two services never deadlock), checks the actor's
-role in the right team, runs the transition, and writes one event row per state change.
-If anything fails, nothing is written.
+Each service runs in one transaction: it locks the rows it changes before it writes
+anything, always in one order (the case, the transfer, its booking: `locks.py`, which the
+worker's delivery of a booking request uses too, so two of them never deadlock), checks
+the actor's role in the right team, runs the transition, and writes one event row per
+state change. If anything fails, nothing is written. Should the database still break a
+lock cycle, the service runs again a bounded number of times and then answers
+ConcurrentUpdate (`core.retry`), never a server error.
 """
 
 from .closure import case_close

@@ -4,7 +4,6 @@ that is still open: the transfer (cancelled, its interpreter released) and the r
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cases.enums import CaseAction, ClosureReason
@@ -13,24 +12,25 @@ from cases.roles import SENDING_ROLES, require_role
 from cases.services import case_hand_to, case_move, require_cap_decision
 from core import clock
 from core.errors import InvalidInput
-from core.transitions import check_transition, lock, require_text
+from core.retry import atomic_with_retry
+from core.transitions import check_transition, require_text
 from criteria.enums import ReviewOutcome
 from criteria.selectors import open_review_of
 from criteria.services import review_finish
 from transfers.enums import OPEN_TRANSFER_STATES
-from transfers.models import Transfer
 
 from .decisions import transfer_cancel_locked
+from .locks import lock_case, lock_transfer
 
 
-@transaction.atomic
+@atomic_with_retry
 def case_close(
     *, actor: AbstractBaseUser, case: Case, reason: str, text: str = "", decision: str = ""
 ) -> Case:
     """Close the relationship from any state that is not final. An open transfer is
     cancelled and an open review ends with it. At the 60-month cap only a supervisor
     decides, and the decision is recorded."""
-    case = lock(Case, case.pk)
+    case = lock_case(case.pk)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="close")
     check_transition(case, CaseAction.CLOSE)
     if reason not in ClosureReason.values:
@@ -42,7 +42,7 @@ def case_close(
     open_transfer = case.transfers.filter(state__in=OPEN_TRANSFER_STATES).first()
     if open_transfer is not None:
         transfer_cancel_locked(
-            lock(Transfer, open_transfer.pk),
+            lock_transfer(open_transfer)[1],
             actor=actor,
             role=role,
             reason=_("The case was closed."),

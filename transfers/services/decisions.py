@@ -4,36 +4,39 @@ sender's cancellation. A returned or cancelled transfer sends the case back to r
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cases.enums import CaseAction, Role
-from cases.models import Case
 from cases.roles import ACCEPTING_ROLES, SENDING_ROLES, is_member, require_role
 from cases.services import case_hand_to, case_move
 from core import clock
 from core.errors import InvalidInput
-from core.transitions import check_transition, lock, require_text, run_transition
+from core.retry import atomic_with_retry
+from core.transitions import check_transition, require_text, run_transition
 from criteria.services import review_continue
 from transfers import handoff
 from transfers.enums import BookingStatus, ReturnReason, TransferAction
 from transfers.events import transfer_event
 from transfers.models import Transfer
 
-from .handover import end_booking, live_booking
+from .handover import end_booking
+from .locks import lock_case, lock_live_booking, lock_transfer
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_accept(
     *, actor: AbstractBaseUser, transfer: Transfer, receiving_worker: AbstractBaseUser
 ) -> Transfer:
-    """proposed -> accepted, naming the receiving worker. Of concurrent accepts exactly
-    one succeeds; the others raise a Conflict and write nothing."""
-    case = lock(Case, transfer.case_id)  # cases before transfers, everywhere
-    transfer = lock(Transfer, transfer.pk)
+    """proposed -> accepted, naming the receiving worker (an active receiving worker of
+    the receiving team). Of concurrent accepts exactly one succeeds; the others raise a
+    Conflict and write nothing."""
+    case, transfer = lock_transfer(transfer)
     role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES, action="accept")
     check_transition(transfer, "accept")
-    if not is_member(receiving_worker, team=transfer.receiving_team, roles=[Role.RECEIVING_WORKER]):
+    if not (
+        receiving_worker.is_active
+        and is_member(receiving_worker, team=transfer.receiving_team, roles=[Role.RECEIVING_WORKER])
+    ):
         raise InvalidInput(
             {
                 "receiving_worker": _(
@@ -62,7 +65,7 @@ def send_back_to_review(
     transfer: Transfer, *, actor: AbstractBaseUser, role: str, why: str
 ) -> None:
     """The case goes back to review; a new review starts from the last one's assessments."""
-    case = lock(Case, transfer.case_id)
+    case = lock_case(transfer.case_id)  # held already by the caller: read afresh
     if case.receiving_team_id is not None:
         case_hand_to(case, team=None)
     check_transition(case, CaseAction.REOPEN_REVIEW)
@@ -78,13 +81,12 @@ def send_back_to_review(
     )
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_return(
     *, actor: AbstractBaseUser, transfer: Transfer, reason: str, text: str
 ) -> Transfer:
     """proposed -> returned, with a coded reason and text; the case goes back to review."""
-    lock(Case, transfer.case_id)  # cases before transfers, everywhere
-    transfer = lock(Transfer, transfer.pk)
+    _case, transfer = lock_transfer(transfer)
     role = require_role(actor, team=transfer.receiving_team, roles=ACCEPTING_ROLES, action="return")
     check_transition(transfer, "return_to_sender")
     if reason not in ReturnReason.values:
@@ -109,9 +111,10 @@ def transfer_return(
 def transfer_cancel_locked(
     transfer: Transfer, *, actor: AbstractBaseUser, role: str, reason: str, reopen_case: bool
 ) -> Transfer:
+    """Cancel a transfer whose case and transfer the caller has locked."""
+    booking = lock_live_booking(transfer)  # locked before anything is written
     now = clock.now()
     source, _target = run_transition(transfer, "cancel", reason=reason, at=now)
-    booking = live_booking(transfer)
     released = end_booking(booking, status=BookingStatus.CANCELLED, at=now) if booking else False
     transfer_event(
         transfer,
@@ -127,12 +130,11 @@ def transfer_cancel_locked(
     return transfer
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_cancel(*, actor: AbstractBaseUser, transfer: Transfer, reason: str) -> Transfer:
     """proposed, accepted, booking_requested or booked -> cancelled, by the sender with a
     reason. A booked interpreter is released at once; the case goes back to review."""
-    lock(Case, transfer.case_id)
-    transfer = lock(Transfer, transfer.pk)
+    _case, transfer = lock_transfer(transfer)
     role = require_role(actor, team=transfer.sending_team, roles=SENDING_ROLES, action="cancel")
     check_transition(transfer, "cancel")
     reason = require_text(reason, "reason", _("Give the reason for cancelling the transfer."))

@@ -8,22 +8,15 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cases.enums import CaseAction
-from cases.models import Case
 from cases.roles import BOOKING_ROLES, SENDING_ROLES, require_role
 from cases.services import case_move
 from core import clock
 from core.errors import ActorNotAllowed, Conflict, InvalidInput, TransitionNotAllowed
-from core.transitions import (
-    allowed_actions,
-    check_transition,
-    lock,
-    require_text,
-    run_transition,
-)
+from core.retry import atomic_with_retry
+from core.transitions import allowed_actions, check_transition, require_text, run_transition
 from notifications.models import NotificationKind
 from notifications.services import notify
 from transfers import handoff, links
@@ -37,13 +30,7 @@ from transfers.enums import (
 from transfers.events import transfer_event
 from transfers.models import HandoverBooking, Transfer
 
-
-def live_booking(transfer: Transfer) -> HandoverBooking | None:
-    return (
-        transfer.bookings.select_for_update()
-        .filter(status__in=[BookingStatus.REQUESTED, BookingStatus.CONFIRMED])
-        .first()
-    )
+from .locks import lock_live_booking, lock_transfer
 
 
 def end_booking(booking: HandoverBooking, *, status: str, at: dt.datetime) -> bool:
@@ -63,13 +50,13 @@ def end_booking(booking: HandoverBooking, *, status: str, at: dt.datetime) -> bo
     return freed
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_request_booking(
     *, transfer: Transfer, actor: AbstractBaseUser | None = None
 ) -> HandoverBooking:
     """accepted -> booking_requested (and booked -> booking_requested goes through
     transfer_rebook). Creates the booking request with the interpreter need."""
-    transfer = lock(Transfer, transfer.pk)
+    _case, transfer = lock_transfer(transfer)
     role = require_role(
         actor,
         team=transfer.receiving_team,
@@ -106,7 +93,7 @@ def _new_booking(transfer: Transfer) -> HandoverBooking:
     return new
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_confirm_booking(
     *,
     actor: AbstractBaseUser | None,
@@ -116,7 +103,7 @@ def transfer_confirm_booking(
     interpreter: str = "",
 ) -> Transfer:
     """booking_requested -> booked: the front desk confirms time, place and interpreter."""
-    transfer = lock(Transfer, transfer.pk)
+    _case, transfer = lock_transfer(transfer)
     role = require_role(
         actor,
         team=transfer.receiving_team,
@@ -130,7 +117,7 @@ def transfer_confirm_booking(
         raise InvalidInput({"starts_at": _("Give the time of the handover.")})
     if starts_at <= clock.now():
         raise InvalidInput({"starts_at": _("The handover time must be in the future.")})
-    booking = live_booking(transfer)
+    booking = lock_live_booking(transfer)
     assert booking is not None  # a transfer in booking_requested has its live booking
     if booking.interpreter_status == InterpreterStatus.REQUESTED:
         interpreter = require_text(
@@ -165,22 +152,22 @@ def transfer_confirm_booking(
     return transfer
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_rebook(
     *, actor: AbstractBaseUser, transfer: Transfer, outcome: str, reason: str = ""
 ) -> HandoverBooking:
     """booked -> booking_requested: the client did not come, or the appointment was
     cancelled. The interpreter is released at once and a new request is made."""
-    transfer = lock(Transfer, transfer.pk)
+    _case, transfer = lock_transfer(transfer)
     role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="rebook")
     check_transition(transfer, "rebook")
     if outcome not in (BookingStatus.NO_SHOW, BookingStatus.CANCELLED):
         raise InvalidInput(
             {"outcome": _("Choose “client did not come” or “appointment cancelled”.")}
         )
+    live = lock_live_booking(transfer)  # locked before anything is written
     now = clock.now()
     source, _target = run_transition(transfer, "rebook", at=now)
-    live = live_booking(transfer)
     assert live is not None  # a booked transfer has its live booking
     released = end_booking(live, status=outcome, at=now)
     booking = _new_booking(transfer)
@@ -196,15 +183,14 @@ def transfer_rebook(
     return booking
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_complete(*, actor: AbstractBaseUser, transfer: Transfer) -> Transfer:
     """booked -> completed (the handover was held); the case becomes transferred."""
-    case = lock(Case, transfer.case_id)
-    transfer = lock(Transfer, transfer.pk)
+    case, transfer = lock_transfer(transfer)
     role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="complete")
+    live = lock_live_booking(transfer)  # locked before anything is written
     now = clock.now()
     source, _target = run_transition(transfer, "complete", at=now)
-    live = live_booking(transfer)
     assert live is not None  # a booked transfer has its live booking
     end_booking(live, status=BookingStatus.HELD, at=now)
     transfer_event(transfer, TransferAction.COMPLETE, actor=actor, role=role, source=source)
@@ -212,11 +198,11 @@ def transfer_complete(*, actor: AbstractBaseUser, transfer: Transfer) -> Transfe
     return transfer
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_retry_booking_request(*, actor: AbstractBaseUser, transfer: Transfer) -> int:
     """The retry action for a booking request that failed: the sender or the receiving
     team sends it again. Returns how many requests were queued again."""
-    transfer = lock(Transfer, transfer.pk)
+    _case, transfer = lock_transfer(transfer)
     role = _retry_role(actor, transfer)
     if transfer.state not in (TransferState.ACCEPTED, TransferState.BOOKING_REQUESTED):
         # Only a transfer that still waits for its booking has a request to send again.

@@ -4,7 +4,6 @@ a reason), and the case waits for the receiving team's decision."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cases import routing
@@ -15,7 +14,8 @@ from cases.rules import ppt_coordinator_missing
 from cases.services import case_move, require_cap_decision
 from core import clock
 from core.errors import Conflict, CriteriaNotMet, InvalidInput, RoutingNeedsManualChoice
-from core.transitions import check_transition, lock, require_text
+from core.retry import atomic_with_retry
+from core.transitions import check_transition, require_text
 from criteria.enums import ReviewOutcome
 from criteria.models import Review
 from criteria.rules import Readiness
@@ -24,6 +24,8 @@ from criteria.services import review_finish
 from transfers.enums import TransferAction
 from transfers.events import transfer_event
 from transfers.models import Transfer
+
+from .locks import lock_case
 
 
 def routed_team_for(case: Case) -> Team:
@@ -72,7 +74,7 @@ def _choose_team(
     return team, routed, override_reason
 
 
-@transaction.atomic
+@atomic_with_retry
 def transfer_propose(
     *,
     actor: AbstractBaseUser,
@@ -88,7 +90,7 @@ def transfer_propose(
     team, or choosing by hand where routing cannot, needs a reason, which is logged.
     At the cap a supervisor may decide on a transfer that is not ready, in writing.
     """
-    case = lock(Case, review.case_id)
+    case = lock_case(review.case_id)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="propose_transfer")
     check_transition(case, CaseAction.PROPOSE_TRANSFER)
     review = Review.objects.select_for_update().get(pk=review.pk)
