@@ -4,8 +4,10 @@ app or by anyone with INSERT on the table. The trigger function is shared with t
 (cases). The database's own time means the current statement's or the current
 transaction's start (`now()` in raw SQL).
 
-PostgreSQL only; on the embedded SQLite of the quick start the column default sets the
-time and the app never names one.
+The trigger's WHEN condition is checked by the executor itself, so a row with the
+database's time costs no function call (a plain row trigger added about a third to the
+due sweep's event INSERT). PostgreSQL only; on the embedded SQLite of the quick start the
+column default sets the time and the app never names one.
 """
 
 import django.db.models.functions.datetime
@@ -25,7 +27,10 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_accesslog_database_time
     BEFORE INSERT ON audit_accesslog
-    FOR EACH ROW EXECUTE FUNCTION silta_database_time();
+    FOR EACH ROW
+    WHEN (NEW.created_at IS DISTINCT FROM statement_timestamp()
+          AND NEW.created_at IS DISTINCT FROM transaction_timestamp())
+    EXECUTE FUNCTION silta_database_time();
 """
 
 DROP = """

@@ -8,7 +8,10 @@ from django.db import migrations, models
 CREATE = """
 CREATE TRIGGER cases_event_database_time
     BEFORE INSERT ON cases_event
-    FOR EACH ROW EXECUTE FUNCTION silta_database_time();
+    FOR EACH ROW
+    WHEN (NEW.created_at IS DISTINCT FROM statement_timestamp()
+          AND NEW.created_at IS DISTINCT FROM transaction_timestamp())
+    EXECUTE FUNCTION silta_database_time();
 """
 DROP = "DROP TRIGGER IF EXISTS cases_event_database_time ON cases_event;"
 
