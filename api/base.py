@@ -6,11 +6,10 @@ from __future__ import annotations
 import functools
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 
-from api.idempotency import HEADER, idempotent
+from api.idempotency import idempotent
 from audit.access import Subject, log_access, log_denied, perform_and_log
 
 
@@ -22,15 +21,6 @@ class SlugField(serializers.SlugRelatedField):
         if isinstance(data, str) and "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
         return super().to_internal_value(data)
-
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    description="Optional. A repeat with the same key returns the first answer without a "
-    "second change; the same key with another request answers 422.",
-)
 
 
 def partial_form(form):

@@ -11,12 +11,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.base import (
-    IDEMPOTENCY_KEY,
     AccessLoggedViewSet,
     AdminWritesOthersRead,
     SlugField,
     partial_form,
 )
+from api.idempotency import idempotent
 from audit.access import log_access, perform_and_log
 from audit.models import AccessLog, AccessOutcome
 from cases import services as case_services
@@ -100,6 +100,12 @@ class PostalAreaViewSet(
     permission_classes = [permissions.IsAuthenticated, AdminWritesOthersRead]
     filterset_fields = ["postal_code", "region__code", "confidence"]
     ordering_fields = ["postal_code"]
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: super(PostalAreaViewSet, self).create(request))
+
+    def update(self, request, *args, **kwargs):
+        return idempotent(request, lambda: super(PostalAreaViewSet, self).update(request, **kwargs))
 
 
 # Client data: scoped in the queryset, access-logged before it is returned ---------------
@@ -224,7 +230,6 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
     @extend_schema(
         request=ClientWriteSerializer,
         responses={201: ClientSerializer},
-        parameters=[IDEMPOTENCY_KEY],
     )
     def create(self, request, *args, **kwargs):
         return self.write(
@@ -241,9 +246,7 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
             status=201,
         )
 
-    @extend_schema(
-        request=ClientWriteSerializer, responses=ClientSerializer, parameters=[IDEMPOTENCY_KEY]
-    )
+    @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
     def update(self, request, *args, partial=False, **kwargs):
         return self.act(
             request,
@@ -254,9 +257,7 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
             respond=lambda client: ClientSerializer(client).data,
         )
 
-    @extend_schema(
-        request=ClientWriteSerializer, responses=ClientSerializer, parameters=[IDEMPOTENCY_KEY]
-    )
+    @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
@@ -270,7 +271,7 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
         return obj.pk, None
 
     @extend_schema(responses=AccessLogSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="access-log")
+    @action(detail=True, methods=["get"], url_path="access-log", filter_backends=[])
     def access_log(self, request, pk=None):
         """Who read or changed this client's data, when, and why (käyttöloki). For the
         supervisors of the teams that carry the client, and administrators. Reading the
@@ -316,7 +317,7 @@ class CaseOpenSerializer(serializers.Serializer):
 
 
 class CoordinatorSerializer(serializers.Serializer):
-    ppt_coordinator = serializers.CharField(max_length=200, allow_blank=True)
+    ppt_coordinator = serializers.CharField(source="coordinator", max_length=200, allow_blank=True)
 
 
 class CloseSerializer(serializers.Serializer):
@@ -340,22 +341,30 @@ class CaseViewSet(AccessLoggedViewSet):
 
     @extend_schema(request=CaseOpenSerializer, responses={201: CaseSerializer})
     def create(self, request, *args, **kwargs):
-        given = CaseOpenSerializer(data=request.data, context={"request": request})
-        given.is_valid(raise_exception=True)
-        case = criteria_services.case_open(actor=request.user, **given.validated_data)
-        log_access(user=request.user, action="api_create", subjects=[self.subject_of(case)])
-        return Response(CaseSerializer(case).data, status=201)
+        return self.write(
+            request,
+            CaseOpenSerializer,
+            lambda data: perform_and_log(
+                criteria_services.case_open,
+                user=request.user,
+                action="api_create",
+                subjects_of=lambda case: [self.subject_of(case)],
+                **data,
+            ),
+            respond=lambda case: CaseSerializer(case).data,
+            status=201,
+        )
 
     @extend_schema(request=CoordinatorSerializer, responses=CaseSerializer)
     def partial_update(self, request, *args, **kwargs):
-        case = self.get_object()
-        given = CoordinatorSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        case = case_services.case_set_coordinator(
-            actor=request.user, case=case, coordinator=given.validated_data["ppt_coordinator"]
+        return self.act(
+            request,
+            CoordinatorSerializer,
+            case_services.case_set_coordinator,
+            target="case",
+            action="api_update",
+            respond=lambda case: CaseSerializer(case).data,
         )
-        log_access(user=request.user, action="api_update", subjects=[self.subject_of(case)])
-        return Response(CaseSerializer(case).data)
 
     filterset_fields = {
         "state": ["exact", "in"],
@@ -384,7 +393,7 @@ class CaseViewSet(AccessLoggedViewSet):
         )
 
     @extend_schema(responses=EventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """The case's event log: every transition and decision, oldest first."""
         case = self.get_object()

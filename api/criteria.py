@@ -5,14 +5,13 @@ through criteria.services (or transfers.services for the proposal)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from api.base import AccessLoggedViewSet, SlugField
 from api.transfers import TransferSerializer
-from audit.access import log_access
+from audit.access import perform_and_log
 from cases.enums import TeamKind
 from cases.models import Case, Team
 from cases.roles import team_ids_of
@@ -130,16 +129,16 @@ class ReviewDetailSerializer(ReviewSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema(responses=AssessmentSerializer(many=True))
+    @extend_schema_field(AssessmentSerializer(many=True))
     def get_assessments(self, review) -> list[dict]:
         return AssessmentSerializer(ordered_assessments(review), many=True).data
 
-    @extend_schema(responses=ReadinessSerializer)
+    @extend_schema_field(ReadinessSerializer)
     def get_readiness(self, review) -> dict:
         readiness = review_readiness(review, ordered_assessments(review))
         return ReadinessSerializer(readiness).data
 
-    @extend_schema(responses=RoutingSerializer)
+    @extend_schema_field(RoutingSerializer)
     def get_routing(self, review) -> dict:
         try:
             team = services.routed_team_for(review.case)
@@ -227,12 +226,19 @@ class ReviewViewSet(AccessLoggedViewSet):
     @extend_schema(request=ReviewStartSerializer, responses={201: ReviewDetailSerializer})
     def create(self, request, *args, **kwargs):
         """Start the review of a case whose review is due."""
-        given = ReviewStartSerializer(data=request.data, context={"request": request})
-        given.is_valid(raise_exception=True)
-        case = given.validated_data["case"]
-        review = criteria_services.review_start(actor=request.user, case=case)
-        log_access(user=request.user, action="api_transition", subjects=[(case.client_id, case.pk)])
-        return Response(self._detail(review), status=201)
+        return self.write(
+            request,
+            ReviewStartSerializer,
+            lambda data: perform_and_log(
+                criteria_services.review_start,
+                user=request.user,
+                action="api_transition",
+                subjects=[(data["case"].client_id, data["case"].pk)],
+                **data,
+            ),
+            respond=self._detail,
+            status=201,
+        )
 
     @extend_schema(request=NotReadySerializer, responses=ReviewDetailSerializer)
     @action(detail=True, methods=["post"], url_path="complete-not-ready")

@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.idempotency import idempotent
 from notifications import services
 from notifications.channels import message_context
 from notifications.models import Notification
@@ -55,5 +56,10 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"], url_path="mark-read")
     def mark_read(self, request, pk=None):
-        note = services.notification_mark_read(user=request.user, notification=self.get_object())
-        return Response(NotificationSerializer(note).data)
+        def run():
+            note = services.notification_mark_read(
+                user=request.user, notification=self.get_object()
+            )
+            return Response(NotificationSerializer(note).data)
+
+        return idempotent(request, run)

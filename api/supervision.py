@@ -15,7 +15,7 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import IDEMPOTENCY_KEY, SlugField
+from api.base import SlugField
 from api.idempotency import idempotent
 from audit.access import log_access, perform_and_log
 from audit.models import AccessOutcome
@@ -116,12 +116,23 @@ class FiguresQuery(serializers.Serializer):
     since = serializers.DateField(required=False)
 
 
+class TransfersInMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM, in Helsinki time.")
+    region = serializers.CharField(help_text="The receiving team's region (code).")
+    transfers = serializers.IntegerField(help_text="Transfers completed.")
+
+
+class CriterionCountSerializer(serializers.Serializer):
+    criterion = serializers.CharField(help_text="The criterion's code.")
+    count = serializers.IntegerField(help_text="Times assessed as not met.")
+
+
 class FiguresSerializer(serializers.Serializer):
     since = serializers.DateField()
     cases_by_state = serializers.DictField(child=serializers.IntegerField())
-    transfers_per_month = serializers.ListField(child=serializers.DictField())
+    transfers_per_month = TransfersInMonthSerializer(many=True)
     median_days_due_to_transferred = serializers.FloatField(allow_null=True)
-    criteria_most_often_unmet = serializers.ListField(child=serializers.DictField())
+    criteria_most_often_unmet = CriterionCountSerializer(many=True)
 
 
 TEAM = OpenApiParameter("team", str, description="One of your teams (code).")
@@ -238,7 +249,6 @@ class SupervisorViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request=ReassignSerializer,
         responses=ReassignedCaseSerializer(many=True),
-        parameters=[IDEMPOTENCY_KEY],
     )
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def reassign(self, request):
@@ -345,7 +355,13 @@ class BookingQueueViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(BookingQueueSerializer(page, many=True).data)
 
     @extend_schema(responses=BookingHoursOutSerializer(many=True))
-    @action(detail=False, methods=["get"], url_path="booking-hours", pagination_class=None)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="booking-hours",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def booking_hours(self, request):
         """The booking hours of the user's front desks."""
         hours = booking_hours_of(desk_team_ids(request.user))

@@ -3,8 +3,10 @@ action with an Idempotency-Key."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 
@@ -37,8 +39,13 @@ class TransferSerializer(serializers.ModelSerializer):
     )
     ppt_coordinator = serializers.CharField(source="case.ppt_coordinator", read_only=True)
     allowed_actions = serializers.SerializerMethodField()
+    disclosure = serializers.SerializerMethodField(
+        help_text="`full`: the whole transfer; `summary`: the minimal summary a receiving "
+        "team gets until it accepts."
+    )
 
     SUMMARY = (
+        "disclosure",
         "id",
         "reference",
         "state",
@@ -55,6 +62,7 @@ class TransferSerializer(serializers.ModelSerializer):
     class Meta:
         model = Transfer
         fields = [
+            "disclosure",
             "id",
             "reference",
             "case",
@@ -84,12 +92,39 @@ class TransferSerializer(serializers.ModelSerializer):
     def get_allowed_actions(self, transfer) -> list[str]:
         return allowed_actions(transfer)
 
+    def get_disclosure(self, transfer) -> Literal["full"]:
+        return "full"
+
     def to_representation(self, transfer):
         data = super().to_representation(transfer)
         teams = self.context.get("team_ids", set())
         if transfer.sending_team_id in teams or transfer.state in RECEIVED_STATES:
             return data
-        return {name: data[name] for name in self.SUMMARY}
+        return {**{name: data[name] for name in self.SUMMARY}, "disclosure": "summary"}
+
+
+class TransferSummarySerializer(TransferSerializer):
+    """What the receiving team sees of a transfer before it accepts: the minimal summary
+    it needs to decide (least disclosure); the rest after acceptance."""
+
+    class Meta(TransferSerializer.Meta):
+        fields = list(TransferSerializer.SUMMARY)
+        read_only_fields = fields
+
+    def get_disclosure(self, transfer) -> Literal["summary"]:  # type: ignore[override]
+        return "summary"
+
+    def to_representation(self, transfer):
+        return serializers.ModelSerializer.to_representation(self, transfer)
+
+
+# The answer for a transfer: the full transfer, or the summary for a receiving team that
+# has not accepted it; `disclosure` says which (the schema's discriminator).
+TRANSFER_OR_SUMMARY = PolymorphicProxySerializer(
+    component_name="TransferOrSummary",
+    serializers={"full": TransferSerializer, "summary": TransferSummarySerializer},
+    resource_type_field_name="disclosure",
+)
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -120,6 +155,10 @@ class RebookSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+@extend_schema_view(
+    list=extend_schema(responses=TRANSFER_OR_SUMMARY),
+    retrieve=extend_schema(responses=TRANSFER_OR_SUMMARY),
+)
 class TransferViewSet(AccessLoggedViewSet):
     """Each transition is its own POST action and honours an optional Idempotency-Key."""
 
@@ -153,34 +192,34 @@ class TransferViewSet(AccessLoggedViewSet):
             ),
         )
 
-    @extend_schema(request=AcceptSerializer, responses=TransferSerializer)
+    @extend_schema(request=AcceptSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         return self._transition(request, AcceptSerializer, services.transfer_accept)
 
-    @extend_schema(request=ReturnSerializer, responses=TransferSerializer)
+    @extend_schema(request=ReturnSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"], url_path="return")
     def return_transfer(self, request, pk=None):
         return self._transition(request, ReturnSerializer, services.transfer_return)
 
-    @extend_schema(request=CancelSerializer, responses=TransferSerializer)
+    @extend_schema(request=CancelSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._transition(request, CancelSerializer, services.transfer_cancel)
 
-    @extend_schema(request=ConfirmBookingSerializer, responses=TransferSerializer)
+    @extend_schema(request=ConfirmBookingSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"], url_path="confirm-booking")
     def confirm_booking(self, request, pk=None):
         return self._transition(
             request, ConfirmBookingSerializer, services.transfer_confirm_booking
         )
 
-    @extend_schema(request=RebookSerializer, responses=TransferSerializer)
+    @extend_schema(request=RebookSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"])
     def rebook(self, request, pk=None):
         return self._transition(request, RebookSerializer, services.transfer_rebook)
 
-    @extend_schema(request=None, responses=TransferSerializer)
+    @extend_schema(request=None, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._transition(request, None, services.transfer_complete)

@@ -41,7 +41,7 @@ def test_client_create__bad_identity_code__400_names_field_in_finnish(org):
     )
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
-    assert "tarkistusmerkki" in response.json()["errors"]["personal_identity_code"]
+    assert "tarkistusmerkki" in str(response.json()["errors"]["personal_identity_code"])
     assert not Client.objects.exists()
 
 

@@ -107,7 +107,7 @@ def test_bad_input__400_names_the_field(org):
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
-    assert "future" in response.json()["errors"]["starts_at"]
+    assert "future" in str(response.json()["errors"]["starts_at"])
     assert reload(transfer).state == TransferState.BOOKING_REQUESTED
 
 
@@ -115,6 +115,7 @@ def test_receiving_team__minimal_summary_before_acceptance(org):
     transfer = transfer_in_state(org, TransferState.PROPOSED)
     summary = as_user(org.receiving_worker).get(f"/api/v1/transfers/{transfer.pk}/").json()
     assert set(summary) == {
+        "disclosure",
         "id",
         "reference",
         "state",
@@ -127,8 +128,10 @@ def test_receiving_team__minimal_summary_before_acceptance(org):
         "proposed_at",
         "allowed_actions",
     }
+    assert summary["disclosure"] == "summary"
     full = as_user(org.caseworker).get(f"/api/v1/transfers/{transfer.pk}/").json()
     assert "override_reason" in full and "case" in full
+    assert full["disclosure"] == "full"
 
 
 def test_other_team__transfer_ids_answer_404(org):
