@@ -49,7 +49,15 @@ _FRAMEWORK_ERRORS = (
     ErrorKind(406, "not_acceptable", "The response cannot be given in the asked format."),
     ErrorKind(415, "unsupported_media_type", "The body is not application/json."),
     ErrorKind(429, "throttled", "Too many refused attempts; try again after Retry-After."),
-    ErrorKind(503, "service_unavailable", "The database cannot be reached; see Retry-After."),
+    ErrorKind(
+        500, "server_error", "An error in Silta itself; quote `request_id`.", ("request_id",)
+    ),
+    ErrorKind(
+        503,
+        "service_unavailable",
+        "The database cannot be reached; try again after Retry-After.",
+        ("request_id",),
+    ),
 )
 
 # What each domain error class carries beside code and detail (its `extra`).
@@ -114,6 +122,9 @@ class ProblemSerializer(serializers.Serializer):
         required=False, help_text="`routing_needs_manual_choice`: the postal code."
     )
     header = serializers.CharField(required=False, help_text="The header that was refused.")
+    request_id = serializers.CharField(
+        required=False, help_text="`server_error`, `service_unavailable`: quote it to support."
+    )
 
 
 def problem(status_code: int, code: str, detail: str, **extra) -> Response:

@@ -93,3 +93,23 @@ def test_schema__breaks_no_client_without_declaring_it(tmp_path):
     )
     stale = declared - found
     assert not stale, f"declared breaking changes that no longer happen: {sorted(stale)}"
+
+
+def test_every_error_the_handler_can_answer__is_declared_in_the_contract():
+    from api.errors import error_table
+
+    document = yaml.safe_load((API_DOCS / "openapi-v1.yaml").read_text())
+    declared = {
+        (int(status), line.split("`")[1])
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "responses" in operation
+        for status, response in operation["responses"].items()
+        if int(status) >= 400
+        for line in response["description"].splitlines()
+        if line.startswith("- `")
+    }
+    table = {(kind.status, kind.code) for kind in error_table()}
+    # 405 and 406 are the framework's answers to a request outside the contract.
+    assert table - declared == {(405, "method_not_allowed"), (406, "not_acceptable")}
+    assert declared <= table
