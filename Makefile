@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test lint format migrations messages compose-check bench drills fuzz clean
+.PHONY: run test lint format migrations messages compose-check bench drills fuzz mutate clean
 
 run:  ## Quick start on embedded SQLite (or DATABASE_URL), with demo data
 	./scripts/run.sh
@@ -46,6 +46,11 @@ drills:  ## Fault drills, about 20 minutes; each exits non-zero on loss or dupli
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_redis_down.py
 	$(BENCH_ENV) ./scripts/with-redis.sh .venv/bin/python bench/drill_pg_restart.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_backup_restore.py
+
+mutate:  ## Mutation testing (cosmic-ray), one mutant at a time; MODULES=core/workdays.py for one
+	./scripts/bootstrap.sh
+	DJANGO_SECRET_KEY=mutation-only DJANGO_READ_DOT_ENV=0 LOG_LEVEL=WARNING nice -n 15 \
+		./scripts/with-postgres.sh ./scripts/with-redis.sh .venv/bin/python mutation/run.py $(MODULES)
 
 fuzz:  ## The long schemathesis run: every API operation, SILTA_FUZZ_EXAMPLES (300) examples each
 	SILTA_FUZZ_EXAMPLES=$${SILTA_FUZZ_EXAMPLES:-300} ./scripts/test.sh tests/api/test_schemathesis.py
