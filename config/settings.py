@@ -380,6 +380,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Every failure kept (admin: Axes, access failures; `axes_reset_failure_logs --age DAYS`),
 # as well as the running counts that lock, which are dropped once their cool-off is over.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Masked in what is kept of a failed form (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 # The client's address: REMOTE_ADDR, or behind SILTA_TRUSTED_PROXIES reverse proxies the
 # address the outermost one saw, counted from the right of X-Forwarded-For (what a client
 # writes into the header itself is never taken).

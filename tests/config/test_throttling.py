@@ -188,6 +188,15 @@ def test_log__the_lockout_is_logged_and_every_failure_kept(worker, clock, caplog
     assert "väärä" not in attempt.post_data
 
 
+def test_log__nothing_secret_is_kept_of_the_failed_form(worker, clock):
+    Client(REMOTE_ADDR="192.0.2.10").post(
+        "/login/",
+        {"username": "maija", "password": "väärä-salasana", "csrfmiddlewaretoken": "s3cr3t"},
+    )
+    kept = AccessAttempt.objects.get(username="maija").post_data
+    assert "väärä-salasana" not in kept and "s3cr3t" not in kept
+
+
 def test_proxy__behind_a_reverse_proxy_the_address_it_saw_is_locked(
     worker, clock, settings, django_user_model
 ):
