@@ -209,6 +209,7 @@ def test_requests__no_write_to_the_token_per_request(integration, clock):
     assert AuthToken.objects.get(user=integration).expiry == START + TTL  # not refreshed
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_migration__an_existing_plain_token_keeps_working_stored_as_a_hash(integration, clock):
     """The data migration carries each key of DRF's plain-text table over as its hash (a
     database migrated before knox has that table; this one, made after, is given one)."""
@@ -216,20 +217,26 @@ def test_migration__an_existing_plain_token_keeps_working_stored_as_a_hash(integ
 
     from django.apps import apps
 
+    from audit import db_roles
+
     migration = importlib.import_module("api.migrations.0002_api_tokens_hashed")
     key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"  # DRF's format: 40 hex characters
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
-            "created timestamptz NOT NULL, user_id integer NOT NULL)"
-        )
-        cursor.execute("INSERT INTO authtoken_token VALUES (%s, now(), %s)", [key, integration.pk])
-        cursor.execute(
-            "INSERT INTO django_migrations (app, name, applied) "
-            "VALUES ('authtoken', '0001_initial', now())"
-        )
-    with connection.schema_editor() as editor:
-        migration.hash_existing_tokens(apps, editor)
+    # Migrations run as the schema's owner (the suite runs as the app's role).
+    with db_roles.as_owner():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
+                "created timestamptz NOT NULL, user_id integer NOT NULL)"
+            )
+            cursor.execute(
+                "INSERT INTO authtoken_token VALUES (%s, now(), %s)", [key, integration.pk]
+            )
+            cursor.execute(
+                "INSERT INTO django_migrations (app, name, applied) "
+                "VALUES ('authtoken', '0001_initial', now())"
+            )
+        with connection.schema_editor() as editor:
+            migration.hash_existing_tokens(apps, editor)
 
     assert "authtoken_token" not in connection.introspection.table_names()
     with connection.cursor() as cursor:

@@ -29,6 +29,7 @@ def run(extra_env):
         "DJANGO_SECRET_KEY": "test",
         "DJANGO_READ_DOT_ENV": "0",
         "DATABASE_URL": "sqlite://:memory:",
+        "DATABASE_OWNER_URL": "",  # one role on SQLite
         **extra_env,
     }
     return subprocess.run(  # noqa: S603 (our own interpreter and probe)
