@@ -32,6 +32,7 @@ PRODUCTION = {
 def _check_deploy(**overrides: str | None) -> subprocess.CompletedProcess:
     env = {**os.environ, **PRODUCTION}
     env.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py's own choice, as in production
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' own, never a server's
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)
