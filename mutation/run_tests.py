@@ -44,7 +44,7 @@ def main(paths: list[str]) -> int:
         return 97
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # only pytest-django: faster
     args = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
-    args += ["-p", "pytest_django.plugin", "--reuse-db", *paths]
+    args += ["-p", "pytest_django.plugin", "-p", "mutation.pytest_order", "--reuse-db", *paths]
     code = subprocess.run(args, env=env, check=False).returncode  # noqa: S603
     if code in (4, 5):  # pytest's usage error, or no test collected: nothing was tested
         print(f"{INFRA_FAILURE}: pytest exited {code}", flush=True)
