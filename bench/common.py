@@ -16,8 +16,15 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
 os.environ["DJANGO_READ_DOT_ENV"] = "0"
 
 
-def setup_django(database: str) -> None:
-    """Point Django at a fresh database of this name on the bench server and migrate it."""
+def setup_django(database: str, *, app_role: str | None = None) -> None:
+    """Point Django at a fresh database of this name on the bench server and migrate it.
+
+    With `app_role`, Silta runs as that limited role as in production (README, "Database
+    roles"): DATABASE_URL names it and DATABASE_OWNER_URL the server's owner, as whom
+    `migrate` creates the role if it is missing and grants its privileges. Processes the
+    caller starts inherit both."""
+    from urllib.parse import urlsplit
+
     import psycopg
 
     url = os.environ["DATABASE_URL"]
@@ -26,6 +33,11 @@ def setup_django(database: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')
     os.environ["DATABASE_URL"] = f"{base}/{database}"
+    if app_role:
+        parts = urlsplit(base)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        os.environ["DATABASE_OWNER_URL"] = f"{base}/{database}"
+        os.environ["DATABASE_URL"] = f"{parts.scheme}://{app_role}@{host}/{database}"
 
     import django
     from django.core.management import call_command

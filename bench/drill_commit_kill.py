@@ -29,11 +29,13 @@ import traceback
 from pathlib import Path
 
 from drills import (
+    APP_ROLE,
     Redis,
     alive,
     broken_invariants,
     clone_ready_reviews,
     count_mail,
+    database_role,
     delivered_everything,
     delivery_state,
     env_int,
@@ -106,7 +108,7 @@ def main() -> int:
     os.environ["EMAIL_URL"] = f"filemail:///{mail_dir}"  # environ drops one slash
     from common import report, setup_django
 
-    setup_django("silta_drill_commit_kill")
+    setup_django("silta_drill_commit_kill", app_role=APP_ROLE)
     import redis
     from django.db import connections
 
@@ -152,6 +154,7 @@ def main() -> int:
     committed_accepts = state["accepted_waiting"]
     committed_notices = Notification.objects.filter(kind="interpreter_free").count()
     lines = [
+        database_role(),
         f"kills: {KILLS} processes ({accepts} acceptances, {KILLS - accepts} notices), "
         f"{kill_time:.0f} s; outcomes {outcomes}",
         f"committed: {committed_accepts} acceptances, {committed_notices} notices; "

@@ -30,6 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 from drills import (
+    APP_ROLE,
     Load,
     Postgres,
     Redis,
@@ -37,6 +38,7 @@ from drills import (
     broken_invariants,
     clone_ready_reviews,
     count_mail,
+    database_role,
     delivered_everything,
     delivery_state,
     drill_people,
@@ -75,7 +77,7 @@ def main() -> int:
     os.environ["EMAIL_URL"] = f"filemail:///{mail_dir}"  # environ drops one slash
     from common import report, setup_django
 
-    setup_django("silta_drill_pg")
+    setup_django("silta_drill_pg", app_role=APP_ROLE)
     from django.db import connections
 
     from config.celery import app
@@ -92,6 +94,7 @@ def main() -> int:
     failures: list[str] = []
     restarts: list[tuple[float, float, float]] = []  # (stop sent, stopped, ready again)
     lines = [
+        database_role(),
         f"{CLIENTS} clients over HTTP (threads, httpx) against gunicorn (3 sync workers), a "
         f"Celery worker and beat; pause {PAUSE} s; {RESTARTS} restarts of PostgreSQL "
         f"(pg_ctl stop -m fast, {DOWN:.0f} s down, start), {BETWEEN:.0f} s apart",
@@ -121,6 +124,7 @@ def main() -> int:
         for thread in threads:
             thread.join(timeout=300)
         t_end = time.monotonic()
+        connections.close_all()  # the driver's own connection did not survive the restarts
         wait_for(
             lambda: alive(*procs.values()) or delivered_everything(front_desk=1),
             timeout=600,

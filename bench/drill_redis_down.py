@@ -34,12 +34,14 @@ from collections import Counter
 from pathlib import Path
 
 from drills import (
+    APP_ROLE,
     Load,
     Redis,
     alive,
     broken_invariants,
     clone_ready_reviews,
     count_mail,
+    database_role,
     delivered_everything,
     delivery_state,
     drill_people,
@@ -75,7 +77,7 @@ def main() -> int:
     os.environ["EMAIL_URL"] = f"filemail:///{mail_dir}"  # environ drops one slash
     from common import report, setup_django
 
-    setup_django("silta_drill_redis")
+    setup_django("silta_drill_redis", app_role=APP_ROLE)
     import httpx
 
     from config.celery import app
@@ -95,6 +97,7 @@ def main() -> int:
     load = Load(base_url, people, reviews, pause=PAUSE)
     failures: list[str] = []
     lines = [
+        database_role(),
         f"{CLIENTS} clients over HTTP (threads, httpx) against gunicorn (3 sync workers), a "
         f"Celery worker and beat; pause {PAUSE} s between cycles; Redis down {DOWN:.0f} s",
     ]

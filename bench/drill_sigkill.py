@@ -16,7 +16,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from drills import Redis, children_of, free_port, start_worker, stop_worker, wait_for
+from drills import (
+    APP_ROLE,
+    Redis,
+    children_of,
+    database_role,
+    free_port,
+    start_worker,
+    stop_worker,
+    wait_for,
+)
 
 
 class BookingSystem:
@@ -72,7 +81,7 @@ def main() -> int:
     os.environ["SILTA_BOOKING_WEBHOOK_SECRET"] = "drill-secret"
     from common import report, setup_django
 
-    setup_django("silta_drill_sigkill")
+    setup_django("silta_drill_sigkill", app_role=APP_ROLE)
     from cases.models import Event
     from config.celery import app
     from tests.factories import make_org, transfer_in_state
@@ -117,6 +126,7 @@ def main() -> int:
     confirms = Event.objects.filter(transfer=transfer, action="confirm_booking").count()
     bookings = HandoverBooking.objects.filter(transfer=transfer).count()
     lines = [
+        database_role(),
         "a pool process killed with SIGKILL while the external booking system answers",
         f"requests received {len(system.requests)} (keys {sorted(set(system.requests))}); "
         f"external bookings {len(system.bookings)}; confirm events {confirms}; "

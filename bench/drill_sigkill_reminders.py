@@ -27,10 +27,12 @@ import time
 from pathlib import Path
 
 from drills import (
+    APP_ROLE,
     Redis,
     alive,
     clone_cases,
     count_mail,
+    database_role,
     env_int,
     free_port,
     kill_group,
@@ -59,7 +61,7 @@ def main() -> int:
     os.environ["EMAIL_URL"] = f"filemail:///{mail_dir}"  # environ drops one slash
     from common import setup_django
 
-    setup_django("silta_drill_reminders")
+    setup_django("silta_drill_reminders", app_role=APP_ROLE)
     from cases.enums import CaseState, Role
     from config.celery import app
     from core import clock
@@ -104,6 +106,7 @@ def main() -> int:
         "worker": start_worker({}, log=log_dir / "worker-0.log"),
     }
     lines = [
+        database_role(),
         f"reminders: {REMINDERS} cases due in 7 days, {CASEWORKERS} caseworkers with e-mail; "
         f"worker --concurrency 2, beat as in config/celery.py; SIGKILLs: {KILLS}",
     ]

@@ -22,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
+# The drills run Silta (the driver, gunicorn, the worker, beat) as the app's limited
+# database role, as production does; scripts/with-postgres.sh creates it, `migrate` grants.
+APP_ROLE = "silta_app"
 
 
 def free_port() -> int:
@@ -417,8 +420,6 @@ def clone_cases(template, count: int, **case_overrides: str) -> list[int]:
             [clients, template.pk],
         )
         cases = sorted(row[0] for row in cursor.fetchall())
-        for model in (Client, Case):
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
     return cases
 
 
@@ -454,8 +455,6 @@ def clone_ready_reviews(org, count: int) -> list[int]:
             "WHERE t.review_id = %s",
             [reviews, review.pk],
         )
-        for model in (Review, CriterionAssessment):
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
     assert Case.objects.filter(pk__in=cases, state=CaseState.IN_REVIEW).count() == count
     return reviews
 
@@ -637,6 +636,16 @@ class Load:
             for a in self.attempts
             if a.op == op and a.ok and since <= a.started < until
         ]
+
+
+def database_role() -> str:
+    """Which role Silta runs as here (the server, worker and beat inherit it)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+        user, superuser = cursor.fetchone()
+    return f"database role {user}" + (" (a superuser)" if superuser else " (not a superuser)")
 
 
 def machine_load() -> str:
