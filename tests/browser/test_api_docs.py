@@ -47,9 +47,11 @@ def test_api_docs__operations_drawn_under_the_sites_csp(browser, live_server):
         response = page.goto(live_server.url + DOCS)
         assert response.status == 200
         # The policy is the site's own, not loosened for this page.
-        policy = response.headers["content-security-policy"]
-        assert "script-src 'self';" in policy and "style-src 'self';" in policy
-        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        policy = dict(
+            directive.strip().split(" ", 1)
+            for directive in response.headers["content-security-policy"].split(";")
+        )
+        assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
         assert page.locator("script:not([src])").count() == 0
         assert page.locator("style").count() == 0
 
