@@ -52,10 +52,12 @@ class SchemaGenerator(generators.SchemaGenerator):
 
 def _statuses_for(method: str, path: str, has_query: bool) -> set[int]:
     """Which error statuses an operation can answer with, by its shape: every operation
-    needs a signed-in user who may use it; an id in the path may be outside the user's
-    scope; a query may carry a bad filter or page; a write may be invalid, conflict with
-    the object's state or be refused by a rule."""
-    statuses = {401, 403}
+    needs a signed-in user who may use it (an address that keeps sending refused tokens
+    is refused for a while), a database to answer from, and may meet an error in Silta
+    itself; an id in the path may be outside the user's scope; a query may carry a bad
+    filter or page; a write may be invalid, conflict with the object's state or be refused
+    by a rule."""
+    statuses = {401, 403, 429, 500, 503}
     if "{" in path:
         statuses.add(404)
     if has_query:
