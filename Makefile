@@ -44,6 +44,7 @@ drills:  ## Fault drills, about 20 minutes; each exits non-zero on loss or dupli
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
 		.venv/bin/python bench/drill_commit_kill.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_redis_down.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_broker_down_latency.py
 	$(BENCH_ENV) ./scripts/with-redis.sh .venv/bin/python bench/drill_pg_restart.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/drill_backup_restore.py
 

@@ -57,3 +57,7 @@ app.conf.beat_schedule = {
     "relay-outbox": {"task": "silta.relay_outbox", "schedule": 60.0},
 }
 app.autodiscover_tasks()
+
+# Resolve the broker's transport (kombu's Redis transport and redis-py are imported) at
+# start-up, not in the first request that publishes; no connection is opened here.
+app.connection_for_write().release()

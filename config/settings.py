@@ -34,6 +34,8 @@ env = environ.Env(
     SILTA_TIME_ZONE=(str, "Europe/Helsinki"),
     SILTA_BOOKING_WEBHOOK_SECRET=(str, ""),
     SILTA_BOOKING_WEBHOOK_TIMEOUT=(float, 10.0),
+    SILTA_BROKER_PUBLISH_TIMEOUT=(float, 0.25),
+    SILTA_BROKER_PUBLISH_PAUSE=(float, 5.0),
     EMAIL_URL=(str, "consolemail://"),
     DEFAULT_FROM_EMAIL=(str, "Silta <silta@localhost>"),
     SECURE_SSL_REDIRECT=(bool, False),
@@ -256,6 +258,11 @@ SILTA_BOOKING_WEBHOOK_TIMEOUT = env("SILTA_BOOKING_WEBHOOK_TIMEOUT")  # seconds
 # that needs no server (the quick start). See config/celery.py.
 REDIS_URL = env("REDIS_URL")
 CELERY_FILESYSTEM_BROKER_DIR = env("CELERY_FILESYSTEM_BROKER_DIR")
+# Publishing after a commit (the relay's nudge) never holds up an answer: a connect and
+# socket timeout of its own, no retries, and no new attempt for a pause after a failure;
+# the beat's relay sends the stored rows meanwhile (notifications.services).
+SILTA_BROKER_PUBLISH_TIMEOUT = env("SILTA_BROKER_PUBLISH_TIMEOUT")  # seconds
+SILTA_BROKER_PUBLISH_PAUSE = env("SILTA_BROKER_PUBLISH_PAUSE")  # seconds
 
 # The API (/api/v1/): deny by default; sessions for the web app, tokens for integrations
 # (`manage.py issue_api_token USER`: django-rest-knox, stored hashed, expiring, counted by
@@ -387,6 +394,7 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 # writes into the header itself is never taken).
 SILTA_TRUSTED_PROXIES = env("SILTA_TRUSTED_PROXIES")
 AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
+AXES_USERNAME_CALLABLE = "core.throttling.client_username"
 
 LOGGING = {
     "version": 1,

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -174,6 +176,69 @@ def enqueue(messages: list[OutboxMessage], *, kick: bool = True) -> int:
     return len(messages)
 
 
+class _Publisher:
+    """Sends the relay's nudges to the broker without ever holding up the caller.
+
+    The rows are committed before anything is published, so a message to the broker is
+    only a nudge: if it cannot be sent at once, the beat's relay (every minute) sends the
+    rows. So publishing uses connections of its own (a small pool per process) with a
+    short connect and socket timeout (SILTA_BROKER_PUBLISH_TIMEOUT) and no connection
+    retries, and after a failure this process does not try again for
+    SILTA_BROKER_PUBLISH_PAUSE seconds. With the broker down an answer waits at most one
+    timeout, and only the first in each pause. The worker's and the beat's own connections
+    keep Celery's settings (they retry until the broker is back)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: Any = None
+        self._key: tuple[int, str] | None = None
+        self.paused_until = 0.0
+
+    def _pool_for(self, app: Any) -> Any:
+        key = (os.getpid(), str(app.conf.broker_write_url or app.conf.broker_url))
+        with self._lock:
+            if self._key != key:  # a new process (a forked server worker) or broker
+                timeout = settings.SILTA_BROKER_PUBLISH_TIMEOUT
+                connection = app.connection_for_write(
+                    connect_timeout=timeout,
+                    transport_options={
+                        "max_retries": 0,  # one connection attempt, then give up
+                        "socket_connect_timeout": timeout,
+                        "socket_timeout": timeout,
+                    },
+                )
+                self._pool = connection.Pool(limit=app.conf.broker_pool_limit or 10)
+                self._key = key
+            return self._pool
+
+    def send(self, task: Any, **options: Any) -> bool:
+        """Publish one task message now, or give up at once. Returns whether it was sent."""
+        if time.monotonic() < self.paused_until:
+            return False
+        try:
+            pool = self._pool_for(task.app)
+            with pool.acquire(block=True, timeout=settings.SILTA_BROKER_PUBLISH_TIMEOUT) as conn:
+                try:
+                    task.apply_async(connection=conn, retry=False, **options)
+                except Exception:
+                    conn.collect()  # a broken connection is made anew on its next use
+                    raise
+        except Exception as exc:  # broker unreachable: nothing is lost, the rows are stored
+            self.paused_until = time.monotonic() + settings.SILTA_BROKER_PUBLISH_PAUSE
+            logger.warning(
+                "broker unreachable (%s: %s); outbox rows wait for the relay, no publishing "
+                "for %s s",
+                type(exc).__name__,
+                exc,
+                settings.SILTA_BROKER_PUBLISH_PAUSE,
+            )
+            return False
+        return True
+
+
+_publisher = _Publisher()
+
+
 def dispatch(count: int) -> int:
     """Ask the workers to relay `count` new rows: one task per RELAY_CHUNK rows, so a
     fan-out of N costs ceil(N / RELAY_CHUNK) broker messages. Returns messages sent."""
@@ -181,24 +246,18 @@ def dispatch(count: int) -> int:
 
     sent = 0
     for _ in range(math.ceil(count / RELAY_CHUNK)):
-        try:
-            relay_outbox.apply_async(kwargs={"limit": RELAY_CHUNK}, retry=False)
-            sent += 1
-        except Exception as exc:  # broker down: the beat safety net relays them later
-            logger.warning("broker unreachable (%s); %d outbox rows wait", exc, count)
-            break
+        if not _publisher.send(relay_outbox, kwargs={"limit": RELAY_CHUNK}):
+            break  # broker down: the beat safety net relays them later
+        sent += 1
     return sent
 
 
 def kick_relay() -> None:
-    """Ask a worker to relay now. If the broker is down the rows wait for the next kick or
-    the beat safety net: the request that caused them has already committed."""
+    """Ask a worker to relay now (after the commit that queued rows). If the broker is
+    down the answer is not held up: the rows wait for the next kick or the beat's relay."""
     from .tasks import relay_outbox
 
-    try:
-        relay_outbox.apply_async(retry=False)
-    except Exception as exc:  # broker unreachable: nothing is lost, the rows are stored
-        logger.warning("broker unreachable (%s); outbox rows wait for the next relay", exc)
+    _publisher.send(relay_outbox)
 
 
 class _Relaying(threading.local):
