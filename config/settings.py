@@ -395,6 +395,7 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 SILTA_TRUSTED_PROXIES = env("SILTA_TRUSTED_PROXIES")
 AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
 AXES_USERNAME_CALLABLE = "core.throttling.client_username"
+AXES_USERNAME_CALLABLE = "core.throttling.client_username"
 
 LOGGING = {
     "version": 1,

@@ -3,12 +3,16 @@ user's language, before any view runs, with nothing written; a cookie carrying o
 ignored. Never a server error."""
 
 import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from cases.enums import CaseState
+from cases.enums import CaseState, Role
 from cases.models import Case, Event
 from core import untrusted
-from tests.factories import case_in_state, reload
+from notifications.models import Notification
+from tests.factories import case_in_state, member, reload, transfer_in_state
+from transfers.enums import TransferState
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +140,39 @@ def test_json_nests_deeper_than__counts_levels_without_parsing(raw, limit, deepe
 )
 def test_first_not_text__names_the_first_place_in_document_order(data, where):
     assert untrusted.first_not_text(data) == where
+
+
+@pytest.mark.parametrize("username", ["a" * 300, "\ufdfa" * 20])  # 20 "ﷺ" are 360 in NFKC
+def test_sign_in_with_a_very_long_username__refused_not_a_server_error(client, username):
+    """django-axes stores the username of a failure in 255 characters: longer was a 500."""
+    client.raise_request_exception = False
+    page = client.post(reverse("login"), {"username": username, "password": "x"})
+    assert page.status_code == 200  # the sign-in page again
+    assert len(AccessAttempt.objects.get().username) == 255  # the failure still counts
+
+
+def test_admin_case_form_with_a_worker_that_is_not_an_id__shown_again_not_a_server_error(
+    client, org
+):
+    """Django's autocomplete widget looked the value up to show it again: a 500."""
+    client.raise_request_exception = False
+    staff = member(org.koto, Role.CASEWORKER, is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["add_case", "view_case"]))
+    client.force_login(staff)
+    page = client.post(
+        reverse("admin:cases_case_add"),
+        {"responsible_worker": "abc", "integration_started_on": "9999-12-31"},
+    )
+    assert page.status_code == 200
+    assert "integration_started_on" in page.context["adminform"].form.errors
+
+
+def test_notification_read_with_a_next_that_is_not_an_address__redirected_not_a_server_error(
+    web, org
+):
+    """`redirect("x")` tried "x" as a view name: a 500."""
+    transfer_in_state(org, TransferState.BOOKED)  # "booking confirmed" to the sender
+    note = Notification.objects.filter(recipient=org.caseworker).first()
+    page = web(org.caseworker).post(reverse("web:notification-read", args=[note.pk]), {"next": "x"})
+    assert page.status_code == 302
+    assert Notification.objects.get(pk=note.pk).read_at is not None

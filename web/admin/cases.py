@@ -15,6 +15,7 @@ from core.admin_actions import ActionForm, service_action
 from criteria import services as criteria_services
 from transfers import services
 from web.admin.base import AccessLoggedAdmin, ReadOnlyAdmin
+from web.admin.widgets import SafeAutocomplete
 
 # Organisation and routing -----------------------------------------------------------------
 
@@ -29,7 +30,7 @@ class BookingHoursInline(admin.TabularInline):
     extra = 0
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(SafeAutocomplete, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -50,7 +51,7 @@ class BookingHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(SafeAutocomplete, admin.ModelAdmin):
     list_display = ["user", "team", "role"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "user__last_name", "team__name"]
@@ -138,7 +139,7 @@ class CaseCreateForm(forms.ModelForm):
 
 
 @admin.register(Case)
-class CaseAdmin(AccessLoggedAdmin):
+class CaseAdmin(SafeAutocomplete, AccessLoggedAdmin):
     list_display = [
         "case_reference",
         "client",

@@ -11,6 +11,7 @@ from notifications.models import (
     TeamChannel,
 )
 from web.admin.base import ReadOnlyAdmin
+from web.admin.widgets import SafeAutocomplete
 
 
 @admin.register(Notification)
@@ -60,7 +61,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(SafeAutocomplete, admin.ModelAdmin):
     list_display = ["user", "language", "email"]
     autocomplete_fields = ["user"]
 

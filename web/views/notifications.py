@@ -4,8 +4,8 @@ details, so listing them is not a read of client data)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -40,4 +40,6 @@ def notification_read(request, pk: int):
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("web:notifications")  # never a redirect to another site
-    return redirect(back)
+    # An address, never a view's name to look up (`redirect` would try, and fail with a
+    # server error on a `next` such as "x").
+    return HttpResponseRedirect(back)
