@@ -53,8 +53,9 @@ mutate:  ## Mutation testing (cosmic-ray), one mutant at a time; MODULES=core/wo
 	DJANGO_SECRET_KEY=mutation-only DJANGO_READ_DOT_ENV=0 LOG_LEVEL=WARNING nice -n 15 \
 		./scripts/with-postgres.sh ./scripts/with-redis.sh .venv/bin/python mutation/run.py $(MODULES)
 
-fuzz:  ## The long schemathesis run: every API operation, SILTA_FUZZ_EXAMPLES (300) examples each
-	SILTA_FUZZ_EXAMPLES=$${SILTA_FUZZ_EXAMPLES:-300} ./scripts/test.sh tests/api/test_schemathesis.py
+fuzz:  ## The long property run: every API operation and web form, SILTA_FUZZ_EXAMPLES (300) each
+	SILTA_FUZZ_EXAMPLES=$${SILTA_FUZZ_EXAMPLES:-300} ./scripts/test.sh \
+		tests/api/test_schemathesis.py tests/web/test_property_forms.py
 
 compose-check:  ## Validates docker-compose.yml (needs docker compose or docker-compose)
 	docker compose config -q 2>/dev/null || docker-compose config -q
