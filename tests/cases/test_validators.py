@@ -83,9 +83,10 @@ def test_date_validators__refuse_outside_the_range_with_the_reason(frozen, valid
     ],
 )
 def test_date_validators__say_the_reason_in_the_users_language(language, words):
-    with translation.override(language), pytest.raises(ValidationError) as raised:
-        validate_birth_date(dt.date(1875, 8, 15))
-    assert raised.value.messages == [words]
+    with translation.override(language):
+        with pytest.raises(ValidationError) as raised:
+            validate_birth_date(dt.date(1875, 8, 15))
+        assert raised.value.messages == [words]  # the message is made when read
 
 
 # Through the services: the field named, nothing written ---------------------------------
