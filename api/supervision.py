@@ -145,6 +145,8 @@ class SupervisorViewSet(viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, IsSupervisor]
     serializer_class = OverdueReviewSerializer
     queryset = Case.objects.none()
+    # Lists in a fixed order, filtered by the parameters each action declares.
+    filter_backends: list = []
     # The access-log action a refused request of these views is logged under.
     REFUSALS_LOGGED = {
         "exceptions_waiting": "api_list",
@@ -340,6 +342,7 @@ class BookingQueueViewSet(viewsets.GenericViewSet):
 
     serializer_class = BookingQueueSerializer
     queryset = HandoverBooking.objects.none()
+    filter_backends: list = []  # oldest first, always
 
     def get_queryset(self):
         return booking_queue(desk_team_ids(self.request.user))
