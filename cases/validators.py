@@ -9,6 +9,7 @@ out of range with the field named, whichever surface (web, API, admin) it came f
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pycountry
 from django.core.exceptions import ValidationError
@@ -18,6 +19,9 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fi import hetu as stdnum_hetu
 
 from core import clock
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 postal_code_validator = RegexValidator(
     r"^\d{5}$", _("A Finnish postal code has exactly five digits, e.g. 00700.")
@@ -99,7 +103,9 @@ EARLIEST_INTEGRATION_START = dt.date(2000, 1, 1)
 EARLIEST_SPONSOR_ARRIVAL = dt.date(1900, 1, 1)
 
 
-def _in_past_range(value: dt.date, earliest: dt.date, *, too_early: str, in_future: str) -> None:
+def _in_past_range(
+    value: dt.date, earliest: dt.date, *, too_early: StrOrPromise, in_future: StrOrPromise
+) -> None:
     if value < earliest:
         raise ValidationError(too_early, code="too_early", params={"year": earliest.year})
     if value > clock.today():
