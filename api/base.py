@@ -74,6 +74,23 @@ class AccessLoggedViewSet(viewsets.ReadOnlyModelViewSet):
 
         return idempotent(request, run)
 
+    def create_through(self, request, form, service, *, action: str, respond, status: int = 201):
+        """`write` for a service that makes its subject (a client, a case, a review): the
+        access-log rows are for what it made (`subject_of(result)`), in its transaction."""
+        return self.write(
+            request,
+            form,
+            lambda data: perform_and_log(
+                service,
+                user=request.user,
+                action=action,
+                subjects_of=lambda made: [self.subject_of(made)],
+                **data,
+            ),
+            respond=respond,
+            status=status,
+        )
+
     def act(
         self,
         request,

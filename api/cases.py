@@ -17,7 +17,7 @@ from api.base import (
     partial_form,
 )
 from api.idempotency import idempotent
-from audit.access import log_access, perform_and_log
+from audit.access import log_access
 from audit.models import AccessLog, AccessOutcome
 from cases import services as case_services
 from cases.enums import ClosureReason, HousingSituation, TeamKind
@@ -232,18 +232,12 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
         responses={201: ClientSerializer},
     )
     def create(self, request, *args, **kwargs):
-        return self.write(
+        return self.create_through(
             request,
             ClientWriteSerializer,
-            lambda data: perform_and_log(
-                case_services.client_create,
-                user=request.user,
-                action="api_create",
-                subjects_of=lambda client: [(client.pk, None)],
-                **data,
-            ),
+            case_services.client_create,
+            action="api_create",
             respond=lambda client: ClientSerializer(client).data,
-            status=201,
         )
 
     @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
@@ -341,18 +335,12 @@ class CaseViewSet(AccessLoggedViewSet):
 
     @extend_schema(request=CaseOpenSerializer, responses={201: CaseSerializer})
     def create(self, request, *args, **kwargs):
-        return self.write(
+        return self.create_through(
             request,
             CaseOpenSerializer,
-            lambda data: perform_and_log(
-                criteria_services.case_open,
-                user=request.user,
-                action="api_create",
-                subjects_of=lambda case: [self.subject_of(case)],
-                **data,
-            ),
+            criteria_services.case_open,
+            action="api_create",
             respond=lambda case: CaseSerializer(case).data,
-            status=201,
         )
 
     @extend_schema(request=CoordinatorSerializer, responses=CaseSerializer)

@@ -226,6 +226,7 @@ class ReviewViewSet(AccessLoggedViewSet):
     @extend_schema(request=ReviewStartSerializer, responses={201: ReviewDetailSerializer})
     def create(self, request, *args, **kwargs):
         """Start the review of a case whose review is due."""
+        # The case is known before the review exists: a refusal's row names it.
         return self.write(
             request,
             ReviewStartSerializer,
