@@ -47,6 +47,7 @@ INFRA_FAILURE = "MUTATION-INFRA-FAILURE"  # as in run_tests.py
 SKIP_DIRS = {".git", ".venv", ".uv", "node_modules", "var", "test-artifacts", "__pycache__"}
 SKIP_DIRS |= {".mypy_cache", ".ruff_cache", ".pytest_cache", "staticfiles"}
 TEMPLATE_DB = "silta_mutation"
+SESSIONS = ROOT / "var" / "mutation"  # the last run's sessions (see save_session)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,16 @@ class Mutant:
     outcome: str = "pending"  # killed | survived | equivalent | not_a_mutant | error
     note: str = ""
     diff: str = ""
+
+    @property
+    def mutated(self) -> str:
+        """The mutant's own line(s), as survivors.md and the reports name it."""
+        lines = self.diff.splitlines()
+        added = [line[1:].strip() for line in lines if line.startswith("+")]
+        if added:
+            return " / ".join(added)
+        removed = [line[1:].strip() for line in lines if line.startswith("-") and line[1:].strip()]
+        return "removed: " + " / ".join(removed)
 
 
 @dataclass
@@ -108,7 +119,7 @@ def load_targets(modules: list[str]) -> list[tuple[Path, dict]]:
 
 def load_equivalents() -> list[Equivalent]:
     """The rows of mutation/survivors.md's tables: | `module` | `function` | `operator` |
-    `code` | why |."""
+    `the mutant's line` | why |."""
     cell = r"\s*`([^`]+)`\s*\|"
     row = re.compile(rf"^\|{cell}{cell}{cell}\s*`(.+?)`\s*\|(.+)\|\s*$")
     found = []
@@ -226,7 +237,12 @@ def init_session(work: Path, config_path: Path, module: str) -> tuple[Path, list
         cwd=work,
         check=True,
     )
-    source = (work / module).read_text()
+    return session, load_mutants(session, (work / module).read_text(), set_aside=True)
+
+
+def load_mutants(session: Path, source: str, *, set_aside: bool) -> list[Mutant]:
+    """The session's mutants, each with its source line; those that are not mutants of
+    behaviour are marked (and, with `set_aside`, recorded as skipped so none runs)."""
     tree = ast.parse(source)
     lines = source.splitlines()
     mutants = []
@@ -245,11 +261,35 @@ def init_session(work: Path, config_path: Path, module: str) -> tuple[Path, list
             why = not_a_mutant(spec.operator_name, (row, col), source, tree)
             if why:
                 mutant.outcome, mutant.note = "not_a_mutant", why
-                db.set_result(
-                    item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why)
-                )
+                if set_aside:
+                    db.set_result(
+                        item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why)
+                    )
             mutants.append(mutant)
-    return session, mutants
+    return mutants
+
+
+def save_session(session: Path, result: Result, source: str, rev: str) -> None:
+    """Keep the session (in var/, not committed) so `--reclassify` can report it again
+    after mutation/survivors.md changes, without running the mutants again."""
+    SESSIONS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(session, SESSIONS / f"{slug(result.module)}.sqlite")
+    meta = {"tests": result.tests, "seconds": result.seconds, "rev": rev, "source": source}
+    (SESSIONS / f"{slug(result.module)}.json").write_text(json.dumps(meta))
+
+
+def reclassify(module: str, out: Path, equivalents: list[Equivalent]) -> Result | None:
+    session = SESSIONS / f"{slug(module)}.sqlite"
+    if not session.exists():
+        print(f"!! {module}: no session kept in {SESSIONS}; run it first", flush=True)
+        return None
+    meta = json.loads((SESSIONS / f"{slug(module)}.json").read_text())
+    result = Result(module=module, tests=meta["tests"], seconds=meta["seconds"])
+    result.mutants = load_mutants(session, meta["source"], set_aside=False)
+    for problem in classify(result, session, equivalents):
+        print(f"!! {problem}", flush=True)
+    write_report(result, out, meta["rev"])
+    return result
 
 
 def classify(result: Result, session: Path, equivalents: list[Equivalent]) -> list[str]:
@@ -286,7 +326,7 @@ def classify(result: Result, session: Path, equivalents: list[Equivalent]) -> li
         matching = [
             m
             for m in result.mutants
-            if (m.function, m.operator.removeprefix("core/"), m.code)
+            if (m.function, m.operator.removeprefix("core/"), m.mutated)
             == (entry.function, entry.operator, entry.code)
         ]
         if not matching:
@@ -300,7 +340,12 @@ def classify(result: Result, session: Path, equivalents: list[Equivalent]) -> li
 
 
 def run_module(
-    work: Path, config_path: Path, config: dict, env: dict, equivalents: list[Equivalent]
+    work: Path,
+    config_path: Path,
+    config: dict,
+    env: dict,
+    equivalents: list[Equivalent],
+    rev: str,
 ) -> Result | None:
     module = config["module-path"]
     tests = config["test-command"].split("run_tests.py", 1)[1].split()
@@ -323,6 +368,7 @@ def run_module(
         check=True,
     )
     result.seconds = time.monotonic() - started
+    save_session(session, result, (work / module).read_text(), rev)
     problems = classify(result, session, equivalents)
     for problem in problems:
         print(f"!! {problem}", flush=True)
@@ -365,10 +411,7 @@ def write_report(result: Result, out: Path, rev: str) -> None:
             "| --- | --- | --- | --- |",
         ]
         for m in sorted(survivors, key=lambda m: m.row):
-            plus = " / ".join(
-                part[1:].strip() for part in m.diff.splitlines() if part.startswith("+")
-            )
-            code = (plus or m.code).replace("|", "\\|")
+            code = m.mutated.replace("|", "\\|")
             lines.append(
                 f"| {m.row} | `{m.function}` | `{m.operator.removeprefix('core/')}` | `{code}` |"
             )
@@ -420,9 +463,22 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help="module paths (default: every target)")
     parser.add_argument("--rev", help="test this commit instead of the working tree")
     parser.add_argument("--out", type=Path, default=HERE / "reports")
+    parser.add_argument(
+        "--reclassify",
+        action="store_true",
+        help="report the kept sessions again with today's survivors.md; run no mutant",
+    )
     args = parser.parse_args()
     targets = load_targets(args.modules)
     equivalents = load_equivalents()
+    if args.reclassify:
+        results = [
+            reclassify(config["module-path"], args.out, equivalents) for _p, config in targets
+        ]
+        write_summary(args.out)
+        for result in filter(None, results):
+            print(f"==> {result.module}: {result.ratio:.1%} of {result.behaviour_changing}")
+        return 0 if all(r is not None and r.ratio >= TARGET for r in results) else 1
     head = subprocess.run(  # noqa: S603 (our own commands)
         ["git", "-C", str(ROOT), "rev-parse", "--short", args.rev or "HEAD"],  # noqa: S607
         check=True,
@@ -439,7 +495,7 @@ def main() -> int:
     try:
         make_template_database(work, env)
         for config_path, config in targets:
-            result = run_module(work, config_path, config, env, equivalents)
+            result = run_module(work, config_path, config, env, equivalents, rev)
             if result is None:
                 failed.append(config["module-path"])
                 continue
