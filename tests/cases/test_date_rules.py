@@ -139,3 +139,29 @@ def test_case_open__the_threshold_is_the_current_checklist_versions(org):
     since = start - relativedelta(years=current.sponsor_long_residence_years)
     case, start = _open(org, since=since)
     assert case.review_due_on == start + relativedelta(months=24)
+
+
+def test_add_months__past_either_end_of_the_calendar__stops_there():
+    assert rules.add_months(D("0001-01-15"), -1) == dt.date.min
+    assert rules.add_months(D("9999-12-15"), 1) == dt.date.max
+    assert rules.add_months(D("9999-11-15"), 1) == D("9999-12-15")
+
+
+def test_client_facts__a_fact_not_given_is_not_assumed():
+    """Only a reunited family that is stable and whose sponsor has lived long in Finland
+    is reviewed after a year: a fact left out counts as not so."""
+    long_ago = D("2000-01-01")
+    base = {"has_children": False, "family_reunification_pending": False}
+    not_said_reunited = ClientFacts(
+        **base, housing_situation="settled", family_situation_stable=True,
+        sponsor_in_finland_since=long_ago,
+    )  # fmt: skip
+    not_said_stable = ClientFacts(
+        **base, housing_situation="settled", reunited_family=True,
+        sponsor_in_finland_since=long_ago,
+    )  # fmt: skip
+    for facts in (not_said_reunited, not_said_stable):
+        assert rules.review_due_on(
+            integration_started_on=START, client=facts, threshold_years=4
+        ) == D("2027-03-01")
+    assert ClientFacts(**base, housing_situation="settled").is_ppt is False
