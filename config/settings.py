@@ -29,6 +29,11 @@ env = environ.Env(
     REDIS_URL=(str, ""),
     CELERY_FILESYSTEM_BROKER_DIR=(str, str(BASE_DIR / "var" / "broker")),
     LOG_LEVEL=(str, "INFO"),
+    LOG_FORMAT=(str, ""),
+    SENTRY_DSN=(str, ""),
+    SENTRY_ENVIRONMENT=(str, "production"),
+    SENTRY_RELEASE=(str, ""),
+    SILTA_METRICS_TOKEN=(str, ""),
     STATIC_ROOT=(str, str(BASE_DIR / "var" / "static")),
     SILTA_BASE_URL=(str, "http://127.0.0.1:8000"),
     SILTA_TIME_ZONE=(str, "Europe/Helsinki"),
@@ -102,6 +107,8 @@ INSTALLED_APPS = [
     "criteria",
     "transfers",
     "notifications",
+    # Each sweep's last run, for the metrics; one log line per task (monitoring/signals.py).
+    "monitoring",
     "api",
     "web",
 ]
@@ -109,6 +116,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every log line and access-log row of a request carries its request id.
     "django_guid.middleware.guid_middleware",
+    # Then one log line and one metrics observation per request, around everything else
+    # (config/logs.py): route, status, duration, user id.
+    "config.logs.RequestLine",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A cookie carrying a NUL is dropped before the session is looked up with it.
@@ -397,18 +407,34 @@ AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
 AXES_USERNAME_CALLABLE = "core.throttling.client_username"
 AXES_USERNAME_CALLABLE = "core.throttling.client_username"
 
+# Logs (config/logs.py; README, "Logs"): one JSON object per line on stdout, or plain text
+# for a developer's terminal; LOG_FORMAT=json|text, json unless DJANGO_DEBUG. Every line
+# carries the request id; exceptions pass through config/redact.py in both formats.
+LOG_FORMAT = env("LOG_FORMAT") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId"},
+        "safe_exceptions": {"()": "config.logs.SafeExceptionArguments"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s %(message)s"},
+        "text": {
+            "()": "config.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s %(message)s",
+        },
+        "json": {
+            "()": "config.logs.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s %(correlation_id)s",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "safe_exceptions"],
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
@@ -416,6 +442,25 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django_guid": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Runserver's own line per request holds the raw path and query string: Silta's
+        # (config.logs.RequestLine) says the same without them.
+        "django.server": {"level": "WARNING"},
+        # Django's line per 4xx answer holds the raw path; the request line has the status.
+        "django.request": {"level": "ERROR"},
         "silta": {"level": env("LOG_LEVEL"), "propagate": True},
     },
 }
+
+# Error reports to Sentry (config/sentry.py): off while SENTRY_DSN is unset; scrubbed of
+# client data. Set up here, so gunicorn, the worker and the beat all report.
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT")
+SENTRY_RELEASE = env("SENTRY_RELEASE")
+if SENTRY_DSN:
+    from config.sentry import init as _init_sentry
+
+    _init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE)
+
+# Prometheus metrics at /metrics (config/metrics.py) for a scraper that sends
+# `Authorization: Bearer <SILTA_METRICS_TOKEN>`; 404 while the token is unset.
+SILTA_METRICS_TOKEN = env("SILTA_METRICS_TOKEN")

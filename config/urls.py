@@ -3,11 +3,15 @@ from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
-from config.health import healthz
+from config.health import healthz, readyz
+from config.metrics import metrics_view
 from web.views import SiltaLoginView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    # Prometheus, behind SILTA_METRICS_TOKEN (404 while it is unset).
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(("api.urls", "api-v1"))),
     path("admin/", admin.site.urls),
     path("login/", SiltaLoginView.as_view(), name="login"),
