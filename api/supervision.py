@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from api.base import SlugField
 from api.idempotency import idempotent
+from api.pagination import PageNumbers
 from audit.access import log_access, perform_and_log
 from audit.models import AccessOutcome
 from cases import services as case_services
@@ -147,6 +148,7 @@ class SupervisorViewSet(viewsets.GenericViewSet):
     queryset = Case.objects.none()
     # Lists in a fixed order, filtered by the parameters each action declares.
     filter_backends: list = []
+    pagination_class = PageNumbers
     # The access-log action a refused request of these views is logged under.
     REFUSALS_LOGGED = {
         "exceptions_waiting": "api_list",
@@ -343,6 +345,7 @@ class BookingQueueViewSet(viewsets.GenericViewSet):
     serializer_class = BookingQueueSerializer
     queryset = HandoverBooking.objects.none()
     filter_backends: list = []  # oldest first, always
+    pagination_class = PageNumbers
 
     def get_queryset(self):
         return booking_queue(desk_team_ids(self.request.user))
