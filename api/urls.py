@@ -6,7 +6,14 @@ from rest_framework.routers import DefaultRouter
 
 from . import cases, criteria, notifications, supervision, transfers
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    # No format suffixes (`cases.json/`): the format comes from the Accept header, and
+    # the actions' handlers take no `format` argument (a suffixed action answered 500).
+    include_format_suffixes = False
+
+
+router = Router()
 router.register("regions", cases.RegionViewSet)
 router.register("teams", cases.TeamViewSet)
 router.register("postal-areas", cases.PostalAreaViewSet)

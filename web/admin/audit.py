@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.models import AccessLog
-from web.admin.base import ReadOnlyAdmin
+from web.admin.base import AccessLoggedAdmin, ReadOnlyAdmin
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAdmin):
-    """The report: who accessed client X, when, and why (administrators only)."""
+class AccessLogAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
+    """The report: who accessed client X, when, and why (administrators only). It names
+    the clients, so reading it is itself a read of their data and is logged like one."""
 
     list_display = [
         "created_at",
@@ -23,6 +24,7 @@ class AccessLogAdmin(ReadOnlyAdmin):
         "purpose",
         "outcome",
     ]
+    list_select_related = ["actor", "client", "case"]
     list_filter = ["outcome", "action", "purpose"]
     search_fields = ["=client__id", "client__last_name", "actor__username"]
     date_hierarchy = "created_at"
@@ -32,3 +34,6 @@ class AccessLogAdmin(ReadOnlyAdmin):
 
     def has_module_permission(self, request):
         return request.user.is_superuser
+
+    def subject_of(self, obj):
+        return obj.client_id, obj.case_id

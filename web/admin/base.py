@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from audit.access import log_access, log_denied
+from audit.access import LoggedRefusal, log_access, log_denied, record_refusal
+from audit.models import AccessOutcome
+from core.errors import ActorNotAllowed, DomainError, InvalidInput
 
 admin.site.site_header = "Silta"
 admin.site.site_title = "Silta"
@@ -25,34 +29,72 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class AccessLoggedAdmin(admin.ModelAdmin):
     """Reads of client data write access-log rows before the page is shown (fail closed:
-    if the rows cannot be written, the request fails and shows nothing). An attempt on an
-    object outside the user's scope is logged as denied."""
+    if the rows cannot be written, the request fails and shows nothing): the list, the
+    objects an action asks about, the object (also shown again with a form's errors) and
+    its history. An attempt on an object outside the user's scope is logged as denied.
+    The responses are TemplateResponses, rendered after the rows are written."""
 
     def subject_of(self, obj) -> tuple[int | None, int | None]:
         """(client id, case id) of a listed or shown object."""
         raise NotImplementedError
 
+    def _log(self, request, action: str, objects) -> None:
+        subjects = [self.subject_of(obj) for obj in objects]
+        subjects = [subject for subject in subjects if subject != (None, None)]
+        if subjects:
+            log_access(user=request.user, action=action, subjects=subjects)
+
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
+        context = getattr(response, "context_data", None) or {}
+        changelist = context.get("cl")
         if changelist is not None:
-            log_access(
-                user=request.user,
-                action="admin_list",
-                subjects=[self.subject_of(obj) for obj in changelist.result_list],
-            )
+            self._log(request, "admin_list", changelist.result_list)
+        elif "objects" in context:
+            # An action's own form (core.admin_actions) lists the objects it acts on.
+            self._log(request, "admin_list", context["objects"])
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        shown = (getattr(response, "context_data", None) or {}).get("object")
+        if shown is not None:
+            self._log(request, "admin_history", [shown])
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        shown = getattr(response, "context_data", {}).get("original")
+        shown = (getattr(response, "context_data", None) or {}).get("original")
         if shown is not None:
-            log_access(
-                user=request.user,
-                action="admin_change" if request.method == "POST" else "admin_view",
-                subjects=[self.subject_of(shown)],
-            )
+            self._log(request, "admin_view", [shown])
         return response
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A service that refuses a valid form (a role that may not act, a state that no
+        longer allows it) is not a server error: the admin's transaction is rolled back,
+        the refusal's trace is written again outside it, and the form comes back with the
+        reason above it."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refused:
+            action = "admin_change" if object_id else "admin_create"
+            if isinstance(refused, LoggedRefusal):
+                record_refusal(user=request.user, action=action, refusal=refused)
+            elif isinstance(refused, ActorNotAllowed):
+                shown = self.get_object(request, unquote(object_id)) if object_id else None
+                log_access(
+                    user=request.user,
+                    action=action,
+                    outcome=AccessOutcome.DENIED,
+                    subjects=[self.subject_of(shown) if shown is not None else (None, None)],
+                )
+            detail = (
+                " ".join(refused.errors.values())
+                if isinstance(refused, InvalidInput)
+                else refused.detail
+            )
+            messages.error(request, detail)
+            return HttpResponseRedirect(request.get_full_path())
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from audit.access import LoggedRefusal, perform_and_log, record_refusal
 from cases import roles
 from cases import services as case_services
 from cases.enums import ClosureReason, TeamKind
 from cases.models import BookingHours, Case, Client, Event, Membership, PostalArea, Region, Team
 from cases.selectors import cases_visible_to, clients_visible_to
+from cases.validators import normalise_personal_identity_code
 from core.admin_actions import ActionForm, service_action
 from criteria import services as criteria_services
 from transfers import services
@@ -77,8 +81,42 @@ def _is_unit_member(user) -> bool:
     ).exists()
 
 
+class ClientForm(forms.ModelForm):
+    """The identity code normalised, and checked as the services check it: a code that is
+    already a client's is refused with the service's words (within the user's scope that
+    client is named, outside it the answer is neutral), and the refusal leaves its trace
+    (access-log row, notice) as it does through `perform_and_log`. Django's own
+    uniqueness check is skipped: its "already exists" would tell anyone."""
+
+    actor = None  # the signed-in user, set by ClientAdmin.get_form
+    action = "admin_create"
+
+    def clean_personal_identity_code(self):
+        code = self.cleaned_data.get("personal_identity_code")
+        return normalise_personal_identity_code(code) or None if code else None
+
+    def validate_unique(self):
+        exclude = self._get_validation_exclusions() | {"personal_identity_code"}
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
+        code = self.cleaned_data.get("personal_identity_code")
+        if code and "personal_identity_code" not in self.errors:
+            try:
+                case_services.client_identity_code_check(
+                    actor=self.actor, code=code, client=self.instance
+                )
+            except LoggedRefusal as refusal:
+                # The admin's page is shown again with the error and its transaction
+                # commits, so the trace is kept.
+                record_refusal(user=self.actor, action=self.action, refusal=refusal)
+                self.add_error("personal_identity_code", refusal.detail)
+
+
 @admin.register(Client)
 class ClientAdmin(AccessLoggedAdmin):
+    form = ClientForm
     list_display = ["__str__", "date_of_birth", "language", "postal_code", "is_ppt"]
     list_filter = ["is_ppt", "housing_situation", "interpreter_needed"]
     search_fields = ["last_name", "first_name", "personal_identity_code"]
@@ -86,6 +124,11 @@ class ClientAdmin(AccessLoggedAdmin):
 
     def get_queryset(self, request):
         return clients_visible_to(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        action = "admin_change" if obj is not None else "admin_create"
+        return type(form.__name__, (form,), {"actor": request.user, "action": action})
 
     def subject_of(self, obj):
         return obj.pk, None
@@ -108,9 +151,22 @@ class ClientAdmin(AccessLoggedAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in case_services.CLIENT_FIELDS}
         if change:
-            case_services.client_update(actor=request.user, client=obj, **fields)
+            perform_and_log(
+                case_services.client_update,
+                user=request.user,
+                action="admin_change",
+                subjects=[(obj.pk, None)],
+                client=obj,
+                **fields,
+            )
         else:
-            obj.pk = case_services.client_create(actor=request.user, **fields).pk
+            obj.pk = perform_and_log(
+                case_services.client_create,
+                user=request.user,
+                action="admin_create",
+                subjects_of=lambda client: [(client.pk, None)],
+                **fields,
+            ).pk
 
 
 # Cases ------------------------------------------------------------------------------------
@@ -124,6 +180,15 @@ class CloseForm(ActionForm):
         widget=forms.Textarea,
         required=False,
     )
+
+
+class ClientIdWidget(ForeignKeyRawIdWidget):
+    """The client picked by id, without Django's label beside it: that label looks the id
+    up outside the user's scope and shows the name with no access-log row. The lookup
+    list (an access-logged changelist) and, once saved, the case show the name."""
+
+    def label_and_url_for_value(self, value):
+        return "", ""
 
 
 class CaseCreateForm(forms.ModelForm):
@@ -189,6 +254,13 @@ class CaseAdmin(SafeAutocomplete, AccessLoggedAdmin):
             kwargs["form"] = CaseCreateForm
         return super().get_form(request, obj, **kwargs)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "client":
+            # Only a client the user may see: any other id is "not a valid choice".
+            kwargs["queryset"] = clients_visible_to(request.user)
+            kwargs["widget"] = ClientIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return CaseCreateForm.Meta.fields
@@ -204,11 +276,22 @@ class CaseAdmin(SafeAutocomplete, AccessLoggedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            case_services.case_set_coordinator(
-                actor=request.user, case=obj, coordinator=form.cleaned_data["ppt_coordinator"]
+            perform_and_log(
+                case_services.case_set_coordinator,
+                user=request.user,
+                action="admin_change",
+                subjects=[self.subject_of(obj)],
+                case=obj,
+                coordinator=form.cleaned_data["ppt_coordinator"],
             )
         else:
-            obj.pk = criteria_services.case_open(actor=request.user, **form.cleaned_data).pk
+            obj.pk = perform_and_log(
+                criteria_services.case_open,
+                user=request.user,
+                action="admin_create",
+                subjects_of=lambda case: [self.subject_of(case)],
+                **form.cleaned_data,
+            ).pk
 
 
 @admin.register(Event)

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.access import perform_and_log
 from cases.enums import TeamKind
 from cases.models import Team
 from cases.selectors import cases_visible_to
@@ -220,8 +221,11 @@ class CriterionAssessmentAdmin(AccessLoggedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        services.assessment_update(
-            actor=request.user,
+        perform_and_log(
+            services.assessment_update,
+            user=request.user,
+            action="admin_change",
+            subjects=[self.subject_of(obj)],
             assessment=obj,
             status=data["status"],
             note=data["note"],

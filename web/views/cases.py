@@ -24,7 +24,7 @@ from criteria import services as criteria_services
 from transfers import services
 from web import forms, labels
 
-from .common import act, case_subject, page_of, perform, scoped, stale, today
+from .common import act, case_subject, page_of, perform, scoped, shown, stale, today
 
 GROUPS = ("overdue", "due", "soon", "in_review", "pending")
 
@@ -104,7 +104,6 @@ def caseload(request):
 @login_required
 def case_detail(request, pk: int):
     case = scoped(request, cases_visible_to(request.user), pk, case_subject)
-    log_access(user=request.user, action="web_read", subjects=[case_subject(case)])
     return case_page(request, case)
 
 
@@ -133,6 +132,8 @@ def _case_forms(case, forms_given) -> dict:
 
 
 def case_page(request, case, status=200, **forms_given):
+    """The case page, also shown again with a form's errors (each showing is a read)."""
+    shown(request, case_subject(case))
     timeline = page_of(request, case_timeline(case, newest_first=True), size=30)
     for event in timeline:
         event.label = labels.event_label(event)

@@ -2,7 +2,9 @@
 running one service for one form.
 
 Reads are scoped by the same selectors as the API and write their access-log rows before
-the page is rendered; every action goes through the service that owns it, with its
+the page is rendered: every function that renders a client's data (the page, a form shown
+again after bad input or a refusal, an htmx fragment) calls `shown` first, so no way of
+reaching it can skip the row. Every action goes through the service that owns it, with its
 access-log row in the same transaction (audit/access.py). An id outside the user's scope
 is a 404 and a denied row, exactly as in the API.
 """
@@ -18,7 +20,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from audit.access import get_in_scope_or_404, perform_and_log
+from audit.access import Subject, get_in_scope_or_404, log_access, perform_and_log
 from cases.models import Case
 from core import clock
 from core.errors import ActorNotAllowed, Conflict, DomainError, InvalidInput
@@ -62,6 +64,12 @@ def scoped(request, queryset, pk: int, subject):
     return get_in_scope_or_404(
         queryset, pk, user=request.user, action="web_read", subject_of=subject
     )
+
+
+def shown(request, *subjects: Subject, action: str = "web_read") -> None:
+    """The access-log rows of what is about to be rendered: called by every function that
+    renders client data, before it renders."""
+    log_access(user=request.user, action=action, subjects=subjects)
 
 
 def perform(request, service, *, subjects, **kwargs):

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audit.access import log_access
 from cases import rules as date_rules
 from cases.roles import roles_of
 from core.errors import RoutingNeedsManualChoice
@@ -32,6 +31,7 @@ from .common import (
     htmx_redirect,
     review_subject,
     scoped,
+    shown,
     today,
 )
 
@@ -107,6 +107,8 @@ def _review_context(request, review, *, bound=None, **forms_given) -> dict:
 
 
 def _review_page(request, review, *, bound=None, status=200, **forms_given):
+    """The checklist page, also shown again with a form's errors (each showing is a read)."""
+    shown(request, review_subject(review))
     context = _review_context(request, review, bound=bound, **forms_given)
     return render(request, "web/review.html", context, status=status)
 
@@ -114,13 +116,13 @@ def _review_page(request, review, *, bound=None, status=200, **forms_given):
 @login_required
 def review_detail(request, pk: int):
     review = scoped(request, reviews_visible_to(request.user), pk, review_subject)
-    log_access(user=request.user, action="web_read", subjects=[review_subject(review)])
     return _review_page(request, review)
 
 
 def _assessment_fragment(request, review, form):
     """The criterion's form again, with the readiness summary and the proposal beside it
-    swapped out of band (htmx)."""
+    swapped out of band (htmx). A read like the page: the note and the plan are shown."""
+    shown(request, review_subject(review))
     context = _review_context(request, review, bound=form)
     context.update(
         assessment=next(a for a in context["assessments"] if a.form is form),

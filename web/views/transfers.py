@@ -30,7 +30,7 @@ from transfers.selectors import (
 )
 from web import forms
 
-from .common import act, page_of, scoped, today, transfer_subject
+from .common import act, page_of, scoped, shown, today, transfer_subject
 
 INBOX_TABS = {
     "new": [TransferState.PROPOSED],
@@ -102,6 +102,8 @@ def _receiving_forms(transfer, forms_given, *, receiving: bool, desk: bool) -> d
 
 
 def _transfer_page(request, transfer, status=200, **forms_given):
+    """The transfer page, also shown again with a form's errors (each showing is a read)."""
+    shown(request, transfer_subject(transfer))
     roles = roles_of(request)
     receiving = transfer.receiving_team in roles.receiving_teams
     desk = transfer.receiving_team in roles.desk_teams
@@ -129,7 +131,6 @@ def _transfer_page(request, transfer, status=200, **forms_given):
 @login_required
 def transfer_detail(request, pk: int):
     transfer = scoped(request, _transfer_queryset(request), pk, transfer_subject)
-    log_access(user=request.user, action="web_read", subjects=[transfer_subject(transfer)])
     return _transfer_page(request, transfer)
 
 
