@@ -4,6 +4,7 @@ access-logged)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
@@ -215,6 +216,17 @@ class AccessLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _naming_the_registered_client(request, write):
+    """An identity code already registered to a client the user may see: the 409 names
+    that client with its address (outside the scope the answer names no one)."""
+    try:
+        return write()
+    except case_services.ClientExists as exists:
+        path = reverse("api-v1:client-detail", args=[exists.extra["client"]])
+        exists.extra["link"] = request.build_absolute_uri(path)
+        raise
+
+
 class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLoggedViewSet):
     """Clients: read within scope; create and change through the services (Immigration
     Unit caseworkers and supervisors)."""
@@ -232,23 +244,29 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
         responses={201: ClientSerializer},
     )
     def create(self, request, *args, **kwargs):
-        return self.create_through(
+        return _naming_the_registered_client(
             request,
-            ClientWriteSerializer,
-            case_services.client_create,
-            action="api_create",
-            respond=lambda client: ClientSerializer(client).data,
+            lambda: self.create_through(
+                request,
+                ClientWriteSerializer,
+                case_services.client_create,
+                action="api_create",
+                respond=lambda client: ClientSerializer(client).data,
+            ),
         )
 
     @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
     def update(self, request, *args, partial=False, **kwargs):
-        return self.act(
+        return _naming_the_registered_client(
             request,
-            partial_form(ClientWriteSerializer) if partial else ClientWriteSerializer,
-            case_services.client_update,
-            target="client",
-            action="api_update",
-            respond=lambda client: ClientSerializer(client).data,
+            lambda: self.act(
+                request,
+                partial_form(ClientWriteSerializer) if partial else ClientWriteSerializer,
+                case_services.client_update,
+                target="client",
+                action="api_update",
+                respond=lambda client: ClientSerializer(client).data,
+            ),
         )
 
     @extend_schema(request=ClientWriteSerializer, responses=ClientSerializer)
