@@ -47,6 +47,9 @@ class EventSubject(models.TextChoices):
     REVIEW = "review", _("review")
     TRANSFER = "transfer", _("transfer")
     BOOKING = "booking", _("handover booking")
+    # A staff member's team membership or admin permissions, as the city's directory
+    # gives them at sign-in (cases.directory); no client.
+    MEMBERSHIP = "membership", _("team membership")
 
 
 class ClientAction(models.TextChoices):
@@ -67,3 +70,14 @@ class CaseAction(models.TextChoices):
     CLOSE = "close", _("Case closed")
     SET_COORDINATOR = "set_coordinator", _("PPT coordinator named")
     REASSIGN = "reassign", _("Responsible worker changed")
+
+
+class MembershipAction(models.TextChoices):
+    """What a sign-in through the city's identity service changed: the user's directory
+    groups are mapped to teams and roles (and admin permissions) by an administrator."""
+
+    JOIN = "join", _("Joined a team")
+    CHANGE_ROLE = "change_role", _("Role in a team changed")
+    LEAVE = "leave", _("Left a team")
+    GRANT_ADMIN = "grant_admin", _("Admin permissions granted")
+    REVOKE_ADMIN = "revoke_admin", _("Admin permissions removed")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .enums import CaseAction, ClientAction, EventSubject
+from .enums import CaseAction, ClientAction, EventSubject, MembershipAction
 from .models import Case, Client, Event
 
 
@@ -14,7 +14,7 @@ def record_event(
     *,
     subject: EventSubject,
     action: str,
-    client_id: int,
+    client_id: int | None,
     actor: Any,
     actor_role: str = "",
     case_id: int | None = None,
@@ -25,7 +25,8 @@ def record_event(
     reason: str = "",
     params: dict[str, Any] | None = None,
 ) -> Event:
-    """The one writer of event rows. `action` is a member of an app's action enum."""
+    """The one writer of event rows. `action` is a member of an app's action enum; only a
+    membership event has no client."""
     return Event.objects.create(
         subject=subject,
         action=action,
@@ -81,4 +82,27 @@ def case_event(
         to_state=case.state,
         reason=reason,
         params=params,
+    )
+
+
+def membership_event(
+    action: MembershipAction,
+    *,
+    member: Any,
+    from_role: str = "",
+    to_role: str = "",
+    params: dict[str, Any],
+) -> Event:
+    """A staff member's team membership or admin permissions changed by a sign-in through
+    the city's identity service: no client, no actor (Silta acted on the directory's word),
+    the member and what changed in `params`, the role before and after as the states."""
+    return record_event(
+        subject=EventSubject.MEMBERSHIP,
+        action=action,
+        client_id=None,
+        actor=None,
+        actor_role="directory",
+        from_state=from_role,
+        to_state=to_role,
+        params={"member": member.pk, "username": member.get_username(), **params},
     )

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -168,6 +168,98 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.team} ({self.get_role_display()})"
+
+
+class DirectoryGroupMapping(models.Model):
+    """What a group in the city's directory gives its members in Silta: a role in a team,
+    or admin permissions (a Django group, with staff status). Data an administrator keeps;
+    every sign-in through the city's identity service makes the user's memberships follow
+    their groups (cases.directory). A team and role that no mapping names is left alone:
+    an administrator may still add such memberships by hand."""
+
+    directory_group = models.CharField(
+        _("directory group"),
+        max_length=200,
+        help_text=_(
+            "The group as the identity service sends it in the groups claim (a name, or an "
+            "object id in Azure AD); letter case does not matter."
+        ),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        related_name="directory_groups",
+        null=True,
+        blank=True,
+        verbose_name=_("team"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    admin_group = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("admin permissions"),
+        help_text=_(
+            "Instead of a team: the members may use the admin with this group's permissions."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("directory group mapping")
+        verbose_name_plural = _("directory group mappings")
+        ordering = ["directory_group", "team", "role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(team__isnull=False, admin_group__isnull=True) & ~Q(role="")
+                    | Q(team__isnull=True, role="", admin_group__isnull=False)
+                ),
+                name="directory_group_gives_a_membership_or_admin",
+                violation_error_message=_(
+                    "Choose a team and a role, or admin permissions, not both."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(directory_group=Lower("directory_group")) & ~Q(directory_group=""),
+                name="directory_group_lower_case",
+            ),
+            models.UniqueConstraint(
+                fields=["directory_group", "team", "role"],
+                condition=Q(team__isnull=False),
+                name="unique_directory_group_membership",
+                violation_error_message=_("This group already gives this role in this team."),
+            ),
+            models.UniqueConstraint(
+                fields=["directory_group", "admin_group"],
+                condition=Q(admin_group__isnull=False),
+                name="unique_directory_group_admin",
+                violation_error_message=_("This group already gives these admin permissions."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.admin_group_id:
+            return f"{self.directory_group} → {self.admin_group}"
+        return f"{self.directory_group} → {self.team} ({self.get_role_display()})"
+
+    def save(self, *args, **kwargs):
+        self.directory_group = self.directory_group.strip().lower()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.directory_group = (self.directory_group or "").strip().lower()
+        errors = {}
+        if self.admin_group_id is None:
+            if self.team_id is None:
+                errors["team"] = _("Choose a team and a role, or admin permissions.")
+            if not self.role:
+                errors["role"] = _("Choose the role the group gives in the team.")
+        elif self.team_id is not None or self.role:
+            errors["admin_group"] = _("Choose a team and a role, or admin permissions, not both.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class PostalArea(models.Model):
@@ -459,6 +551,9 @@ class Event(AppendOnlyModel):
         related_name="events",
         db_index=False,
         db_constraint=False,
+        # Empty only for a staff member's membership event (no client: a constraint below).
+        null=True,
+        blank=True,
     )
     case = models.ForeignKey(
         Case,
@@ -507,6 +602,12 @@ class Event(AppendOnlyModel):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(client__isnull=False) | Q(subject=EventSubject.MEMBERSHIP),
+                name="event_about_a_client_unless_membership",
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["client"],
