@@ -5,7 +5,7 @@
   is refused before it is parsed (`parse_error`), so the parser never recurses toward
   Python's limit.
 - A NUL character or an unpaired surrogate in any key or string, however deeply nested,
-  is refused with the place named (`invalid`, `errors: {"params.note": [...]}`).
+  is refused with each place named (`invalid`, `errors: {"params.note": [...]}`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 
-from core.untrusted import MAX_JSON_DEPTH, first_not_text, json_nests_deeper_than
+from core.untrusted import MAX_JSON_DEPTH, json_nests_deeper_than, where_not_text
 
 
 def not_text_message() -> str:
@@ -33,7 +33,9 @@ class JSONParser(parsers.JSONParser):
                 % {"limit": MAX_JSON_DEPTH}
             )
         data = super().parse(io.BytesIO(raw), media_type, parser_context)
-        where = first_not_text(data)
-        if where is not None:
-            raise ValidationError({where or "non_field_errors": [not_text_message()]})
+        places = where_not_text(data)
+        if places:
+            raise ValidationError(
+                {place or "non_field_errors": [not_text_message()] for place in places}
+            )
         return data

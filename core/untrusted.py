@@ -57,16 +57,18 @@ def json_nests_deeper_than(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def first_not_text(data: Any) -> str | None:
-    """Where the first key or string that is not text is in parsed JSON, in document
-    order: "first_name", "cases[2]", "params.note" ("" for a bare string); None when
-    everything is text. Walks with a stack, not recursion."""
+def where_not_text(data: Any, limit: int = 20) -> list[str]:
+    """Where the keys and strings that are not text are in parsed JSON, in document order
+    (at most `limit` of them): "first_name", "cases[2]", "params.note" ("" for a bare
+    string); empty when everything is text. Walks with a stack, not recursion."""
+    found: list[str] = []
     # (path, value, the key it sits under in an object: checked when it is reached)
     stack: list[tuple[str, Any, str]] = [("", data, "")]
-    while stack:
+    while stack and len(found) < limit:
         path, value, key = stack.pop()
         if not is_text(key) or (isinstance(value, str) and not is_text(value)):
-            return path
+            found.append(path)
+            continue
         if isinstance(value, dict):
             stack.extend(
                 (f"{path}.{printable_name(k)}" if path else printable_name(k), item, k)
@@ -74,4 +76,4 @@ def first_not_text(data: Any) -> str | None:
             )
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", value[i], "") for i in range(len(value) - 1, -1, -1))
-    return None
+    return found

@@ -44,7 +44,7 @@ class RefuseNul:
     store it in text nor take it in a query (it was a server error). In the path, a query
     parameter, a form field or anywhere in a JSON body it is answered 400 before any view
     runs, so nothing is written: pages with the 400 page in the user's language, the API
-    with problem+json naming the parameter or field. A body too large or malformed to be
+    with problem+json naming each parameter or field. A body too large or malformed to be
     read is refused here too (413 or 400), never a server error."""
 
     def __init__(self, get_response):
@@ -57,24 +57,26 @@ class RefuseNul:
             return _unreadable(request, too_large=isinstance(exc, RequestDataTooBig))
         if found is None:
             return self.get_response(request)
-        part, name = found
-        return _refused(request, part, name)
+        part, names = found
+        return _refused(request, part, names)
 
 
-def _find_nul(request) -> tuple[str, str] | None:
-    """(part, name): the part of the request that carries a NUL ("path", "query", "form"
-    or "json") and the parameter's, field's or JSON path's name ("" if none); or None."""
-    if "\x00" in request.path:
-        return "path", ""
+def _find_nul(request) -> tuple[str, list[str]] | None:
+    """(part, names): the first part of the request that carries a NUL ("path", "query",
+    "form" or "json"), and the name of every parameter, field or JSON path that does (""
+    where there is no name); or None."""
+    found: list[tuple[str, str]] = [("path", "")] if "\x00" in request.path else []
     for part, data in (("query", request.GET), ("form", _form_body(request))):
-        for key, values in data.lists():
-            if "\x00" in key or any("\x00" in value for value in values):
-                return part, untrusted.printable_name(key)
+        found += [
+            (part, untrusted.printable_name(key))
+            for key, values in data.lists()
+            if "\x00" in key or any("\x00" in value for value in values)
+        ]
     if request.content_type == "application/json" or request.content_type.endswith("+json"):
         raw = request.body
         if untrusted.json_has_nul(raw):
-            return "json", _json_path(raw)
-    return None
+            found += [("json", place) for place in _json_places(raw)]
+    return (found[0][0], [name for _part, name in found]) if found else None
 
 
 def _form_body(request) -> QueryDict:
@@ -85,14 +87,14 @@ def _form_body(request) -> QueryDict:
     return QueryDict()
 
 
-def _json_path(raw: bytes) -> str:
-    """Where in a JSON body the NUL is, when the body can be read; else ""."""
+def _json_places(raw: bytes) -> list[str]:
+    """Where in a JSON body the NULs are, when the body can be read; else [""]."""
     if untrusted.json_nests_deeper_than(raw):
-        return ""
+        return [""]
     try:
-        return untrusted.first_not_text(json.loads(raw)) or ""
+        return untrusted.where_not_text(json.loads(raw)) or [""]
     except ValueError:
-        return ""
+        return [""]
 
 
 def _problem(status: int, code: str, detail: str, **extra) -> JsonResponse:
@@ -108,14 +110,14 @@ def _problem(status: int, code: str, detail: str, **extra) -> JsonResponse:
     return JsonResponse(body, status=status, content_type="application/problem+json")
 
 
-def _refused(request, part: str, name: str) -> HttpResponse:
+def _refused(request, part: str, names: list[str]) -> HttpResponse:
     if request.path.startswith("/api/"):
         message = _("Text may not contain the NUL character (U+0000).")
         return _problem(
             400,
             "invalid",
             _("Check the fields marked."),
-            errors={name or "non_field_errors": [message]},
+            errors={name or "non_field_errors": [message] for name in names},
         )
     if part in ("path", "query"):
         return render(request, "400.html", status=400)

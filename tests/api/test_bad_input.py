@@ -80,6 +80,16 @@ def test_nul_in_a_json_body__400_naming_the_field_and_nothing_written(api, org, 
     assert (Client.objects.count(), Event.objects.count()) == (clients, events)
 
 
+def test_nul_in_several_fields__each_named(api, org):
+    answer = api(org.caseworker).post(
+        "/api/v1/clients/",
+        _client_body(first_name="A\x00", last_name="B\x00", language="ara"),
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert set(answer.json()["errors"]) == {"first_name", "last_name"}
+
+
 def test_unpaired_surrogate_in_a_json_body__400_naming_the_field(api, org):
     body = json.dumps(_client_body()).replace('"Amina"', '"\\ud800"')
     answer = api(org.caseworker).generic(
