@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -278,6 +279,20 @@ def save_session(session: Path, result: Result, source: str, rev: str) -> None:
     (SESSIONS / f"{slug(result.module)}.json").write_text(json.dumps(meta))
 
 
+def survivors_session(work: Path, module: str) -> tuple[Path, list[Mutant], float]:
+    """The kept session with its survivors' results cleared, so that `cosmic-ray exec`
+    runs only them again (after tests were added; the module must be unchanged, else its
+    mutants are not the same ones)."""
+    meta = json.loads((SESSIONS / f"{slug(module)}.json").read_text())
+    if meta["source"] != (work / module).read_text():
+        sys.exit(f"{module} changed since its kept session: run all its mutants again")
+    session = work / f"{slug(module)}.sqlite"
+    shutil.copyfile(SESSIONS / f"{slug(module)}.sqlite", session)
+    with sqlite3.connect(session) as db:
+        db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    return session, load_mutants(session, meta["source"], set_aside=False), meta["seconds"]
+
+
 def reclassify(module: str, out: Path, equivalents: list[Equivalent]) -> Result | None:
     session = SESSIONS / f"{slug(module)}.sqlite"
     if not session.exists():
@@ -346,12 +361,16 @@ def run_module(
     env: dict,
     equivalents: list[Equivalent],
     rev: str,
+    rerun_survivors: bool = False,
 ) -> Result | None:
     module = config["module-path"]
     tests = config["test-command"].split("run_tests.py", 1)[1].split()
     result = Result(module=module, tests=tests)
     local_config = work / "mutation" / "targets" / config_path.name
-    session, result.mutants = init_session(work, local_config, module)
+    if rerun_survivors:
+        session, result.mutants, result.seconds = survivors_session(work, module)
+    else:
+        session, result.mutants = init_session(work, local_config, module)
     print(f"==> {module}: {len(result.mutants)} mutants, tests: {' '.join(tests)}", flush=True)
     baseline = subprocess.run(  # noqa: S603 (our own commands)
         config["test-command"].split(), cwd=work, env=env, capture_output=True, text=True
@@ -367,7 +386,7 @@ def run_module(
         env=env,
         check=True,
     )
-    result.seconds = time.monotonic() - started
+    result.seconds += time.monotonic() - started
     save_session(session, result, (work / module).read_text(), rev)
     problems = classify(result, session, equivalents)
     for problem in problems:
@@ -468,6 +487,11 @@ def main() -> int:
         action="store_true",
         help="report the kept sessions again with today's survivors.md; run no mutant",
     )
+    parser.add_argument(
+        "--rerun-survivors",
+        action="store_true",
+        help="run again only the survivors of the kept sessions (after adding tests)",
+    )
     args = parser.parse_args()
     targets = load_targets(args.modules)
     equivalents = load_equivalents()
@@ -486,6 +510,8 @@ def main() -> int:
         text=True,
     ).stdout.strip()
     rev = f"commit {head}" if args.rev else f"working tree at {head}"
+    if args.rerun_survivors:
+        rev += "; the earlier run's survivors run again there"
     work = make_work_tree(args.rev)
     env = {**os.environ, "DATABASE_URL": database_urls()[1]}
     env.setdefault("DJANGO_SECRET_KEY", "mutation-only")
@@ -495,7 +521,9 @@ def main() -> int:
     try:
         make_template_database(work, env)
         for config_path, config in targets:
-            result = run_module(work, config_path, config, env, equivalents, rev)
+            result = run_module(
+                work, config_path, config, env, equivalents, rev, args.rerun_survivors
+            )
             if result is None:
                 failed.append(config["module-path"])
                 continue
