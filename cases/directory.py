@@ -84,7 +84,8 @@ def _profile(claims: Mapping[str, Any]) -> dict[str, str]:
     for claim, field in _PROFILE.items():
         value = claims.get(claim)
         if isinstance(value, str):
-            values[field] = value.strip()[: user_model._meta.get_field(field).max_length]
+            length = getattr(user_model._meta.get_field(field), "max_length", None)
+            values[field] = value.strip()[:length]
     return values
 
 
@@ -164,10 +165,10 @@ def _follow_teams(
         )
     # A role given up and another taken in the same team is one change of role.
     by_team: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
-    for team, role in left:
-        by_team[team][0].append(role)
-    for team, role in joined:
-        by_team[team][1].append(role)
+    for team_id, role in left:
+        by_team[team_id][0].append(role)
+    for team_id, role in joined:
+        by_team[team_id][1].append(role)
     changes = []
     for team_id, (before, after) in sorted(by_team.items()):
         team = teams[team_id]

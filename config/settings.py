@@ -7,6 +7,7 @@ fast when a secret is missing. A `.env` file beside manage.py is read if present
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -52,14 +53,13 @@ env = environ.Env(
     SILTA_FONT_HOST=(str, "https://makasiini.hel.fi"),
     SILTA_SESSION_HOURS=(int, 10),
     SILTA_OIDC_ENABLED=(bool, False),
-    OIDC_RP_CLIENT_ID=(str, ""),
-    OIDC_RP_CLIENT_SECRET=(str, ""),
-    OIDC_RP_SIGN_ALGO=(str, "RS256"),
-    OIDC_OP_AUTHORIZATION_ENDPOINT=(str, ""),
-    OIDC_OP_TOKEN_ENDPOINT=(str, ""),
-    OIDC_OP_USER_ENDPOINT=(str, ""),
-    OIDC_OP_JWKS_ENDPOINT=(str, ""),
-    OIDC_RP_SCOPES=(str, "openid email profile"),
+    OIDC_ISSUER=(str, ""),
+    OIDC_CLIENT_ID=(str, ""),
+    OIDC_CLIENT_SECRET=(str, ""),
+    OIDC_SCOPES=(list, []),
+    OIDC_GROUPS_CLAIM=(str, "ad_groups"),
+    OIDC_API_AUDIENCE=(list, []),
+    OIDC_FORM_ACTION_ORIGINS=(list, []),
     AXES_ENABLED=(bool, True),
     AXES_FAILURE_LIMIT=(int, 5),
     AXES_COOLOFF_MINUTES=(int, 15),
@@ -100,6 +100,11 @@ INSTALLED_APPS = [
     "django_guid",
     "django_htmx",
     "csp",
+    # Staff sign-in with the city's identity service (SILTA_OIDC_ENABLED, below): the link
+    # from a directory subject to its account (social-auth) and django-helusers' token
+    # checks. Installed while the sign-in is off too, so switching it on adds no tables.
+    "social_django",
+    "helusers.apps.HelusersConfig",
     # The flow, bottom up: each app imports only those above it in this list (import-linter
     # checks it in `make test`; docs/architecture.md draws it).
     "audit",
@@ -342,11 +347,15 @@ DJANGO_GUID = {
     "INTEGRATIONS": [WellFormedRequestId(), CeleryIntegration(use_django_logging=True)],
 }
 
-# OpenID Connect (the city's identity service), off by default. With SILTA_OIDC_ENABLED
-# and the OIDC_* endpoints and client set, /oidc/authenticate/ signs a user in through the
-# provider (mozilla-django-oidc) and API clients may send the provider's access token as a
-# Bearer token. Users are matched by e-mail and are not created on first login: an
-# administrator creates the account and its team memberships first.
+# Staff sign-in with the city's identity service (Helsinki Tunnistus, or Azure AD, through
+# OpenID Connect), off by default: `make run` keeps local accounts. On, the sign-in page
+# and the admin's offer "Sign in with the city's account" (django-helusers' backend on
+# social-auth-app-django, web/city_sign_in.py), and with OIDC_API_AUDIENCE the API takes
+# the service's access tokens as `Authorization: Bearer` (helusers' ApiTokenAuthentication,
+# api/city_tokens.py). Accounts are found by the token's subject (`sub`) alone and made on
+# the first sign-in; at every sign-in the user's team memberships follow their directory
+# groups (OIDC_GROUPS_CLAIM) as the admin's directory group mappings say (cases/directory.py).
+# Local accounts keep working beside it. README, "Signing in with the city's account".
 SILTA_OIDC_ENABLED = env("SILTA_OIDC_ENABLED")
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out sign-in before any password is checked (django-axes).
@@ -354,26 +363,70 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 if SILTA_OIDC_ENABLED:
-    INSTALLED_APPS.append("mozilla_django_oidc")
-    AUTHENTICATION_BACKENDS.insert(1, "mozilla_django_oidc.auth.OIDCAuthenticationBackend")
-    REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].insert(
-        1, "mozilla_django_oidc.contrib.drf.OIDCAuthentication"
-    )
-    OIDC_CREATE_USER = False
-    OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
-    OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
-    OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO")
-    OIDC_RP_SCOPES = env("OIDC_RP_SCOPES")
-    OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")
-    OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT")
-    OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT")
-    OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
-    _required = ("OIDC_RP_CLIENT_ID", "OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT")
-    _missing = [name for name in _required if not globals()[name]]
+    _issuer = env("OIDC_ISSUER").rstrip("/")
+    _missing = [
+        name for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not env(name)
+    ]
     if _missing:
         raise ImproperlyConfigured(
             f"SILTA_OIDC_ENABLED is set, but these are empty: {', '.join(_missing)}. "
             "Set them, or turn SILTA_OIDC_ENABLED off."
+        )
+    AUTHENTICATION_BACKENDS.insert(1, "web.city_sign_in.CityOIDCAuth")
+    # The sign-in and sign-out buttons are forms whose answer sends the browser on to the
+    # identity service: the Content-Security-Policy's form-action allows its origin (and
+    # any host it sends the browser on to at once, OIDC_FORM_ACTION_ORIGINS).
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += [
+        "{0.scheme}://{0.netloc}".format(urlsplit(_issuer)),
+        *env("OIDC_FORM_ACTION_ORIGINS"),
+    ]
+    # A sign-in the identity service or the browser broke off: back to the sign-in page
+    # with a message in the user's language, never a server error.
+    MIDDLEWARE.append("web.city_sign_in.SignInErrors")
+    SOCIAL_AUTH_TUNNISTAMO_OIDC_ENDPOINT = _issuer
+    SOCIAL_AUTH_TUNNISTAMO_KEY = env("OIDC_CLIENT_ID")
+    SOCIAL_AUTH_TUNNISTAMO_SECRET = env("OIDC_CLIENT_SECRET")
+    # Beside openid, profile and email: e.g. ad_groups for Tunnistamo and Tunnistus.
+    SOCIAL_AUTH_TUNNISTAMO_SCOPE = env("OIDC_SCOPES")
+    SOCIAL_AUTH_TUNNISTAMO_USE_PKCE = True
+    # The sign-in pages at the identity service in the language chosen on Silta's page.
+    SOCIAL_AUTH_TUNNISTAMO_AUTH_EXTRA_ARGUMENTS = {"ui_locales": "fi"}
+    SOCIAL_AUTH_TUNNISTAMO_AUTH_EXTRA_ARGUMENTS_OVERRIDE_ALLOWLIST = ["ui_locales"]
+    # The groups: in the ID token or the userinfo answer; none when the claim is missing
+    # (Azure AD leaves it out), and an Azure AD "group overage" refused, never half-read.
+    HELUSERS_ADGROUPS_CLAIM = env("OIDC_GROUPS_CLAIM")
+    SOCIAL_AUTH_TUNNISTAMO_GROUPS_KEY = HELUSERS_ADGROUPS_CLAIM
+    SOCIAL_AUTH_TUNNISTAMO_GROUPS_MISSING_AS_EMPTY = True
+    SOCIAL_AUTH_PIPELINE = (
+        "social_core.pipeline.social_auth.social_details",
+        "social_core.pipeline.social_auth.social_uid",
+        # A subject that is not a UUID (Azure AD's pairwise id) as a UUID in the tenant's
+        # namespace, as helusers makes it (cases.directory.subject_uid does the same).
+        "helusers.pipeline.ensure_uid_is_uuid",
+        "social_core.pipeline.social_auth.auth_allowed",
+        # The account by the subject alone (never by e-mail), made on the first sign-in;
+        # then the memberships from the groups, or the "no access" page.
+        "web.city_sign_in.account",
+        "web.city_sign_in.memberships",
+        # Signing out of Silta ends the session at the identity service too. (No
+        # load_extra_data: the service's tokens are not kept in the database.)
+        "web.city_sign_in.end_session_address",
+    )
+    SOCIAL_AUTH_LOGIN_ERROR_URL = "login"
+    SOCIAL_AUTH_INACTIVE_USER_URL = "no-access"
+    OIDC_API_TOKEN_AUTH = {
+        "ISSUER": [_issuer],
+        "AUDIENCE": env("OIDC_API_AUDIENCE"),
+        "USER_RESOLVER": "api.city_tokens.resolve_user",
+        # The service's signing keys are fetched again after 10 minutes (key rotation).
+        "OIDC_CONFIG_EXPIRATION_TIME": 600,
+        "ALLOWED_ALGORITHMS": ["RS256"],
+    }
+    if OIDC_API_TOKEN_AUTH["AUDIENCE"]:
+        # After the integration tokens (first: their WWW-Authenticate makes a request
+        # without credentials a 401), before the web app's session.
+        REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].insert(
+            1, "api.city_tokens.CityTokenAuthentication"
         )
 
 # Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins an account,

@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
 from config.health import healthz, readyz
 from config.metrics import metrics_view
 from web.views import SiltaLoginView
+from web.views.auth import SiltaLogoutView, no_access
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,7 +15,9 @@ urlpatterns = [
     path("api/v1/", include(("api.urls", "api-v1"))),
     path("admin/", admin.site.urls),
     path("login/", SiltaLoginView.as_view(), name="login"),
-    path("logout/", LogoutView.as_view(), name="logout"),
+    path("logout/", SiltaLogoutView.as_view(), name="logout"),
+    # A city account that no directory group gives access to (web/city_sign_in.py).
+    path("no-access/", no_access, name="no-access"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("web.urls")),
 ]
@@ -24,4 +26,13 @@ urlpatterns = [
 handler500 = "config.errors.server_error"
 
 if settings.SILTA_OIDC_ENABLED:
-    urlpatterns.insert(0, path("oidc/", include("mozilla_django_oidc.urls")))
+    from helusers.views import LoginView as CitySignIn
+
+    urlpatterns[:0] = [
+        # "Sign in with the city's account": a POST that signs out whoever is signed in and
+        # goes on to social-auth's start (POST as well), with `next` and `ui_locales`.
+        path("city/sign-in/", CitySignIn.as_view(), name="city-sign-in"),
+        # The start, and the identity service's return (city/complete/tunnistamo/: the
+        # redirect URI registered with the service).
+        path("city/", include("social_django.urls", namespace="social")),
+    ]

@@ -79,10 +79,11 @@ def lockout_parameters(
 
 
 def is_single_sign_on(request: HttpRequest | None, credentials: dict[str, Any] | None) -> bool:
-    """AXES_WHITELIST_CALLABLE: a sign-in through OpenID Connect (mozilla-django-oidc passes
-    a nonce) is neither refused nor counted here: the city's identity service checks the
-    password and throttles its own sign-in, and the callback needs a code it issued."""
-    return credentials is not None and "nonce" in credentials
+    """AXES_WHITELIST_CALLABLE: a sign-in with the city's account (social-auth passes its
+    strategy to authenticate(); web/city_sign_in.py) is neither refused nor counted here:
+    the city's identity service checks the password and throttles its own sign-in, and
+    the return to Silta needs a code it issued for this browser."""
+    return credentials is not None and "strategy" in credentials
 
 
 def locked_until(request: HttpRequest, credentials: dict[str, Any] | None) -> dt.datetime | None:
