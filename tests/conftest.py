@@ -10,6 +10,7 @@ from audit import db_roles
 from config import celery_app
 from tests import database
 from tests.factories import make_org
+
 # The city's identity service on loopback and Silta with the city sign-in on, for the
 # sign-in tests of tests/config and tests/browser.
 from tests.oidc.fixtures import city_ports, city_provider, city_silta  # noqa: F401
