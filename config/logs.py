@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sentry_sdk
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 from django_guid import get_guid
@@ -97,9 +98,12 @@ def _safe(value: object) -> object:
 
 def route_of(request: HttpRequest) -> str:
     """The URL pattern that served the request, e.g. `api/v1/cases/<pk>/`; DRF's regex
-    routes are written the same way. `<unmatched>` when no pattern matched."""
+    routes are written the same way. `static/` for a static file, `<unmatched>` when no
+    pattern matched."""
     match = getattr(request, "resolver_match", None)
     if match is None or not match.route:
+        if request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
+            return "static/"  # served by WhiteNoise before any URL pattern
         return "<unmatched>"
     route = _GROUP.sub(r"<\1>", match.route)
     return route.replace("^", "").replace("$", "").replace("\\", "")
