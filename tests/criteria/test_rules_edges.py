@@ -86,3 +86,21 @@ def test_facts__values_that_cannot_be_changed_once_read():
     result = rules.readiness(client(), checklist())
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.ready = False  # type: ignore[misc]
+
+
+def test_a_criterion_applies_to_a_client_without_children_unless_it_is_about_children():
+    result = rules.readiness(
+        client(has_children=False),
+        checklist(finances=CriterionFacts(code="finances", status=rules.NOT_MET)),
+    )
+    assert result.unmet == ("finances",)
+    assert result.missing_plans == ("finances",)
+
+
+def test_escorted__only_where_the_marker_exists_and_is_set():
+    marker_not_set = CriterionFacts(
+        code="authorities", status=rules.MET, has_multi_problem_marker=True
+    )
+    set_without_marker = CriterionFacts(code="authorities", status=rules.MET, multi_problem=True)
+    for authorities in (marker_not_set, set_without_marker):
+        assert not rules.readiness(client(), checklist(authorities=authorities)).escorted
