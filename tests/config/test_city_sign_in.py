@@ -251,3 +251,20 @@ def test_the_schema_declares_the_bearer_scheme_when_on(city_silta):
         "description": schemes["cityToken"]["description"],
     }
     assert "tokenAuth" in schemes
+
+
+@city
+def test_a_sign_in_cancelled_or_broken__back_to_the_sign_in_page_with_a_message(city_silta):
+    """The identity service answers that the user cancelled (error=access_denied), or a
+    return arrives that this browser never started (no state in its session): the
+    sign-in page, with a message in the user's language, never a server error."""
+    for answer, message in [
+        ("error=access_denied", "Kirjautuminen kaupungin tunnuksella peruttiin."),
+        ("code=made-up&state=made-up", "Kirjautuminen kaupungin tunnuksella ei onnistunut."),
+    ]:
+        with httpx.Client(base_url=city_silta.url, timeout=20) as browser:
+            back = browser.get(f"/city/complete/tunnistamo/?{answer}")
+            assert back.status_code == 302, back.text[:300]
+            assert back.headers["location"] == "/login/"
+            page = browser.get("/login/")
+            assert message in page.text
