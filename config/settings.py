@@ -458,7 +458,6 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 SILTA_TRUSTED_PROXIES = env("SILTA_TRUSTED_PROXIES")
 AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
 AXES_USERNAME_CALLABLE = "core.throttling.client_username"
-AXES_USERNAME_CALLABLE = "core.throttling.client_username"
 
 # Logs (config/logs.py; README, "Logs"): one JSON object per line on stdout, or plain text
 # for a developer's terminal; LOG_FORMAT=json|text, json unless DJANGO_DEBUG. Every line
@@ -497,7 +496,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # Runserver's own line per request holds the raw path and query string: Silta's
         # (config.logs.RequestLine) says the same without them.
-        "django.server": {"level": "WARNING"},
+        "django.server": {"level": "ERROR"},
         # Django's line per 4xx answer holds the raw path; the request line has the status.
         "django.request": {"level": "ERROR"},
         "silta": {"level": env("LOG_LEVEL"), "propagate": True},
