@@ -104,3 +104,13 @@ def test_escorted__only_where_the_marker_exists_and_is_set():
     set_without_marker = CriterionFacts(code="authorities", status=rules.MET, multi_problem=True)
     for authorities in (marker_not_set, set_without_marker):
         assert not rules.readiness(client(), checklist(authorities=authorities)).escorted
+
+
+def test_marked_not_applicable_but_applies_again__unmet_yet_no_plan_asked():
+    """A client who had no children when the review started has one now: the children
+    criterion marked not applicable applies again. It is unmet (assess it again), but it
+    is not a "not met" criterion missing its plan."""
+    children = CriterionFacts(code="children", status=rules.NOT_APPLICABLE, requires_children=True)
+    result = rules.readiness(client(has_children=True), checklist(children=children))
+    assert result.unmet == ("children",)
+    assert result.missing_plans == ()
