@@ -4,9 +4,12 @@ The reminder sweep runs on a real Celery worker (sent as beat sends it) and queu
 "review due in 7 days" reminder for each of DRILL_REMINDERS (1,000) cases, spread over 50
 caseworkers who want e-mail. While the worker is delivering them, the whole worker (its
 main process and pool processes at once, as when its container or machine dies) is killed
-with SIGKILL, DRILL_SIGKILLS times (2), and a new one is started each time. Beat runs as in
-production; its relay every minute picks up what the dead worker held (the dead worker's
-unacknowledged tasks come back only after the broker's visibility timeout, an hour).
+with SIGKILL, DRILL_SIGKILLS times (2), and a new one is started each time. Each kill is
+aimed at the worst moment: the drill freezes the worker (SIGSTOP) at random instants until
+it is caught between sending an e-mail and committing its outbox row as sent (for up to 5
+s), and kills it there. Beat runs as in production; its relay every minute picks up what
+the dead worker held (the dead worker's unacknowledged tasks come back only after the
+broker's visibility timeout, an hour).
 
 What each recipient sees is counted: inbox rows per (recipient, kind, subject, date), and
 the e-mails Django's file backend wrote, per (recipient, Message-ID); the Message-ID is
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
+import signal
 import sys
 import tempfile
 import time
@@ -46,7 +51,38 @@ from drills import (
 
 REMINDERS = env_int("DRILL_REMINDERS", 1000)
 KILLS = env_int("DRILL_SIGKILLS", 2)
+AIM_SECONDS = 5.0
 CASEWORKERS = 50
+
+
+def written_keys(mail_dir: Path, newest: int | None = None) -> set[str]:
+    """The outbox keys of the e-mails written (the Message-ID is the key, ':' as '.')."""
+    paths = sorted(mail_dir.iterdir(), key=lambda path: path.stat().st_mtime_ns)
+    found = set()
+    for _to, message_id in mails(mail_dir, paths[-newest:] if newest else paths):
+        found.add(message_id.strip("<>").removesuffix("@silta").replace(".", ":"))
+    return found
+
+
+def in_flight(mail_dir: Path, email_rows) -> bool:
+    """Whether one of the newest e-mails belongs to a row still pending: the worker has
+    sent it and not yet committed the row as sent."""
+    keys = written_keys(mail_dir, newest=4)
+    return email_rows.filter(status="pending", key__in=keys).exists()
+
+
+def aim(worker, mail_dir: Path, email_rows) -> bool:
+    """Freeze the worker's process group (SIGSTOP) at random moments until it is frozen
+    between sending an e-mail and committing its row as sent, for up to AIM_SECONDS; the
+    caller then kills it as it stands. Returns whether it was caught there."""
+    deadline = time.monotonic() + AIM_SECONDS
+    while time.monotonic() < deadline:
+        os.killpg(worker.pid, signal.SIGSTOP)
+        if in_flight(mail_dir, email_rows):
+            return True
+        os.killpg(worker.pid, signal.SIGCONT)
+        time.sleep(random.uniform(0.001, 0.02))
+    return False
 
 
 def main() -> int:
@@ -129,10 +165,16 @@ def main() -> int:
                 what=f"{target} reminders to be delivered",
                 interval=0.02,
             )
+            # Aim at the worst moment: an e-mail sent whose row is not yet marked sent.
+            aim(procs["worker"], mail_dir, email_rows)
             kill_group(procs["worker"])
             killed_at = time.monotonic()
             sent_at_kill = sent_rows.count()
             written_at_kill = len(mails(mail_dir))
+            unrecorded = len(
+                written_keys(mail_dir)
+                & set(email_rows.filter(status=OutboxStatus.PENDING).values_list("key", flat=True))
+            )
             procs["worker"] = start_worker({}, log=log_dir / f"worker-{k}.log")
             wait_for(
                 lambda n=sent_at_kill: alive(*procs.values()) or sent_rows.count() > n,
@@ -142,9 +184,10 @@ def main() -> int:
             )
             resumed = time.monotonic() - killed_at
             lines.append(
-                f"SIGKILL {k}: worker group killed with {sent_at_kill}/{queued} sent "
-                f"({written_at_kill} e-mails written); new worker started; delivery "
-                f"resumed after {resumed:.1f} s (beat's relay)"
+                f"SIGKILL {k}: worker group killed with {sent_at_kill}/{queued} sent, "
+                f"{written_at_kill} e-mails written, {unrecorded} of them sent but not yet "
+                f"recorded; new worker started; delivery resumed after {resumed:.1f} s "
+                "(beat's relay)"
             )
             if not 0 < sent_at_kill < queued:
                 failures.append(f"kill {k} did not land mid-run ({sent_at_kill}/{queued} sent)")

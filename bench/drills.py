@@ -277,12 +277,17 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.2) -> None:
+def wait_for(
+    predicate, *, timeout: float, what: str, interval: float = 0.2, quiet: bool = False
+) -> bool:
+    """Wait until `predicate()` is true; after `timeout`, raise (or return False if quiet)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
-            return
+            return True
         time.sleep(interval)
+    if quiet:
+        return False
     raise TimeoutError(f"timed out waiting for {what}")
 
 
@@ -301,10 +306,10 @@ def message_ids(mail_dir: Path) -> list[str]:
     return [message_id for _to, message_id in mails(mail_dir)]
 
 
-def mails(mail_dir: Path) -> list[tuple[str, str]]:
+def mails(mail_dir: Path, paths: list[Path] | None = None) -> list[tuple[str, str]]:
     """(recipient, Message-ID) of every e-mail Django's file backend wrote, one per copy."""
     found = []
-    for path in sorted(mail_dir.glob("*")):
+    for path in sorted(mail_dir.glob("*")) if paths is None else paths:
         for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
             if not chunk.strip():
                 continue
