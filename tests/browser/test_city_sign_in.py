@@ -8,6 +8,7 @@ with the city's account."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
@@ -198,3 +199,27 @@ def test_an_administrator_signs_in_to_the_admin_with_the_citys_account(
     granted = Event.objects.get(subject=EventSubject.MEMBERSHIP)
     assert granted.action == MembershipAction.GRANT_ADMIN
     assert granted.params["admin_group"] == "Silta administrators"
+
+
+def test_a_city_sign_in_works_from_an_address_locked_for_local_sign_ins(
+    directory, city, city_provider, city_silta
+):
+    """Django-axes counts and refuses local sign-ins; the city's identity service checks
+    the password and throttles its own, so Silta neither refuses nor counts those."""
+    with httpx.Client(base_url=city_silta.url, timeout=20) as guesser:
+        for n in range(6):
+            guesser.get("/login/")
+            answer = guesser.post(
+                "/login/",
+                data={
+                    "csrfmiddlewaretoken": guesser.cookies["csrftoken"],
+                    "username": f"arvaus{n}",
+                    "password": "väärä",
+                },
+            )
+        assert answer.status_code == 429  # this address is locked out
+
+    worker = city_provider.add("maija.virtanen", [KOTO2_CASEWORKERS])
+    page = city(worker)
+    assert page.url == f"{city_silta.url}/cases/"
+    assert _held(_account(worker)) == [("koto2", Role.CASEWORKER)]

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from social_django.models import UserSocialAuth
 
 from cases.directory import (
@@ -278,7 +279,7 @@ def test_group_names_are_kept_in_lower_case_and_unique(org):
     duplicate = DirectoryGroupMapping(
         directory_group="sg_KOTO2", team=org.koto, role=Role.CASEWORKER
     )
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         duplicate.full_clean()
     assert "This group already gives this role in this team." in str(refused.value)
 

@@ -9,15 +9,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from unittest import mock
 
 import pytest
 import time_machine
 from axes.models import AccessAttempt, AccessFailureLog
-from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import Client
 from django.utils import formats, timezone, translation
+
+from core.throttling import is_single_sign_on
 
 pytestmark = pytest.mark.django_db
 
@@ -224,22 +224,14 @@ def test_proxy__without_a_declared_proxy_the_header_is_not_believed(worker, cloc
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"192.0.2.10"}
 
 
-OIDC_SETTINGS = {
-    "OIDC_RP_CLIENT_ID": "silta-test",
-    "OIDC_RP_CLIENT_SECRET": "secret",
-    "OIDC_RP_SIGN_ALGO": "RS256",
-    "OIDC_OP_AUTHORIZATION_ENDPOINT": "https://login.example.fi/authorize",
-    "OIDC_OP_TOKEN_ENDPOINT": "https://login.example.fi/token",
-    "OIDC_OP_USER_ENDPOINT": "https://login.example.fi/userinfo",
-    "OIDC_OP_JWKS_ENDPOINT": "https://login.example.fi/jwks",
-    "OIDC_CREATE_USER": False,
+CITY_SETTINGS = {
+    "OIDC_ISSUER": "https://login.example.fi",
+    "OIDC_CLIENT_ID": "silta-test",
+    "OIDC_CLIENT_SECRET": "secret",
 }
-# The redirect URI the backend names in its token request (mocked below); the OIDC URLs
-# are mounted only when SILTA_OIDC_ENABLED is set as the process starts.
-IN_PROCESS = {"OIDC_AUTHENTICATION_CALLBACK_URL": "login"}
 
 
-def test_oidc__axes_comes_first_and_the_oidc_backend_stays_when_switched_on():
+def test_oidc__axes_comes_first_and_the_city_backend_stays_when_switched_on():
     probe = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.AUTHENTICATION_BACKENDS)"
@@ -250,11 +242,7 @@ def test_oidc__axes_comes_first_and_the_oidc_backend_stays_when_switched_on():
         "DJANGO_SECRET_KEY": "test",
         "DJANGO_READ_DOT_ENV": "0",
         "SILTA_OIDC_ENABLED": "1",
-        **{
-            k: str(v)
-            for k, v in OIDC_SETTINGS.items()
-            if k.startswith("OIDC_OP") or k == "OIDC_RP_CLIENT_ID"
-        },
+        **CITY_SETTINGS,
     }
     result = subprocess.run(  # noqa: S603 (our own interpreter and probe)
         [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
@@ -263,51 +251,16 @@ def test_oidc__axes_comes_first_and_the_oidc_backend_stays_when_switched_on():
     assert result.stdout.strip() == str(
         [
             "axes.backends.AxesStandaloneBackend",
-            "mozilla_django_oidc.auth.OIDCAuthenticationBackend",
+            "web.city_sign_in.CityOIDCAuth",
             "django.contrib.auth.backends.ModelBackend",
         ]
     )
 
 
-def test_oidc__sign_in_through_the_identity_service_works_from_a_locked_address(
-    worker, clock, settings, rf
-):
-    """The callback's exchange with the provider (outside Silta) is stood in for; the rest
-    is mozilla-django-oidc's backend behind axes' as the settings put them."""
-    from mozilla_django_oidc.auth import OIDCAuthenticationBackend
-
-    for name, value in {**OIDC_SETTINGS, **IN_PROCESS}.items():
-        setattr(settings, name, value)
-    settings.AUTHENTICATION_BACKENDS = [
-        "axes.backends.AxesStandaloneBackend",
-        "mozilla_django_oidc.auth.OIDCAuthenticationBackend",
-        "django.contrib.auth.backends.ModelBackend",
-    ]
-    worker.email = "maija.virtanen@hel.fi"
-    worker.save()
-    for n in range(LIMIT):
-        sign_in(f"guess{n}", "väärä", ip="192.0.2.10")  # the address is locked
-    assert sign_in("maija", "oikea-salasana-1")[1].status_code == 429
-    attempts = AccessAttempt.objects.count()
-
-    def callback(email):
-        request = rf.get("/oidc/callback/", {"code": "c", "state": "s"}, REMOTE_ADDR="192.0.2.10")
-        request.session = {}
-        with (
-            mock.patch.object(
-                OIDCAuthenticationBackend,
-                "get_token",
-                return_value={"id_token": "i", "access_token": "a"},
-            ),
-            mock.patch.object(
-                OIDCAuthenticationBackend, "verify_token", return_value={"nonce": "n"}
-            ),
-            mock.patch.object(
-                OIDCAuthenticationBackend, "get_userinfo", return_value={"email": email}
-            ),
-        ):
-            return authenticate(request=request, nonce="n", code_verifier=None)
-
-    assert callback("maija.virtanen@hel.fi") == worker
-    assert callback("unknown@example.fi") is None  # no account: refused by the backend ...
-    assert AccessAttempt.objects.count() == attempts  # ... and not counted here
+def test_oidc__a_sign_in_with_the_city_account_is_neither_refused_nor_counted_here():
+    """social-auth passes its strategy to authenticate(); the sign-in form passes only a
+    username and a password. The whole city sign-in from a locked address, through a real
+    identity service: tests/browser/test_city_sign_in.py."""
+    assert is_single_sign_on(None, {"strategy": object(), "backend": object(), "response": {}})
+    assert not is_single_sign_on(None, {"username": "maija", "password": "oikea-salasana-1"})
+    assert not is_single_sign_on(None, None)
