@@ -13,7 +13,7 @@ from transfers.links import case_link
 pytestmark = pytest.mark.django_db
 
 CANARY_NAME = "CANARY-NAME"
-CANARY_CODE = "010190-CANA"
+CANARY_CODE = "010190-246L"  # valid, and stored normalised as the database requires
 
 
 @pytest.fixture
