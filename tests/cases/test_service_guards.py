@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.utils import translation
 
 from cases import services as case_services
 from cases.enums import CaseAction, CaseState, ClosureReason, Role
@@ -62,7 +63,7 @@ def test_case_open__responsible_worker_not_an_active_caseworker_of_the_team__ref
     }[who]()
     client = make_client(org)
     before = snapshot()
-    with pytest.raises(InvalidInput) as refused:
+    with translation.override("en"), pytest.raises(InvalidInput) as refused:
         criteria_services.case_open(
             actor=org.caseworker,
             client=client,
