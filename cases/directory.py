@@ -129,19 +129,25 @@ def follow_directory_groups(user: Any, groups: Iterable[str]) -> list[Membership
     stay as an administrator set them. Staff status follows the admin groups: granted with
     the first, removed with the last."""
     names = {group.strip().lower() for group in groups if group.strip()}
+    mappings = list(DirectoryGroupMapping.objects.all())
+    # Most sign-ins (and every API request with the same token) change nothing: that is
+    # read without a lock.
+    if not any(_team_plan(user, names, mappings)[:2]) and not any(
+        _admin_plan(user, names, mappings)[:2]
+    ):
+        return []
     with transaction.atomic():
-        # One sign-in of a user at a time: the second waits and then finds nothing to do.
+        # One change of a user's memberships at a time: the second waits, then reads
+        # again and finds nothing left to do.
         type(user).objects.select_for_update().filter(pk=user.pk).first()
         user.refresh_from_db(fields=["is_staff"])
-        mappings = list(DirectoryGroupMapping.objects.all())
         changes = _follow_teams(user, names, mappings)
         changes += _follow_admin_groups(user, names, mappings)
     return changes
 
 
-def _follow_teams(
-    user: Any, names: set[str], mappings: list[DirectoryGroupMapping]
-) -> list[MembershipChange]:
+def _team_plan(user: Any, names: set[str], mappings: list[DirectoryGroupMapping]):
+    """(teams and roles to join, to leave, the memberships held, the groups giving each)."""
     managed: set[tuple[int, str]] = set()
     wanted: dict[tuple[int, str], list[str]] = defaultdict(list)
     for mapping in mappings:
@@ -154,6 +160,13 @@ def _follow_teams(
     held = {(m.team_id, m.role): m for m in Membership.objects.filter(user=user)}
     joined = sorted(set(wanted) - set(held))
     left = sorted((set(held) & managed) - set(wanted))
+    return joined, left, held, wanted
+
+
+def _follow_teams(
+    user: Any, names: set[str], mappings: list[DirectoryGroupMapping]
+) -> list[MembershipChange]:
+    joined, left, held, wanted = _team_plan(user, names, mappings)
     if not joined and not left:
         return []
     teams = Team.objects.in_bulk({team for team, _role in joined + left})
@@ -197,19 +210,25 @@ def _follow_teams(
     return changes
 
 
-def _follow_admin_groups(
-    user: Any, names: set[str], mappings: list[DirectoryGroupMapping]
-) -> list[MembershipChange]:
+def _admin_plan(user: Any, names: set[str], mappings: list[DirectoryGroupMapping]):
+    """(admin groups to grant, to revoke, the managed ones held, the groups giving each)."""
     managed = {m.admin_group_id for m in mappings if m.admin_group_id is not None}
     if not managed:
-        return []
+        return [], [], set(), {}
     wanted: dict[int, list[str]] = defaultdict(list)
     for mapping in mappings:
         if mapping.admin_group_id is not None and mapping.directory_group in names:
             wanted[mapping.admin_group_id].append(mapping.directory_group)
     held = set(user.groups.filter(pk__in=managed).values_list("pk", flat=True))
-    granted = sorted(set(wanted) - held)
-    revoked = sorted(held - set(wanted))
+    return sorted(set(wanted) - held), sorted(held - set(wanted)), held, wanted
+
+
+def _follow_admin_groups(
+    user: Any, names: set[str], mappings: list[DirectoryGroupMapping]
+) -> list[MembershipChange]:
+    granted, revoked, held, wanted = _admin_plan(user, names, mappings)
+    if not granted and not revoked:
+        return []
     names_of = dict(Group.objects.filter(pk__in=granted + revoked).values_list("pk", "name"))
     if revoked:
         user.groups.remove(*revoked)

@@ -5,6 +5,7 @@ as an administrator left it; admin permissions come and go with their groups."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
@@ -287,3 +288,30 @@ def test_group_names_are_kept_in_lower_case_and_unique(org):
 def test_only_a_membership_event_may_have_no_client(db):
     with transaction.atomic(), pytest.raises(IntegrityError):
         Event.objects.create(subject=EventSubject.CASE, action="open", client=None)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sign_ins_at_once__one_account_one_membership_one_event(org, mappings):
+    """Two tabs, or a sign-in and an API request, for a new subject at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    sub = _sub()
+    barrier = threading.Barrier(2)
+
+    def sign_in():
+        try:
+            barrier.wait()
+            user, _ = account_for_subject(sub, {"sub": sub})
+            return user.pk, follow_directory_groups(user, [CASEWORKERS])
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [future.result() for future in [pool.submit(sign_in), pool.submit(sign_in)]]
+    assert results[0][0] == results[1][0]
+    assert sorted(len(changes) for _pk, changes in results) == [0, 1]
+    assert UserSocialAuth.objects.filter(uid=sub).count() == 1
+    assert Membership.objects.filter(user_id=results[0][0]).count() == 1
+    assert Event.objects.filter(subject=EventSubject.MEMBERSHIP).count() == 1
