@@ -39,6 +39,7 @@ from drills import (
     delivered_everything,
     delivery_state,
     env_int,
+    finish,
     free_port,
     per_key_duplicates,
     start_beat,
@@ -224,8 +225,7 @@ def main() -> int:
         failures.append(f"invariants broken: {broken}")
     lines.append("FAIL: " + "; ".join(failures) if failures else "OK: 0 lost, the outbox caught up")
     report("drill_commit_kill", lines)
-    print(f"(logs in {work})")
-    return 1 if failures else 0
+    return finish(work, failures)
 
 
 if __name__ == "__main__":

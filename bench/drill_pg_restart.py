@@ -44,6 +44,7 @@ from drills import (
     drill_people,
     env_float,
     env_int,
+    finish,
     free_port,
     machine_load,
     ms,
@@ -63,14 +64,24 @@ BETWEEN = 15.0
 
 
 def main() -> int:
+    """The drill's own PostgreSQL (and Redis) are stopped and removed whatever happens."""
     work = Path(tempfile.mkdtemp(prefix="silta-drill-pg-restart-"))
     pg = Postgres()
-    pg.start()
     own_redis = None
-    if not os.environ.get("REDIS_URL"):
-        own_redis = Redis(free_port())
-        own_redis.start()
-        os.environ["REDIS_URL"] = own_redis.url
+    try:
+        pg.start()
+        if not os.environ.get("REDIS_URL"):
+            own_redis = Redis(free_port())
+            own_redis.start()
+            os.environ["REDIS_URL"] = own_redis.url
+        return drill(pg, work)
+    finally:
+        if own_redis:
+            own_redis.cleanup()
+        pg.cleanup()
+
+
+def drill(pg: Postgres, work: Path) -> int:
     mail_dir = work / "mail"
     mail_dir.mkdir()
     os.environ["DATABASE_URL"] = pg.url()
@@ -140,8 +151,6 @@ def main() -> int:
         load.stop.set()
         for proc in procs.values():
             stop_process(proc)
-        if own_redis:
-            own_redis.cleanup()
     t_end = t_end or time.monotonic()
 
     # What the clients saw around each restart.
@@ -236,10 +245,8 @@ def main() -> int:
         failures.append(f"half-written: {broken}")
     lines.append("FAIL: " + "; ".join(failures) if failures else "OK: 503 while down, all recover")
     report("drill_pg_restart", lines)
-    print(f"(logs in {work})")
     connections.close_all()
-    pg.cleanup()
-    return 1 if failures else 0
+    return finish(work, failures)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from drills import (
     drill_people,
     env_float,
     env_int,
+    finish,
     free_port,
     machine_load,
     ms,
@@ -233,8 +234,7 @@ def main() -> int:
         failures.append(f"{mail.expected} e-mails queued for {state['bookings']} bookings")
     lines.append("FAIL: " + "; ".join(failures) if failures else "OK: nothing lost, nothing twice")
     report("drill_redis_down", lines)
-    print(f"(logs in {work})")
-    return 1 if failures else 0
+    return finish(work, failures)
 
 
 if __name__ == "__main__":

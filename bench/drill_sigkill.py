@@ -21,6 +21,7 @@ from drills import (
     Redis,
     children_of,
     database_role,
+    finish,
     free_port,
     start_worker,
     stop_worker,
@@ -100,7 +101,8 @@ def main() -> int:
     )
 
     failures = []
-    log = Path(tempfile.mkstemp(suffix=".log")[1])
+    work = Path(tempfile.mkdtemp(prefix="silta-drill-sigkill-"))
+    log = work / "worker.log"
     worker = start_worker({}, concurrency=1, log=log)
     try:
         app.send_task("silta.relay_outbox")
@@ -142,7 +144,7 @@ def main() -> int:
         failures.append(f"{confirms} confirmations and {bookings} bookings in Silta")
     lines.append("FAIL: " + "; ".join(failures) if failures else "OK: ran again, seen once")
     report("drill_sigkill", lines)
-    return 1 if failures else 0
+    return finish(work, failures)
 
 
 if __name__ == "__main__":

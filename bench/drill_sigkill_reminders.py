@@ -39,6 +39,7 @@ from drills import (
     count_mail,
     database_role,
     env_int,
+    finish,
     free_port,
     kill_group,
     mails,
@@ -232,8 +233,7 @@ def main() -> int:
     from common import report
 
     report("drill_sigkill_reminders", lines)
-    print(f"(logs in {work})")
-    return 1 if failures else 0
+    return finish(work, failures)
 
 
 if __name__ == "__main__":

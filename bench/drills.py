@@ -265,6 +265,16 @@ def kill_group(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
+def finish(work: Path, failures: list[str]) -> int:
+    """The drill's exit status; its working directory (logs, e-mails) is kept only when it
+    failed, to be read."""
+    if failures:
+        print(f"(logs and e-mails kept in {work})")
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
