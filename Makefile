@@ -36,7 +36,7 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 # Settings (environment): DRILL_REDIS_DOWN_SECONDS (600), DRILL_REMINDERS (1000),
 # DRILL_COMMIT_KILLS (1000), DRILL_CLIENTS (10), DRILL_PG_RESTARTS (3), DRILL_BACKUP_CASES
 # (200), DRILL_BACKUP_EVENTS and DRILL_BACKUP_ACCESS_ROWS (50000); see bench/drill_*.py.
-drills:  ## Fault drills, about 20 minutes; each exits non-zero on loss or duplication
+drills:  ## Fault drills, about 45 minutes; each exits non-zero on loss or duplication
 	./scripts/bootstrap.sh
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
 		.venv/bin/python bench/drill_sigkill_reminders.py
