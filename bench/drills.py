@@ -101,8 +101,9 @@ class Postgres:
         self.dir = tempfile.mkdtemp(prefix="silta-drill-pg-")
         self.port = free_port()
         self.as_root = os.getuid() == 0
-        if self.as_root:
-            subprocess.run(["id", "postgres"], check=True, capture_output=True)
+        if self.as_root:  # initdb refuses root: the server runs as `postgres`
+            if subprocess.run(["id", "postgres"], capture_output=True).returncode:
+                subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
             shutil.chown(self.dir, user="postgres")
         self._run(["initdb", "-D", self.dir, "-U", "silta", "--auth=trust", "-E", "UTF8"])
 
