@@ -47,6 +47,7 @@ _FRAMEWORK_ERRORS = (
     ErrorKind(404, "not_found", "No such object in the user's scope (or no such page)."),
     ErrorKind(405, "method_not_allowed", "The method is not offered here."),
     ErrorKind(406, "not_acceptable", "The response cannot be given in the asked format."),
+    ErrorKind(413, "request_too_large", "The body is larger than the API reads (2.5 MB)."),
     ErrorKind(415, "unsupported_media_type", "The body is not application/json."),
     ErrorKind(429, "throttled", "Too many refused attempts; try again after Retry-After."),
     ErrorKind(

@@ -63,7 +63,7 @@ def _statuses_for(method: str, path: str, has_query: bool) -> set[int]:
     if has_query:
         statuses |= {400, 404}
     if method in WRITE_METHODS:
-        statuses |= {400, 409, 415, 422}
+        statuses |= {400, 409, 413, 415, 422}
     return statuses
 
 

@@ -80,6 +80,10 @@ def _find_nul(request) -> tuple[str, list[str]] | None:
 
 
 def _form_body(request) -> QueryDict:
+    if request.path_info.startswith("/api/"):
+        # The API reads JSON only and answers any other body 415: parsing it here would
+        # leave DRF an empty body (and a 400 for every field) instead.
+        return QueryDict()
     if request.method == "POST":
         return request.POST  # parsed once, for the view too (urlencoded and multipart)
     if request.content_type == "application/x-www-form-urlencoded":

@@ -208,3 +208,25 @@ def test_partner_flow__through_a_generated_client(generated, live_server):
     # The caseworker's inbox, through the same client.
     notes = endpoint(generated, "notifications", "notifications_list").sync(client=caseworker)
     assert notes is not None and notes.count == len(notes.results)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--\r\n',
+        ),
+        ("application/x-www-form-urlencoded", b"first_name=Amina"),
+        ("text/plain", b"hello"),
+    ],
+)
+def test_a_body_that_is_not_json__415_problem(content_type, body):
+    from tests.factories import as_user
+
+    org = make_org()
+    response = as_user(org.caseworker).generic(
+        "POST", "/api/v1/clients/", body, content_type=content_type
+    )
+    assert response.status_code == 415, response.content
+    assert response.json()["code"] == "unsupported_media_type"
