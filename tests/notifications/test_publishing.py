@@ -30,14 +30,17 @@ def publisher(monkeypatch):
 
 
 @pytest.fixture
-def broker(monkeypatch):
-    """Points the Celery app (for publishing) at another broker URL for the test."""
+def broker():
+    """Points the Celery app's publishing (its write URL) at another broker for the test;
+    the worker's side (the read URL) is left alone."""
+    conf = celery_app.conf
+    given = conf.get("broker_write_url")  # None: the write URL is the broker URL
 
     def point_at(url: str) -> None:
-        monkeypatch.setattr(celery_app.conf, "broker_url", url)
-        monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+        conf.broker_write_url = url
 
-    return point_at
+    yield point_at
+    conf.broker_write_url = given
 
 
 def closed_port() -> int:
