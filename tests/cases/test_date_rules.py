@@ -4,6 +4,7 @@ the services apply it (the current checklist version's)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -165,3 +166,9 @@ def test_client_facts__a_fact_not_given_is_not_assumed():
             integration_started_on=START, client=facts, threshold_years=4
         ) == D("2027-03-01")
     assert ClientFacts(**base, housing_situation="settled").is_ppt is False
+
+
+def test_client_facts__a_value_that_cannot_change_once_read():
+    facts = reunited(D("2021-03-01"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.reunited_family = False  # type: ignore[misc]

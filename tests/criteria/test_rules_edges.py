@@ -114,3 +114,13 @@ def test_marked_not_applicable_but_applies_again__unmet_yet_no_plan_asked():
     result = rules.readiness(client(has_children=True), checklist(children=children))
     assert result.unmet == ("children",)
     assert result.missing_plans == ()
+
+
+def test_codes_read_from_the_database__compared_by_value():
+    housing = "".join(["hou", "sing"])  # built at run time, as a value read from the database
+    assert housing == rules.HOUSING and housing is not rules.HOUSING
+    not_met = CriterionFacts(code=housing, status=rules.NOT_MET, exception_allowed=True)
+    result = rules.readiness(client(housing_situation="homeless"), checklist(housing=not_met))
+    assert result.exceptions_possible == (housing,)
+    approved = dataclasses.replace(not_met, exception_approved=True)
+    assert rules.readiness(client(housing_situation="homeless"), [approved]).blockers == ()
