@@ -667,3 +667,12 @@ def test_accept__an_inactive_receiving_worker__refused(org):
             actor=org.receiving_supervisor, transfer=transfer, receiving_worker=gone
         )
     assert reload(transfer).state == TransferState.PROPOSED
+
+
+def test_close__other_as_a_form_or_the_api_sends_it__needs_the_text(org):
+    case = open_case(org)
+    other = "".join(["oth", "er"])  # a plain string, as read from a request
+    with pytest.raises(InvalidInput) as refused:
+        services.case_close(actor=org.caseworker, case=case, reason=other, text="")
+    assert list(refused.value.errors) == ["text"]
+    assert reload(case).state == CaseState.ACTIVE
