@@ -440,3 +440,15 @@ def test_services__event_cannot_be_written__the_change_is_undone(org, service):
         calls[service]()
     assert snapshot() == before
     assert Review.objects.filter(case=case).count() == (0 if service == "start" else 1)
+
+
+def test_assess__statuses_as_a_form_or_the_api_sends_them__same_rules(org):
+    """The page and the API send the status as plain text, not as the enum's member."""
+    case = in_review(org)
+    not_met, not_applicable = "".join(["not_", "met"]), "".join(["not_", "applicable"])
+    with pytest.raises(InvalidInput) as no_plan:
+        update(org, case, "finances", not_met)
+    assert list(no_plan.value.errors) == ["plan_action"]
+    with pytest.raises(InvalidInput) as applies:
+        update(org, case, "finances", not_applicable)
+    assert list(applies.value.errors) == ["status"]
