@@ -27,7 +27,6 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ENTRYPOINT = str(ROOT / "scripts" / "entrypoint.sh")
 TOKEN = "start-up-test-token"
 RUN_AS = "nobody" if os.geteuid() == 0 else None
 
@@ -110,6 +109,29 @@ def image_environment(work: Path) -> Path:
     return venv / "bin"
 
 
+def image_app(work: Path) -> Path:
+    """The image's /app: the repository's files (as COPY puts them) and the front-end
+    packages (as `npm ci` does), readable by the runtime user wherever the checkout lies
+    (a checkout under root's home or a private temporary folder is not)."""
+    if not RUN_AS:
+        return ROOT
+    app = work / "app"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"],  # noqa: S607 (git, on the repository itself)
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for name in filter(None, (entry.decode() for entry in listed)):
+        source = ROOT / name
+        if source.is_file():
+            (app / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, app / name)
+    shutil.copytree(ROOT / "node_modules", app / "node_modules", symlinks=True)
+    subprocess.run(["chmod", "-R", "a+rX", str(app)], check=True)  # noqa: S603, S607
+    return app
+
+
 def test_production_start__collectstatic_migrate_as_owner_then_gunicorn_as_the_app(
     fresh_database,
 ):
@@ -120,6 +142,7 @@ def test_production_start__collectstatic_migrate_as_owner_then_gunicorn_as_the_a
     began = time.monotonic()
     bin_dir = image_environment(work)
     timings["the image's environment (uv sync --no-dev)"] = time.monotonic() - began
+    entrypoint = str(image_app(work) / "scripts" / "entrypoint.sh")
     static, metrics_dir = work / "static", work / "prometheus"
     metrics_dir.mkdir()
     if RUN_AS:
@@ -144,7 +167,7 @@ def test_production_start__collectstatic_migrate_as_owner_then_gunicorn_as_the_a
         began = time.monotonic()
         # The image build: collectstatic, as the building user, before USER.
         subprocess.run(  # noqa: S603 (the repository's entry point)
-            [ENTRYPOINT, "collectstatic"], env=env, check=True, capture_output=True
+            [entrypoint, "collectstatic"], env=env, check=True, capture_output=True
         )
         timings["collectstatic"] = time.monotonic() - began
         assert (static / "staticfiles.json").is_file()
@@ -152,7 +175,7 @@ def test_production_start__collectstatic_migrate_as_owner_then_gunicorn_as_the_a
         # The one-off migration, as the owner; it creates and grants the app's role.
         began = time.monotonic()
         migrated = subprocess.run(  # noqa: S603 (the repository's entry point)
-            as_runtime_user([ENTRYPOINT, "migrate"]),
+            as_runtime_user([entrypoint, "migrate"]),
             env={**env, "DATABASE_OWNER_URL": owner_url},
             capture_output=True,
             text=True,
@@ -163,7 +186,7 @@ def test_production_start__collectstatic_migrate_as_owner_then_gunicorn_as_the_a
         # The web app, as the limited role: no DATABASE_OWNER_URL in its environment.
         began = time.monotonic()
         web = subprocess.Popen(  # noqa: S603 (the repository's entry point)
-            as_runtime_user([ENTRYPOINT, "web"]),
+            as_runtime_user([entrypoint, "web"]),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
