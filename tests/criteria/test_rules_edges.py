@@ -119,8 +119,10 @@ def test_marked_not_applicable_but_applies_again__unmet_yet_no_plan_asked():
 def test_codes_read_from_the_database__compared_by_value():
     housing = "".join(["hou", "sing"])  # built at run time, as a value read from the database
     assert housing == rules.HOUSING and housing is not rules.HOUSING
-    not_met = CriterionFacts(code=housing, status=rules.NOT_MET, exception_allowed=True)
-    result = rules.readiness(client(housing_situation="homeless"), checklist(housing=not_met))
+    # Met, yet the client is homeless: the housing rule blocks and its exception is offered.
+    met = CriterionFacts(code=housing, status=rules.MET, exception_allowed=True)
+    result = rules.readiness(client(housing_situation="homeless"), checklist(housing=met))
+    assert result.unmet == ()
     assert result.exceptions_possible == (housing,)
-    approved = dataclasses.replace(not_met, exception_approved=True)
+    approved = dataclasses.replace(met, exception_approved=True)
     assert rules.readiness(client(housing_situation="homeless"), [approved]).blockers == ()
