@@ -676,3 +676,15 @@ def test_close__other_as_a_form_or_the_api_sends_it__needs_the_text(org):
         services.case_close(actor=org.caseworker, case=case, reason=other, text="")
     assert list(refused.value.errors) == ["text"]
     assert reload(case).state == CaseState.ACTIVE
+
+
+def test_propose__the_routed_team_named_explicitly__not_recorded_as_overridden(org):
+    review = ready_review(org)
+    same_team = type(org.adult).objects.get(pk=org.adult.pk)  # as a form reads it
+    transfer = services.transfer_propose(
+        actor=org.caseworker, review=review, receiving_team=same_team
+    )
+    assert transfer.receiving_team == transfer.routed_team == org.adult
+    assert transfer.override_reason == ""
+    proposed = transfer_events(transfer, TransferAction.PROPOSE).get()
+    assert proposed.params["overridden"] is False
