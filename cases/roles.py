@@ -118,7 +118,8 @@ class Roles:
     def of(cls, user: Any) -> Roles:
         if not _signed_in(user):
             return cls()
-        return cls(list(Membership.objects.filter(user=user).select_related("team__region")))
+        memberships = Membership.objects.filter(user=user).select_related("team__region")
+        return cls(list(memberships.order_by("pk")))  # the first made comes first
 
     def teams(self, roles: Sequence[str], kinds: Sequence[str] | None = None) -> list[Team]:
         found = {
@@ -130,6 +131,7 @@ class Roles:
 
     @property
     def first_role(self) -> str:
+        """The role of the user's first membership (the page they land on)."""
         return self.memberships[0].role if self.memberships else ""
 
     @property

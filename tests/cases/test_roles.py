@@ -192,3 +192,10 @@ def test_roles_of_request__read_once_per_request(org, django_assert_num_queries)
         again = roles.roles_of(request)
     assert first is again
     assert first.caseload_teams == [org.koto]
+
+
+def test_roles_of__first_role_is_the_first_membership_made(org):
+    both = member(org.adult, Role.FRONT_DESK)
+    Membership.objects.create(user=both, team=org.koto, role=Role.CASEWORKER)
+    Membership.objects.create(user=both, team=org.youth, role=Role.SUPERVISOR)
+    assert roles.Roles.of(both).first_role == Role.FRONT_DESK
