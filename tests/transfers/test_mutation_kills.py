@@ -25,7 +25,7 @@ from core.errors import (
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus, Review, ReviewOutcome
 from criteria.selectors import open_review_of
-from notifications.models import Notification, NotificationKind
+from notifications.models import Notification, NotificationKind, OutboxMessage, OutboxStatus
 from tests.factories import (
     assess_all_met,
     bring_transfer_to,
@@ -688,3 +688,19 @@ def test_propose__the_routed_team_named_explicitly__not_recorded_as_overridden(o
     assert transfer.override_reason == ""
     proposed = transfer_events(transfer, TransferAction.PROPOSE).get()
     assert proposed.params["overridden"] is False
+
+
+def test_retry_booking__event_cannot_be_written__the_request_stays_failed(org):
+    transfer = transfer_in_state(org, TransferState.ACCEPTED)
+    OutboxMessage.objects.filter(key=f"booking:open:{transfer.pk}").update(
+        status=OutboxStatus.FAILED, attempts=6, last_error="HTTP 503"
+    )
+    before = snapshot()
+    with (
+        mock.patch("transfers.services.handover.transfer_event", side_effect=RuntimeError("x")),
+        pytest.raises(RuntimeError),
+    ):
+        services.transfer_retry_booking_request(actor=org.front_desk, transfer=transfer)
+    assert snapshot() == before
+    row = OutboxMessage.objects.get(key=f"booking:open:{transfer.pk}")
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 6)
