@@ -106,9 +106,9 @@ def slug(module: str) -> str:
     return module.removesuffix(".py").replace("/", "-")
 
 
-def load_targets(modules: list[str]) -> list[tuple[Path, dict]]:
+def load_targets(modules: list[str], folder: Path) -> list[tuple[Path, dict]]:
     targets = []
-    for path in sorted((HERE / "targets").glob("*.toml")):
+    for path in sorted(folder.glob("*.toml")):
         config = tomllib.loads(path.read_text())["cosmic-ray"]
         if not modules or config["module-path"] in modules:
             targets.append((path, config))
@@ -483,6 +483,12 @@ def main() -> int:
     parser.add_argument("--rev", help="test this commit instead of the working tree")
     parser.add_argument("--out", type=Path, default=HERE / "reports")
     parser.add_argument(
+        "--targets",
+        type=Path,
+        default=HERE / "targets",
+        help="another folder of target configs (e.g. an earlier selection of tests)",
+    )
+    parser.add_argument(
         "--reclassify",
         action="store_true",
         help="report the kept sessions again with today's survivors.md; run no mutant",
@@ -493,7 +499,7 @@ def main() -> int:
         help="run again only the survivors of the kept sessions (after adding tests)",
     )
     args = parser.parse_args()
-    targets = load_targets(args.modules)
+    targets = load_targets(args.modules, args.targets)
     equivalents = load_equivalents()
     if args.reclassify:
         results = [
@@ -513,6 +519,8 @@ def main() -> int:
     if args.rerun_survivors:
         rev += "; the earlier run's survivors run again there"
     work = make_work_tree(args.rev)
+    for config_path, _config in targets:  # the configs given, whichever folder they are in
+        shutil.copyfile(config_path, work / "mutation" / "targets" / config_path.name)
     env = {**os.environ, "DATABASE_URL": database_urls()[1]}
     env.setdefault("DJANGO_SECRET_KEY", "mutation-only")
     env.setdefault("DJANGO_READ_DOT_ENV", "0")
