@@ -499,6 +499,9 @@ def main() -> int:
         help="run again only the survivors of the kept sessions (after adding tests)",
     )
     args = parser.parse_args()
+    if args.out != HERE / "reports":  # a run reported elsewhere keeps its sessions there too
+        global SESSIONS
+        SESSIONS = args.out / "sessions"
     targets = load_targets(args.modules, args.targets)
     equivalents = load_equivalents()
     if args.reclassify:
