@@ -413,3 +413,24 @@ def test_case_open__started_today_review_in_two_years(org):
     assert case.review_due_on == start + relativedelta(months=24)
     assert case.cap_on == start + relativedelta(months=60)
     assert isinstance(case.review_due_on, dt.date)
+
+
+@pytest.mark.parametrize("kind", ["adult", "youth"])
+def test_case_open__in_a_regional_team_of_either_kind__refused(org, kind):
+    team = org.adult if kind == "adult" else org.youth
+    actor = member(team, Role.SUPERVISOR)
+    worker = member(team, Role.CASEWORKER)
+    with pytest.raises(InvalidInput) as refused:
+        _open(org, responsible_worker=worker, actor=actor, team=team)
+    assert list(refused.value.errors) == ["team"]
+
+
+def test_identity_code_check__a_clients_own_code__not_another_clients(org):
+    """A form that checks before it saves (the admin's) checks the code a client already
+    has: it is that client's own, not a duplicate."""
+    client = make_client(
+        org, personal_identity_code="170580-123A", date_of_birth=dt.date(1980, 5, 17)
+    )
+    case_services.client_identity_code_check(
+        actor=org.caseworker, code=client.personal_identity_code, client=client
+    )
