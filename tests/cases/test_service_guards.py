@@ -429,7 +429,7 @@ def test_identity_code_check__a_clients_own_code__not_another_clients(org):
     """A form that checks before it saves (the admin's) checks the code a client already
     has: it is that client's own, not a duplicate."""
     client = make_client(
-        org, personal_identity_code="170580-123A", date_of_birth=dt.date(1980, 5, 17)
+        org, personal_identity_code="131052-308T", date_of_birth=dt.date(1952, 10, 13)
     )
     case_services.client_identity_code_check(
         actor=org.caseworker, code=client.personal_identity_code, client=client
