@@ -434,3 +434,29 @@ def test_identity_code_check__a_clients_own_code__not_another_clients(org):
     case_services.client_identity_code_check(
         actor=org.caseworker, code=client.personal_identity_code, client=client
     )
+
+
+def test_client_create__the_same_code_registered_in_between__answered_as_a_duplicate(org):
+    """Two registrations of one person at once: the second passes the first check before
+    the first is saved, and its save then meets the database's unique constraint. It is
+    answered as a duplicate (the existing client within the scope), never a 500."""
+    code, born = "131052-308T", dt.date(1952, 10, 13)
+    first = make_client(org, personal_identity_code=code, date_of_birth=born)
+    real_check = case_services._identity_code_check
+    calls = []
+
+    def check_that_misses_the_first_time(*args, **kwargs):
+        calls.append(args)
+        if len(calls) > 1:
+            real_check(*args, **kwargs)
+
+    with (
+        mock.patch("cases.services._identity_code_check", check_that_misses_the_first_time),
+        pytest.raises(case_services.ClientExists),
+    ):
+        case_services.client_create(
+            actor=org.caseworker,
+            **client_data(first_name="Again", personal_identity_code=code, date_of_birth=born),
+        )
+    assert len(calls) == 2
+    assert list(Client.objects.filter(personal_identity_code=code)) == [first]
