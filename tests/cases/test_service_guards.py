@@ -460,3 +460,10 @@ def test_client_create__the_same_code_registered_in_between__answered_as_a_dupli
         )
     assert len(calls) == 2
     assert list(Client.objects.filter(personal_identity_code=code)) == [first]
+
+
+def test_cap_decision__the_role_as_read_from_the_database(org):
+    """`require_role` answers with the role as stored (plain text), not the enum member."""
+    case = open_case(org, started_months_ago=60)
+    supervisor = "".join(["super", "visor"])
+    assert case_services.require_cap_decision(case, role=supervisor, decision="Siirto")
