@@ -208,7 +208,7 @@ def test_reassign__to_someone_not_an_active_caseworker_of_the_team__refused(org,
         "regional": lambda: org.receiving_worker,
         "other_team": lambda: member(other_unit, Role.CASEWORKER),
         "inactive": lambda: member(org.koto, Role.CASEWORKER, is_active=False),
-        "same": lambda: leaving,
+        "same": lambda: reload(leaving),  # the same person, read again (as a form does)
     }[who]()
     before = snapshot()
     with pytest.raises(InvalidInput) as refused:
@@ -467,3 +467,14 @@ def test_cap_decision__the_role_as_read_from_the_database(org):
     case = open_case(org, started_months_ago=60)
     supervisor = "".join(["super", "visor"])
     assert case_services.require_cap_decision(case, role=supervisor, decision="Siirto")
+
+
+def test_client_update__another_clients_code__named_before_any_other_field(org):
+    code, born = "131052-308T", dt.date(1952, 10, 13)
+    make_client(org, personal_identity_code=code, date_of_birth=born, first_name="First")
+    second = make_client(org, first_name="Second", date_of_birth=born)
+    with pytest.raises(case_services.ClientExists):
+        case_services.client_update(
+            actor=org.caseworker, client=second, personal_identity_code=code, language="xx"
+        )
+    assert reload(second).personal_identity_code is None
