@@ -478,3 +478,10 @@ def test_client_update__another_clients_code__named_before_any_other_field(org):
             actor=org.caseworker, client=second, personal_identity_code=code, language="xx"
         )
     assert reload(second).personal_identity_code is None
+
+
+def test_case_open__the_team_as_read_from_the_database(org):
+    """A page or the API reads the team afresh: its kind is stored text, not the enum."""
+    team = type(org.koto).objects.get(pk=org.koto.pk)
+    case = _open(org, responsible_worker=org.caseworker, team=team)
+    assert case.team == org.koto
