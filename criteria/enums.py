@@ -21,3 +21,4 @@ class AssessmentStatus(models.TextChoices):
 class ReviewAction(models.TextChoices):
     ASSESS = "assess", _("Criterion assessed")
     APPROVE_EXCEPTION = "approve_exception", _("Exception approved")
+    CLOSE_PLAN = "close_plan", _("Plan closed: the criterion is met")

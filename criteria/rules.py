@@ -41,12 +41,23 @@ class CriterionFacts:
 
 @dataclass(frozen=True)
 class Readiness:
+    """`unmet`: every applicable criterion not yet satisfied, whether assessed as not met
+    or not assessed yet; `unassessed`: those of them nobody has assessed yet (no answer, or
+    marked not applicable to a client it now applies to). An exception is offered only for a
+    criterion assessed as not met (or for the housing blocker), never for one not assessed."""
+
     ready: bool
     unmet: tuple[str, ...]
     blockers: tuple[str, ...]
     exceptions_possible: tuple[str, ...]
     missing_plans: tuple[str, ...]
     escorted: bool
+    unassessed: tuple[str, ...] = ()
+
+    @property
+    def not_met(self) -> tuple[str, ...]:
+        """The unmet criteria that were assessed as not met (not the ones still to assess)."""
+        return tuple(code for code in self.unmet if code not in self.unassessed)
 
 
 def is_applicable(criterion: CriterionFacts, client: ClientFacts) -> bool:
@@ -89,6 +100,9 @@ def readiness(client: ClientFacts, criteria: Sequence[CriterionFacts]) -> Readin
     and no blocker holds."""
     applicable = [c for c in criteria if is_applicable(c, client)]
     unmet = tuple(c.code for c in applicable if not is_satisfied(c))
+    unassessed = tuple(
+        c.code for c in applicable if c.status not in (MET, NOT_MET) and not is_satisfied(c)
+    )
     found_blockers = blockers(client, criteria)
     return Readiness(
         ready=not unmet and not found_blockers,
@@ -99,6 +113,7 @@ def readiness(client: ClientFacts, criteria: Sequence[CriterionFacts]) -> Readin
             for c in applicable
             if c.exception_allowed
             and not c.exception_approved
+            and c.code not in unassessed
             and (c.code in unmet or (c.code == HOUSING and BLOCKER_HOMELESS in found_blockers))
         ),
         missing_plans=tuple(
@@ -107,4 +122,5 @@ def readiness(client: ClientFacts, criteria: Sequence[CriterionFacts]) -> Readin
             if c.status == NOT_MET and not c.has_plan and not is_satisfied(c)
         ),
         escorted=is_escorted(applicable),
+        unassessed=unassessed,
     )

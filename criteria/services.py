@@ -4,6 +4,7 @@ follows the current checklist version)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -162,6 +163,47 @@ def _check_plan_target(target_on: dt.date | None, *, cap: dt.date) -> None:
         )
 
 
+class ChecklistInvalid(InvalidInput):
+    """Bad input in criteria of a checklist saved at once. `by_assessment` maps each
+    assessment's id to its field errors; `errors` names each field as the web form does
+    (`a<id>-<field>`)."""
+
+    def __init__(self, by_assessment: Mapping[int, Mapping[str, str]]) -> None:
+        self.by_assessment = {pk: dict(errors) for pk, errors in by_assessment.items()}
+        super().__init__(
+            {
+                f"a{pk}-{field}": message
+                for pk, errors in self.by_assessment.items()
+                for field, message in errors.items()
+            }
+        )
+
+
+@transaction.atomic
+def review_assess(
+    *,
+    actor: AbstractBaseUser,
+    review: Review,
+    changes: Sequence[tuple[CriterionAssessment, Mapping[str, Any]]],
+) -> list[CriterionAssessment]:
+    """Record several criteria of one review at once (the whole checklist in one form):
+    all or nothing. Each change is `assessment_update` of one assessment with its fields;
+    when any is refused, nothing is written and every criterion's errors are raised
+    together (ChecklistInvalid)."""
+    errors: dict[int, dict[str, str]] = {}
+    saved = []
+    for assessment, fields in changes:
+        if assessment.review_id != review.pk:
+            raise InvalidInput({"review": _("The assessment is not part of this review.")})
+        try:
+            saved.append(assessment_update(actor=actor, assessment=assessment, **fields))
+        except InvalidInput as exc:
+            errors[assessment.pk] = exc.errors
+    if errors:
+        raise ChecklistInvalid(errors)
+    return saved
+
+
 @transaction.atomic
 def assessment_update(
     *,
@@ -175,7 +217,8 @@ def assessment_update(
     multi_problem: bool = False,
 ) -> CriterionAssessment:
     """Record one criterion's assessment. A change of status withdraws an exception that
-    was approved for the earlier status."""
+    was approved for the earlier status. A criterion assessed as met has no plan: a plan
+    it had is closed (an event records it)."""
     assessment = _lock_open_assessment(assessment)
     review = assessment.review
     role = require_role(actor, team=review.case.team, roles=SENDING_ROLES, action="assess")
@@ -194,6 +237,16 @@ def assessment_update(
         raise InvalidInput({"multi_problem": _("This criterion has no multi-problem marker.")})
     if status == AssessmentStatus.NOT_MET and not plan_action.strip():
         raise InvalidInput({"plan_action": _("Write a plan for what is missing.")})
+    closed_plan = None
+    if status == AssessmentStatus.MET:
+        if assessment.plan_action.strip() or assessment.plan_target_on:
+            closed_plan = {
+                "criterion": criterion.code,
+                "plan_target_on": (
+                    assessment.plan_target_on.isoformat() if assessment.plan_target_on else None
+                ),
+            }
+        plan_action, plan_owner, plan_target_on = "", "", None
     if plan_target_on != assessment.plan_target_on:  # a date kept as it was is not re-judged
         _check_plan_target(plan_target_on, cap=review.case.cap_on)
     previous_status = assessment.status
@@ -217,6 +270,8 @@ def assessment_update(
         to_state=status,
         params={"criterion": criterion.code, "multi_problem": multi_problem},
     )
+    if closed_plan is not None:
+        review_event(review, ReviewAction.CLOSE_PLAN, actor=actor, role=role, params=closed_plan)
     return assessment
 
 

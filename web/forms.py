@@ -50,12 +50,17 @@ class SiltaForm(forms.Form):
 
     template_name = "web/form.html"
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, target: str | None = None, **kwargs):
+        """`target`: the id of the <form> element the fields belong to, when they are shown
+        inside another form (HTML's form attribute: forms may not nest)."""
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.target = target
         for field in self.fields.values():
             kind = type(field.widget).__name__.lower()
             field.widget.attrs.setdefault("class", _INPUT_CLASS.get(kind, "hds-text-input__input"))
+            if target:
+                field.widget.attrs["form"] = target
 
     def full_clean(self):
         super().full_clean()
@@ -77,6 +82,9 @@ class SiltaForm(forms.Form):
 
 
 class AssessmentForm(SiltaForm):
+    """One criterion of the review's checklist; the page shows every criterion's form in one
+    form with one Save. A criterion left without an answer stays not assessed."""
+
     status = forms.ChoiceField(
         label=_("Assessment"),
         choices=[
@@ -85,6 +93,7 @@ class AssessmentForm(SiltaForm):
             (AssessmentStatus.NOT_APPLICABLE, _("Not applicable")),
         ],
         widget=forms.RadioSelect,
+        required=False,
     )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -93,7 +102,7 @@ class AssessmentForm(SiltaForm):
         label=_("Plan: what is done about it"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Needed when the criterion is not met."),
+        help_text=_("Needed when the criterion is not met; closed when it is met."),
     )
     plan_owner = forms.CharField(label=_("Who does it"), required=False, max_length=200)
     plan_target_on = forms.DateField(label=_("By when"), required=False, widget=DateInput())
@@ -106,6 +115,33 @@ class AssessmentForm(SiltaForm):
         super().__init__(*args, **kwargs)
         if not criterion.has_multi_problem_marker:
             del self.fields["multi_problem"]
+        if not criterion.requires_children:
+            # Only a criterion about children can fail to apply (DOMAIN.md).
+            status = self.fields["status"]
+            status.choices = [c for c in status.choices if c[0] != AssessmentStatus.NOT_APPLICABLE]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("status") and "status" not in self.errors:
+            if self.initial.get("status"):
+                cleaned["status"] = self.initial["status"]  # no answer sent: kept as it was
+            elif self._changed_besides_status():
+                if len(self.fields["status"].choices) > 2:
+                    self.add_error("status", _("Choose met, not met or not applicable."))
+                else:
+                    self.add_error("status", _("Choose met or not met."))
+        return cleaned
+
+    def _changed_besides_status(self) -> set[str]:
+        return set(self.changed_data) - {"status"}
+
+    @property
+    def answered(self) -> bool:
+        """Whether there is something to save: an answer that differs from what is stored."""
+        status = self.cleaned_data.get("status")
+        if not status:
+            return False
+        return status != self.initial.get("status") or bool(self._changed_besides_status())
 
 
 class ExceptionForm(SiltaForm):

@@ -83,7 +83,7 @@ WEB_PK_MODELS = {
     "review_detail": Review,
     "review_not_ready": Review,
     "review_propose": Review,
-    "assess": CriterionAssessment,
+    "review_assess": Review,
     "approve_exception": CriterionAssessment,
     "transfer_detail": Transfer,
     "transfer_action": Transfer,
@@ -667,7 +667,7 @@ def test_web__a_form_shown_again_after_bad_input_logs_its_read(org, client, htmx
         (f"/cases/{case.pk}/close/", {"close-reason": ""}),
         (f"/cases/{case.pk}/coordinator/", {"coordinator-coordinator": "x" * 201}),
         (f"/reviews/{review.pk}/not-ready/", {"notready-next_review_on": "someday"}),
-        (f"/assessments/{assessment.pk}/", {f"a{assessment.pk}-status": "not_met"}),
+        (f"/reviews/{review.pk}/assess/", {f"a{assessment.pk}-status": "not_met"}),
     ):
         before = _rows(org.caseworker, case.client_id).count()
         answer = client.post(url, data, **headers)

@@ -60,23 +60,24 @@ def test_caseworker_reviews_and_proposes(sign_in, language):
 
     assessments = list(review.assessments.exclude(status=AssessmentStatus.NOT_APPLICABLE))
     first = assessments[0]
-    form = page.locator(f"#c-{first.pk} form[action='{reverse('web:assess', args=[first.pk])}']")
-    _choose(form, "not_met")
-    form.locator("textarea[name$=note]").fill("Asunto haussa")
-    form.locator("button[type=submit]").click()
+    form = page.locator(f"form[action='{reverse('web:review-assess', args=[review.pk])}']")
+    _choose(form.locator(f"#c-{first.pk}"), "not_met")
+    form.locator(f"#c-{first.pk} textarea[name$=note]").fill("Asunto haussa")
+    form.locator(".checklist-save button[type=submit]").click()
     error = page.locator(f"#id_a{first.pk}-plan_action_error")
     error.wait_for()
+    me.failed.clear()  # the page with the errors is answered 400, as it should be
     # The message sits beside the field, and what was typed is still there.
     assert page.locator(f"#c-{first.pk} textarea[name$=note]").input_value() == "Asunto haussa"
     me.check("review-error")
     assert reload(first).status == AssessmentStatus.UNASSESSED
 
+    form = page.locator(f"form[action='{reverse('web:review-assess', args=[review.pk])}']")
     for assessment in assessments:
-        item = page.locator(f"#c-{assessment.pk}")
-        _choose(item, "met")
-        item.locator("button[type=submit]").click()
-        page.locator(f"#c-{assessment.pk} .saved").wait_for()
-    # The readiness summary updated in place: ready, and the proposal offers the routed team.
+        _choose(form.locator(f"#c-{assessment.pk}"), "met")
+    form.locator(".checklist-save button[type=submit]").click()
+    page.locator(".messages [role=status]").wait_for()
+    # The readiness summary: ready, and the proposal offers the routed team.
     page.locator(f"form[action='{reverse('web:review-propose', args=[review.pk])}']").wait_for()
     assert org.adult.name in page.locator("#decide").inner_text()
     me.check("review-ready")

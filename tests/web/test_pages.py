@@ -100,37 +100,91 @@ def test_a_case_outside_the_users_teams_is_not_found_and_the_attempt_logged(web,
     ).exists()
 
 
+def _checklist(review) -> list:
+    return list(review.assessments.exclude(status="not_applicable").order_by("criterion__order"))
+
+
 def test_not_met_without_a_plan_is_refused_beside_the_field_keeping_the_input(web, org):
     case = case_in_state(org, CaseState.IN_REVIEW)
-    assessment = open_review_of(case).assessments.exclude(status="not_applicable").first()
+    review = open_review_of(case)
+    assessment = _checklist(review)[0]
     prefix = f"a{assessment.pk}"
     page = web(org.caseworker).post(
-        reverse("web:assess", args=[assessment.pk]),
+        reverse("web:review-assess", args=[review.pk]),
         {f"{prefix}-status": "not_met", f"{prefix}-note": "Asuu tilapäisesti"},
-        HTTP_HX_REQUEST="true",
     )
     html = page.content.decode()
+    assert page.status_code == 400
     assert "Kirjaa suunnitelma puuttuvista osioista." in html
     assert f'id="id_{prefix}-plan_action_error"' in html
     assert "Asuu tilapäisesti" in html  # what the user typed is kept
     assert 'aria-invalid="true"' in html
+    # The summary of errors takes focus and links to the field.
+    assert 'id="checklist-errors"' in html and f'href="#id_{prefix}-plan_action"' in html
     assert reload(assessment).status == AssessmentStatus.UNASSESSED
 
 
-def test_saving_an_assessment_updates_the_readiness_summary_out_of_band(web, org):
+def test_the_whole_checklist_in_one_form__a_mistake_corrected_and_nothing_lost(web, org):
+    """Answers in several criteria, one of them wrong: nothing is saved, every answer comes
+    back as typed; corrected, all are saved at once with one event each."""
     case = case_in_state(org, CaseState.IN_REVIEW)
-    assessment = open_review_of(case).assessments.exclude(status="not_applicable").first()
-    prefix = f"a{assessment.pk}"
-    page = web(org.caseworker).post(
-        reverse("web:assess", args=[assessment.pk]),
-        {f"{prefix}-status": "met"},
-        HTTP_HX_REQUEST="true",
-    )
+    review = open_review_of(case)
+    first, second, third, *rest = _checklist(review)
+    past = (clock.today() - dt.timedelta(days=1)).isoformat()
+    data = {
+        f"a{first.pk}-status": "met",
+        f"a{first.pk}-note": "Vuokrasopimus nähty",
+        f"a{second.pk}-status": "not_met",
+        f"a{second.pk}-plan_action": "Kela-hakemus tehdään",
+        f"a{second.pk}-plan_owner": "Asiakas",
+        f"a{second.pk}-plan_target_on": past,  # the mistake
+        f"a{third.pk}-status": "not_met",
+        f"a{third.pk}-plan_action": "Kurssi haetaan",
+    }
+    browser = web(org.caseworker)
+    page = browser.post(reverse("web:review-assess", args=[review.pk]), data)
     html = page.content.decode()
-    assert page.status_code == 200
-    assert 'id="readiness"' in html and 'hx-swap-oob="true"' in html
-    assert reload(assessment).status == AssessmentStatus.MET
+    assert page.status_code == 400
+    assert "Suunnitelman tavoitepäivä ei voi olla menneisyydessä." in html
+    assert f'id="id_a{second.pk}-plan_target_on_error"' in html
+    for typed in ("Vuokrasopimus nähty", "Kela-hakemus tehdään", "Kurssi haetaan", past):
+        assert typed in html
+    assert f'id="id_a{first.pk}-status_0" checked' in html or (
+        f'value="met" class="hds-radio-button__input" id="id_a{first.pk}-status_0" checked' in html
+    )
+    for assessment in (first, second, third):
+        assert reload(assessment).status == AssessmentStatus.UNASSESSED  # all or nothing
+    assert not Event.objects.filter(review=review, action="assess").exists()
+
+    data[f"a{second.pk}-plan_target_on"] = (clock.today() + dt.timedelta(days=30)).isoformat()
+    page = browser.post(reverse("web:review-assess", args=[review.pk]), data)
+    assert page.status_code == 302
+    assert reload(first).status == AssessmentStatus.MET
+    assert reload(first).note == "Vuokrasopimus nähty"
+    assert reload(second).plan_owner == "Asiakas"
+    assert reload(third).status == AssessmentStatus.NOT_MET
+    assert all(reload(a).status == AssessmentStatus.UNASSESSED for a in rest)
+    assert Event.objects.filter(review=review, action="assess").count() == 3
     assert AccessLog.objects.filter(action="web_transition", case=case).exists()
+    # Saved again unchanged: nothing is written.
+    browser.post(reverse("web:review-assess", args=[review.pk]), data)
+    assert Event.objects.filter(review=review, action="assess").count() == 3
+
+
+def test_the_checklist_page__not_assessed_is_not_not_met(web, org):
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    review = open_review_of(case)
+    html = web(org.caseworker).get(reverse("web:review", args=[review.pk])).content.decode()
+    summary = html[html.index('id="readiness"') :]
+    summary = summary[: summary.index("</section>")]
+    # Before anything is assessed: every criterion is still to assess, none is "not met",
+    # and no exception is needed.
+    not_met = summary[summary.index("Ei täyty") :]
+    assert not_met.split("<dd>")[1].startswith("–")
+    exceptions = summary[summary.index("Tarvittavat poikkeukset") :]
+    assert exceptions.split("<dd>")[1].startswith("–")
+    assert html.count('type="submit" class="hds-button hds-button--primary"') >= 1
+    assert html.count("Tallenna") >= 1
 
 
 def test_review_page_shows_the_routed_team_and_proposes_to_it(web, org):

@@ -10,7 +10,13 @@ from .auth import SiltaLoginView, home
 from .cases import case_close, case_coordinator, case_detail, caseload, review_start
 from .desk import desk
 from .notifications import notification_read, notifications_inbox
-from .reviews import approve_exception, assess, review_detail, review_not_ready, review_propose
+from .reviews import (
+    approve_exception,
+    review_assess,
+    review_detail,
+    review_not_ready,
+    review_propose,
+)
 from .supervisor import figures, reassign, supervisor
 from .transfers import TRANSFER_ACTIONS, inbox, transfer_action, transfer_detail
 
@@ -18,7 +24,6 @@ __all__ = [
     "TRANSFER_ACTIONS",
     "SiltaLoginView",
     "approve_exception",
-    "assess",
     "case_close",
     "case_coordinator",
     "case_detail",
@@ -30,6 +35,7 @@ __all__ = [
     "notification_read",
     "notifications_inbox",
     "reassign",
+    "review_assess",
     "review_detail",
     "review_not_ready",
     "review_propose",

@@ -1,5 +1,10 @@
-"""The readiness review: the checklist page, each criterion's assessment, a supervisor's
-exception, and the two ways a review ends (not ready, or a transfer proposed)."""
+"""The readiness review: the checklist page with the whole checklist in one form, a
+supervisor's exception, and the two ways a review ends (not ready, or a transfer proposed).
+
+The page works without JavaScript: each form posts and the page comes back (a redirect when
+done, the page with the errors beside the fields when not). Nothing is swapped in place, so
+focus and the live regions stay where the browser put them; an error summary at the top of
+the checklist takes focus and links to each field in error."""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cases import rules as date_rules
 from cases.roles import roles_of
-from core.errors import RoutingNeedsManualChoice
+from core.errors import Conflict, DomainError, InvalidInput, RoutingNeedsManualChoice
 from criteria import services as criteria_services
 from criteria.enums import AssessmentStatus
 from criteria.selectors import (
@@ -27,8 +33,7 @@ from web import forms, labels
 from .common import (
     act,
     assessment_subject,
-    attempt,
-    htmx_redirect,
+    perform,
     review_subject,
     scoped,
     shown,
@@ -53,7 +58,8 @@ def _readiness_context(review, assessments) -> dict:
         "review": review,
         "case": case,
         "readiness": readiness,
-        "unmet_names": [names.get(code, code) for code in readiness.unmet],
+        "unmet_names": [names.get(code, code) for code in readiness.not_met],
+        "unassessed_names": [names.get(code, code) for code in readiness.unassessed],
         "exception_names": [names.get(code, code) for code in readiness.exceptions_possible],
         "missing_plan_names": [names.get(code, code) for code in readiness.missing_plans],
         "blocker_names": [labels.BLOCKERS.get(code, code) for code in readiness.blockers],
@@ -63,7 +69,6 @@ def _readiness_context(review, assessments) -> dict:
         "at_cap": date_rules.is_at_cap(today=today(), cap=case.cap_on),
         "routed_team": routed,
         "routing_problem": routing_problem,
-        "unassessed": sum(1 for a in assessments if a.status == AssessmentStatus.UNASSESSED),
     }
 
 
@@ -81,23 +86,32 @@ def _assessment_form(assessment, data=None):
     )
 
 
-def _review_context(request, review, *, bound=None, **forms_given) -> dict:
-    """The checklist (each criterion's form, `bound` in place of its own when given), the
-    readiness summary and the decision forms."""
-    assessments = ordered_assessments(review)
+def _review_context(request, review, *, checklist=None, **forms_given) -> dict:
+    """The checklist (one form per criterion, the posted ones from `checklist` when the page
+    is shown again), the readiness summary and the decision forms."""
+    assessments = checklist if checklist is not None else ordered_assessments(review)
     roles = roles_of(request)
     supervisor = review.case.team in roles.supervised_teams
     for assessment in assessments:
-        assessment.form = (
-            bound if bound is not None and bound.prefix == f"a{assessment.pk}" else None
-        ) or _assessment_form(assessment)
+        if getattr(assessment, "form", None) is None:
+            assessment.form = _assessment_form(assessment)
         if supervisor and assessment.criterion.exception_allowed and review.is_open:
             assessment.exception_form = forms_given.get(f"exception_{assessment.pk}") or (
-                forms.ExceptionForm(prefix=f"x{assessment.pk}")
+                forms.ExceptionForm(prefix=f"x{assessment.pk}", target=f"x{assessment.pk}")
             )
     context = _readiness_context(review, assessments)
     context.update(
         assessments=assessments,
+        checklist_errors=[
+            {"assessment": a, "field": a.form[name], "message": " ".join(errors)}
+            for a in assessments
+            if a.form.is_bound
+            for name, errors in a.form.errors.items()
+            if name in a.form.fields
+        ],
+        checklist_problems=[
+            message for a in assessments if a.form.is_bound for message in a.form.non_field_errors()
+        ],
         propose_form=forms_given.get("propose")
         or forms.ProposeForm(at_cap=context["at_cap"], prefix="propose"),
         not_ready_form=forms_given.get("not_ready") or forms.NotReadyForm(prefix="notready"),
@@ -106,10 +120,10 @@ def _review_context(request, review, *, bound=None, **forms_given) -> dict:
     return context
 
 
-def _review_page(request, review, *, bound=None, status=200, **forms_given):
+def _review_page(request, review, *, checklist=None, status=200, **forms_given):
     """The checklist page, also shown again with a form's errors (each showing is a read)."""
     shown(request, review_subject(review))
-    context = _review_context(request, review, bound=bound, **forms_given)
+    context = _review_context(request, review, checklist=checklist, **forms_given)
     return render(request, "web/review.html", context, status=status)
 
 
@@ -119,46 +133,50 @@ def review_detail(request, pk: int):
     return _review_page(request, review)
 
 
-def _assessment_fragment(request, review, form):
-    """The criterion's form again, with the readiness summary and the proposal beside it
-    swapped out of band (htmx). A read like the page: the note and the plan are shown."""
-    shown(request, review_subject(review))
-    context = _review_context(request, review, bound=form)
-    context.update(
-        assessment=next(a for a in context["assessments"] if a.form is form),
-        oob=True,
-    )
-    return render(request, "web/partials/assessment_saved.html", context)
-
-
 @login_required
 @require_POST
-def assess(request, pk: int):
-    assessment = scoped(request, assessments_visible_to(request.user), pk, assessment_subject)
-    review = assessment.review
-    form = _assessment_form(assessment, request.POST)
-    if form.is_valid():
-        result, problem = attempt(
-            request,
-            form,
-            criteria_services.assessment_update,
-            subject=assessment_subject(assessment),
-            assessment=assessment,
-            **form.cleaned_data,
-        )
-        if problem == "conflict":
-            messages.warning(request, result.detail)
-            return htmx_redirect(request, reverse("web:review", args=[review.pk]))
-        if problem is None:
-            if not request.htmx:
-                messages.success(request, _("Saved: %(name)s.") % {"name": assessment.criterion})
-                return redirect(f"{reverse('web:review', args=[review.pk])}#c-{assessment.pk}")
-            assessment.refresh_from_db()
-            form = _assessment_form(assessment)
-            form.saved = True
-    if request.htmx:
-        return _assessment_fragment(request, review, form)
-    return _review_page(request, review, bound=form)
+def review_assess(request, pk: int):
+    """The whole checklist in one form: every criterion answered or changed is saved at
+    once, or, when any is wrong, nothing is, and the page comes back with every error beside
+    its field and everything typed kept."""
+    review = scoped(request, reviews_visible_to(request.user), pk, review_subject)
+    assessments = ordered_assessments(review)
+    for assessment in assessments:
+        assessment.form = _assessment_form(assessment, request.POST)
+    valid = [a.form.is_valid() for a in assessments]  # every form, to show every error
+    back = reverse("web:review", args=[review.pk])
+    if all(valid):
+        changes = [(a, a.form.cleaned_data) for a in assessments if a.form.answered]
+        if not changes:
+            messages.info(request, _("Nothing to save: no criterion was changed."))
+            return redirect(back)
+        try:
+            perform(
+                request,
+                criteria_services.review_assess,
+                subjects=[review_subject(review)],
+                review=review,
+                changes=changes,
+            )
+        except criteria_services.ChecklistInvalid as exc:
+            for assessment in assessments:
+                if assessment.pk in exc.by_assessment:
+                    assessment.form.add_service_errors(
+                        InvalidInput(exc.by_assessment[assessment.pk])
+                    )
+        except Conflict as exc:
+            messages.warning(request, exc.detail)
+            return redirect(back)
+        except DomainError as exc:
+            assessments[0].form.add_error(None, exc.detail)
+        else:
+            messages.success(
+                request,
+                ngettext("Saved: %(count)d criterion.", "Saved: %(count)d criteria.", len(changes))
+                % {"count": len(changes)},
+            )
+            return redirect(back)
+    return _review_page(request, review, checklist=assessments, status=400)
 
 
 @login_required
@@ -169,7 +187,7 @@ def approve_exception(request, pk: int):
     return act(
         request,
         assessment,
-        forms.ExceptionForm(request.POST, prefix=f"x{assessment.pk}"),
+        forms.ExceptionForm(request.POST, prefix=f"x{assessment.pk}", target=f"x{assessment.pk}"),
         criteria_services.assessment_approve_exception,
         target="assessment",
         subject=assessment_subject(assessment),
