@@ -55,6 +55,8 @@ app.conf.beat_schedule = {
     "due-sweep-midday": {"task": "silta.due_sweep", "schedule": crontab(hour=12, minute=0)},
     "reminder-sweep": {"task": "silta.reminder_sweep", "schedule": crontab(hour=7, minute=0)},
     "relay-outbox": {"task": "silta.relay_outbox", "schedule": 60.0},
+    # Yesterday's notices for those who chose a daily digest (one e-mail per user per day).
+    "email-digest": {"task": "silta.email_digest", "schedule": crontab(hour=6, minute=30)},
 }
 app.autodiscover_tasks()
 

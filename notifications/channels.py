@@ -20,7 +20,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, NotificationKind, OutboxMessage, TeamChannel
@@ -71,7 +73,29 @@ HEADLINES = {
     NotificationKind.IDENTITY_CODE_ATTEMPT: _(
         "Someone tried to register a client of your team again"
     ),
+    NotificationKind.TRANSFER_PROPOSED: _("A transfer is proposed to your team"),
+    NotificationKind.TRANSFER_ACCEPTED: _("The transfer is accepted"),
+    NotificationKind.TRANSFER_RETURNED: _("The transfer is returned: %(label)s"),
+    NotificationKind.TRANSFER_CANCELLED: _("The transfer is cancelled"),
+    NotificationKind.BOOKING_WAITING: _(
+        "The booking request reaches the front desk at %(when)s (booking hours)"
+    ),
+    NotificationKind.HANDOVER_HELD: _("The handover is held: the case is transferred"),
+    NotificationKind.HANDOVER_MISSED: _("The handover is to be booked again: %(label)s"),
+    NotificationKind.EXCEPTION_REQUESTED: _("An exception waits for your decision"),
+    NotificationKind.EXCEPTION_APPROVED: _("The exception is approved"),
+    NotificationKind.EXCEPTION_REFUSED: _("The exception is refused"),
+    NotificationKind.CASE_REASSIGNED: _("A case is assigned to you"),
+    NotificationKind.REVIEW_BROUGHT_FORWARD: _("A readiness review is brought forward"),
 }
+
+
+def _when(value: Any) -> str:
+    """An ISO time from the params, in Helsinki time and the active language's format."""
+    moment = parse_datetime(str(value or ""))
+    if moment is None:
+        return ""
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
 def message_context(
@@ -81,8 +105,16 @@ def message_context(
     (the link made absolute with SILTA_BASE_URL), and numbers from the params."""
     params = params or {}
     headline = HEADLINES[kind]
+    # "label" is a code's label as its English message id (a return reason, a booking
+    # outcome), translated here into the reader's language; never free text.
+    label = params.get("label", "")
     return {
-        "headline": str(headline) % {"days": params.get("days", "")},
+        "headline": str(headline)
+        % {
+            "days": params.get("days", ""),
+            "label": gettext(label) if label else "",
+            "when": _when(params.get("when")),
+        },
         "reference": reference or params.get("reference", ""),
         "count": params.get("count"),
         "link": settings.SILTA_BASE_URL.rstrip("/") + link,
@@ -171,5 +203,58 @@ def _deliver_teams(message: OutboxMessage) -> None:
     response.raise_for_status()
 
 
+def render_digest(*, language: str, on_date: Any, notices: list[Any]) -> dict[str, str]:
+    """The daily digest: one line per notice of the day (headline, reference, link)."""
+    with translation.override(language):
+        items = [
+            message_context(kind=n.kind, reference=n.reference, link=n.link, params=n.params)
+            for n in notices
+        ]
+        context = {
+            "items": items,
+            "count": len(items),
+            "on_date": formats.date_format(on_date, "SHORT_DATE_FORMAT"),
+            "link": settings.SILTA_BASE_URL.rstrip("/") + "/notifications/",
+        }
+        return {
+            "subject": " ".join(
+                render_to_string("notifications/digest_subject.txt", context).split()
+            ),
+            "body": render_to_string("notifications/digest_body.txt", context).strip() + "\n",
+        }
+
+
+def _deliver_digest(message: OutboxMessage) -> None:
+    """One e-mail with the user's notices of one day; read when sent, so a notice already
+    read in the inbox is still listed (the digest is a record of the day)."""
+    import datetime as dt
+
+    from .models import Notification
+    from .services import recipient_language
+
+    payload = message.payload
+    user = (
+        get_user_model()
+        .objects.select_related("notification_preference")
+        .get(pk=payload["recipient"])
+    )
+    on_date = dt.date.fromisoformat(payload["on_date"])
+    notices = list(
+        Notification.objects.filter(recipient=user, id__in=payload["notifications"]).order_by(
+            "created_at", "id"
+        )
+    )
+    if not user.email or not notices:
+        return
+    text = render_digest(language=recipient_language(user), on_date=on_date, notices=notices)
+    EmailMessage(
+        subject=text["subject"],
+        body=text["body"],
+        to=[user.email],
+        headers={"Message-ID": f"<{message.key.replace(':', '.')}@silta>"},
+    ).send()
+
+
 register(Channel.EMAIL, deliver=_deliver_email)
+register(Channel.EMAIL_DIGEST, deliver=_deliver_digest)
 register(Channel.TEAMS, deliver=_deliver_teams)

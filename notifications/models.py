@@ -33,6 +33,19 @@ class NotificationKind(models.TextChoices):
         "identity_code_attempt",
         _("Attempt to register a client of your team again"),
     )
+    # The hand-offs: each tells the person who acts next (transfers/notices.py says who).
+    TRANSFER_PROPOSED = "transfer_proposed", _("Transfer proposed to your team")
+    TRANSFER_ACCEPTED = "transfer_accepted", _("Transfer accepted")
+    TRANSFER_RETURNED = "transfer_returned", _("Transfer returned")
+    TRANSFER_CANCELLED = "transfer_cancelled", _("Transfer cancelled")
+    BOOKING_WAITING = "booking_waiting", _("Booking request waits for booking hours")
+    HANDOVER_HELD = "handover_held", _("Handover held")
+    HANDOVER_MISSED = "handover_missed", _("Handover to be booked again")
+    EXCEPTION_REQUESTED = "exception_requested", _("Exception requested")
+    EXCEPTION_APPROVED = "exception_approved", _("Exception approved")
+    EXCEPTION_REFUSED = "exception_refused", _("Exception refused")
+    CASE_REASSIGNED = "case_reassigned", _("Case assigned to you")
+    REVIEW_BROUGHT_FORWARD = "review_brought_forward", _("Review brought forward")
 
 
 class Notification(models.Model):
@@ -83,6 +96,7 @@ class Channel(models.TextChoices):
     app's "booking" requests) in notifications.channels."""
 
     EMAIL = "email", _("E-mail")
+    EMAIL_DIGEST = "email_digest", _("Daily e-mail digest")
     TEAMS = "teams", _("Microsoft Teams")
 
 
@@ -122,6 +136,14 @@ class OutboxMessage(models.Model):
         return f"{self.channel} {self.key} ({self.status})"
 
 
+class EmailDelivery(models.TextChoices):
+    """How a user gets their notices on a channel besides the inbox."""
+
+    IMMEDIATE = "immediate", _("At once")
+    DIGEST = "digest", _("In a daily digest")
+    INBOX = "inbox", _("Inbox only")
+
+
 class NotificationPreference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
@@ -129,7 +151,10 @@ class NotificationPreference(models.Model):
     language = models.CharField(
         _("language"), max_length=2, choices=settings.LANGUAGES, default="fi"
     )
+    # E-mail: at once (email), once a day in a digest (email and email_digest), or not at
+    # all, the inbox only (not email). `email_choice` reads and writes the three as one.
     email = models.BooleanField(_("also by e-mail"), default=True)
+    email_digest = models.BooleanField(_("e-mail as a daily digest"), default=False)
 
     class Meta:
         verbose_name = _("notification preference")
@@ -137,6 +162,17 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    @property
+    def email_choice(self) -> str:
+        if not self.email:
+            return EmailDelivery.INBOX
+        return EmailDelivery.DIGEST if self.email_digest else EmailDelivery.IMMEDIATE
+
+    @email_choice.setter
+    def email_choice(self, value: str) -> None:
+        self.email = value != EmailDelivery.INBOX
+        self.email_digest = value == EmailDelivery.DIGEST
 
 
 class TeamChannel(models.Model):

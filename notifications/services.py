@@ -20,11 +20,14 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import clock
+from core.errors import InvalidInput
 
 from .models import (
     Channel,
+    EmailDelivery,
     Notification,
     NotificationPreference,
     OutboxMessage,
@@ -115,8 +118,8 @@ def notify_many(items: list[dict[str, Any]], *, kick: bool = True) -> int:
     outbox = []
     for row in rows:
         preference = preferences.get(row.recipient_id)
-        if preference is None or not preference.email:
-            continue
+        if preference is None or not preference.email or preference.email_digest:
+            continue  # inbox only, or the day's digest (digest_enqueue) carries it
         outbox.append(
             OutboxMessage(
                 channel=Channel.EMAIL,
@@ -359,6 +362,63 @@ def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
     on_retry(message)
     transaction.on_commit(kick_relay)
     return message
+
+
+def digest_enqueue(*, on_date: dt.date, kick: bool = True) -> int:
+    """One digest e-mail per user who chose the daily digest and has notices created on
+    `on_date` (Helsinki): an outbox row keyed by user and date, so running this again for
+    the same day queues nothing new. Returns how many rows it offered."""
+    start = dt.datetime.combine(on_date, dt.time(), tzinfo=clock.tz())
+    end = start + dt.timedelta(days=1)  # zoneinfo arithmetic: wall time, so DST is right
+    users = NotificationPreference.objects.filter(email=True, email_digest=True).values_list(
+        "user_id", flat=True
+    )
+    by_user: dict[int, list[int]] = {}
+    for user_id, notice_id in (
+        Notification.objects.filter(
+            recipient_id__in=users, created_at__gte=start, created_at__lt=end
+        )
+        .order_by("recipient_id", "created_at", "id")
+        .values_list("recipient_id", "id")
+    ):
+        by_user.setdefault(user_id, []).append(notice_id)
+    now = clock.now()
+    return enqueue(
+        [
+            OutboxMessage(
+                channel=Channel.EMAIL_DIGEST,
+                key=f"email_digest:{on_date}:{user_id}",
+                payload={
+                    "recipient": user_id,
+                    "on_date": on_date.isoformat(),
+                    "notifications": ids,
+                },
+                available_at=now,
+                created_at=now,
+            )
+            for user_id, ids in by_user.items()
+        ],
+        kick=kick,
+    )
+
+
+@transaction.atomic
+def notification_preference_set(
+    *, user: Any, language: str, email_choice: str
+) -> NotificationPreference:
+    """A user's own choice: the language of their notices and how e-mail reaches them (at
+    once, in a daily digest, or not at all: the inbox only)."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput({"language": gettext("Choose Finnish, Swedish or English.")})
+    if email_choice not in EmailDelivery.values:
+        raise InvalidInput({"email_choice": gettext("Choose how e-mail reaches you.")})
+    preference, _created = NotificationPreference.objects.select_for_update().get_or_create(
+        user=user
+    )
+    preference.language = language
+    preference.email_choice = email_choice
+    preference.save(update_fields=["language", "email", "email_digest"])
+    return preference
 
 
 @transaction.atomic

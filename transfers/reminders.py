@@ -113,7 +113,7 @@ WITH moved AS (
         'pending', 0, %(now)s, '', %(now)s
     FROM moved m
     JOIN notifications_notificationpreference p
-        ON p.user_id = m.responsible_worker_id AND p.email
+        ON p.user_id = m.responsible_worker_id AND p.email AND NOT p.email_digest
     ON CONFLICT (key) DO NOTHING
     RETURNING id
 )
@@ -263,7 +263,8 @@ WITH inbox AS (
             'reference', i.reference, 'link', i.link, 'params', i.params),
         'pending', 0, %(now)s, '', %(now)s
     FROM inbox i
-    JOIN notifications_notificationpreference p ON p.user_id = i.recipient_id AND p.email
+    JOIN notifications_notificationpreference p
+        ON p.user_id = i.recipient_id AND p.email AND NOT p.email_digest
     ON CONFLICT (key) DO NOTHING
     RETURNING id
 )
