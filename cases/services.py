@@ -294,7 +294,7 @@ def cases_reassign(
     Case.objects.filter(pk__in=[case.pk for case in moved]).update(responsible_worker=to_worker)
     for case in moved:
         case.responsible_worker = cast("User", to_worker)
-        case_event(
+        event = case_event(
             case,
             CaseAction.REASSIGN,
             actor=actor,
@@ -302,7 +302,21 @@ def cases_reassign(
             source=case.state,
             params={"from": from_worker.get_username(), "to": to_worker.get_username()},
         )
+        _notice_reassigned(case, to_worker=to_worker, event_id=event.pk)
     return moved
+
+
+def _notice_reassigned(case: Case, *, to_worker: AbstractBaseUser, event_id: int) -> None:
+    """The new responsible worker acts next: one notice per case (reference and link)."""
+    notify(
+        recipients=[to_worker],
+        kind=NotificationKind.CASE_REASSIGNED,
+        subject_key=f"case:{case.pk}:event:{event_id}",
+        on_date=clock.today(),
+        reference=case.reference,
+        link=reverse("web:case", args=[case.pk]),
+        case_id=case.pk,
+    )
 
 
 @transaction.atomic
@@ -314,7 +328,7 @@ def case_mark_due(*, case: Case, actor: AbstractBaseUser | None = None) -> Case:
         actor, team=case.team, roles=SENDING_ROLES, action="mark_due", system_allowed=True
     )
     source, _target = run_transition(case, CaseAction.MARK_DUE)
-    case_event(
+    event = case_event(
         case,
         CaseAction.MARK_DUE,
         actor=actor,
@@ -322,7 +336,26 @@ def case_mark_due(*, case: Case, actor: AbstractBaseUser | None = None) -> Case:
         source=source,
         params={"review_due_on": case.review_due_on.isoformat()},
     )
+    if actor is not None:  # brought forward by a person (the sweep sends its own notice)
+        notice_review_brought_forward(case, actor=actor, event_id=event.pk)
     return case
+
+
+def notice_review_brought_forward(case: Case, *, actor: Any, event_id: int) -> None:
+    """The responsible caseworker reviews next: told when someone else brought the review
+    forward (never of their own action). Call it in the transaction of the change, with
+    the id of the event that records it (the notice's once-only key)."""
+    if case.responsible_worker_id == getattr(actor, "pk", None):
+        return
+    notify(
+        recipients=[case.responsible_worker],
+        kind=NotificationKind.REVIEW_BROUGHT_FORWARD,
+        subject_key=f"case:{case.pk}:event:{event_id}",
+        on_date=clock.today(),
+        reference=case.reference,
+        link=reverse("web:case", args=[case.pk]),
+        case_id=case.pk,
+    )
 
 
 @transaction.atomic

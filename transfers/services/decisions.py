@@ -14,7 +14,7 @@ from core.errors import InvalidInput
 from core.retry import atomic_with_retry
 from core.transitions import check_transition, require_text, run_transition
 from criteria.services import review_continue
-from transfers import handoff
+from transfers import handoff, notices
 from transfers.enums import BookingStatus, ReturnReason, TransferAction
 from transfers.events import transfer_event
 from transfers.models import Transfer
@@ -58,6 +58,7 @@ def transfer_accept(
     )
     case_hand_to(case, team=transfer.receiving_team)
     handoff.schedule_open(transfer)
+    notices.transfer_accepted(transfer, actor=actor)
     return transfer
 
 
@@ -104,6 +105,7 @@ def transfer_return(
         reason=text,
         params={"reason": reason},
     )
+    notices.transfer_returned(transfer, actor=actor)
     send_back_to_review(transfer, actor=actor, role=role, why=text)
     return transfer
 
@@ -125,6 +127,7 @@ def transfer_cancel_locked(
         reason=reason,
         params={"interpreter_released": released},
     )
+    notices.transfer_cancelled(transfer, actor=actor, source=source)
     if reopen_case:
         send_back_to_review(transfer, actor=actor, role=role, why=reason)
     return transfer

@@ -19,7 +19,7 @@ from core.retry import atomic_with_retry
 from core.transitions import allowed_actions, check_transition, require_text, run_transition
 from notifications.models import NotificationKind
 from notifications.services import notify
-from transfers import handoff, links
+from transfers import handoff, links, notices
 from transfers.enums import (
     BookingStatus,
     DeliveryStatus,
@@ -180,6 +180,7 @@ def transfer_rebook(
         reason=reason,
         params={"outcome": outcome, "interpreter_released": released, "booking": booking.pk},
     )
+    notices.booking_missed(live, actor=actor)
     return booking
 
 
@@ -194,6 +195,7 @@ def transfer_complete(*, actor: AbstractBaseUser, transfer: Transfer) -> Transfe
     assert live is not None  # a booked transfer has its live booking
     end_booking(live, status=BookingStatus.HELD, at=now)
     transfer_event(transfer, TransferAction.COMPLETE, actor=actor, role=role, source=source)
+    notices.handover_held(transfer, actor=actor)
     case_move(case, CaseAction.COMPLETE_TRANSFER, actor=actor, role=role, transfer_id=transfer.pk)
     return transfer
 

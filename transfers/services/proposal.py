@@ -21,6 +21,7 @@ from criteria.models import Review
 from criteria.rules import Readiness
 from criteria.selectors import review_readiness
 from criteria.services import review_finish
+from transfers import notices
 from transfers.enums import TransferAction
 from transfers.events import transfer_event
 from transfers.models import Transfer
@@ -136,4 +137,5 @@ def transfer_propose(
             "escorted": transfer.escorted,
         },
     )
+    notices.transfer_proposed(transfer, actor=actor)
     return transfer
