@@ -21,4 +21,6 @@ class AssessmentStatus(models.TextChoices):
 class ReviewAction(models.TextChoices):
     ASSESS = "assess", _("Criterion assessed")
     APPROVE_EXCEPTION = "approve_exception", _("Exception approved")
+    REQUEST_EXCEPTION = "request_exception", _("Exception requested")
+    REFUSE_EXCEPTION = "refuse_exception", _("Exception refused")
     CLOSE_PLAN = "close_plan", _("Plan closed: the criterion is met")

@@ -185,6 +185,27 @@ class CriterionAssessment(models.Model):
         verbose_name=_("exception approved by"),
     )
     exception_approved_at = models.DateTimeField(_("exception approved"), null=True, blank=True)
+    # A caseworker's request for an exception waits for a supervisor while it is requested
+    # and neither approved nor refused; the justification is exception_justification.
+    exception_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("exception requested by"),
+    )
+    exception_requested_at = models.DateTimeField(_("exception requested"), null=True, blank=True)
+    exception_refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("exception refused by"),
+    )
+    exception_refused_at = models.DateTimeField(_("exception refused"), null=True, blank=True)
+    exception_refusal_reason = models.TextField(_("reason for refusing the exception"), blank=True)
 
     class Meta:
         verbose_name = _("assessment")
@@ -200,3 +221,12 @@ class CriterionAssessment(models.Model):
     @property
     def exception_approved(self) -> bool:
         return self.exception_approved_at is not None
+
+    @property
+    def exception_requested(self) -> bool:
+        """A request waits for a supervisor's decision."""
+        return (
+            self.exception_requested_at is not None
+            and self.exception_approved_at is None
+            and self.exception_refused_at is None
+        )

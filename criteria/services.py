@@ -7,8 +7,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -21,6 +23,8 @@ from cases.selectors import client_facts
 from core import clock
 from core.errors import CapReached, Conflict, InvalidInput
 from core.transitions import check_transition, lock, require_text
+from notifications.models import NotificationKind
+from notifications.services import notify
 
 from . import rules
 from .enums import ReviewAction
@@ -130,6 +134,11 @@ def review_continue(*, previous: Review, actor: AbstractBaseUser | None) -> Revi
             exception_justification=old.exception_justification,
             exception_approved_by=old.exception_approved_by,
             exception_approved_at=old.exception_approved_at,
+            exception_requested_by=old.exception_requested_by,
+            exception_requested_at=old.exception_requested_at,
+            exception_refused_by=old.exception_refused_by,
+            exception_refused_at=old.exception_refused_at,
+            exception_refusal_reason=old.exception_refusal_reason,
         )
         for old in previous.assessments.all()
     )
@@ -256,9 +265,13 @@ def assessment_update(
     assessment.plan_owner = plan_owner
     assessment.plan_target_on = plan_target_on
     assessment.multi_problem = multi_problem
-    if previous_status != status and assessment.exception_approved:
+    if previous_status != status and (
+        assessment.exception_approved or assessment.exception_requested
+    ):
         assessment.exception_approved_at = None
         assessment.exception_approved_by = None
+        assessment.exception_requested_at = None
+        assessment.exception_requested_by = None
         assessment.exception_justification = ""
     assessment.save()
     review_event(
@@ -293,6 +306,10 @@ def assessment_approve_exception(
                 % {"criterion": assessment.criterion.name}
             }
         )
+    if assessment.exception_approved:
+        raise Conflict(_("This exception is already approved."))
+    if not justification.strip() and assessment.exception_requested:
+        justification = assessment.exception_justification  # the request's, as written
     justification = require_text(
         justification, "justification", _("Write the justification for the exception.")
     )
@@ -302,7 +319,7 @@ def assessment_approve_exception(
     assessment.save(
         update_fields=["exception_justification", "exception_approved_by", "exception_approved_at"]
     )
-    review_event(
+    event = review_event(
         review,
         ReviewAction.APPROVE_EXCEPTION,
         actor=actor,
@@ -310,7 +327,153 @@ def assessment_approve_exception(
         reason=justification,
         params={"criterion": assessment.criterion.code},
     )
+    _tell_decided(assessment, actor=actor, kind=NotificationKind.EXCEPTION_APPROVED, event=event)
     return assessment
+
+
+def _review_link(review: Review) -> str:
+    return reverse("web:review", args=[review.pk])
+
+
+def _exception_possible(assessment: CriterionAssessment) -> None:
+    """Refuses a request on a criterion that allows no exception, or one whose exception
+    would change nothing now (the readiness rules' `exceptions_possible`: not met, or
+    housing while the client is homeless; assessed first)."""
+    criterion = assessment.criterion
+    if not criterion.exception_allowed:
+        raise InvalidInput(
+            {
+                "criterion": _("No exception is possible for “%(criterion)s”.")
+                % {"criterion": criterion.name}
+            }
+        )
+    if criterion.code not in review_readiness(assessment.review).exceptions_possible:
+        raise Conflict(
+            _("“%(criterion)s” needs no exception now: assess it first, or it is met.")
+            % {"criterion": criterion.name}
+        )
+
+
+@transaction.atomic
+def assessment_request_exception(
+    *, actor: AbstractBaseUser, assessment: CriterionAssessment, justification: str
+) -> CriterionAssessment:
+    """A caseworker (or supervisor) of the case's team asks for an exception to a criterion
+    that is not met and allows one, with the justification. The request waits for a
+    supervisor (`assessment_approve_exception` or `assessment_refuse_exception`), is in
+    the case history (an event with the justification) and tells the team's supervisors
+    (a notice with the case reference and a link to the review only). Refused with
+    Conflict while a request already waits or the exception is approved; an earlier
+    refusal is replaced by the new request."""
+    assessment = _lock_open_assessment(assessment)
+    review = assessment.review
+    role = require_role(
+        actor, team=review.case.team, roles=SENDING_ROLES, action="request_exception"
+    )
+    if assessment.exception_approved:
+        raise Conflict(_("This exception is already approved."))
+    _exception_possible(assessment)
+    if assessment.exception_requested:
+        raise Conflict(_("An exception request already waits for a supervisor."))
+    justification = require_text(
+        justification, "justification", _("Write the justification for the exception.")
+    )
+    assessment.exception_justification = justification
+    assessment.exception_requested_by = cast("User", actor)
+    assessment.exception_requested_at = clock.now()
+    assessment.exception_refused_by = None
+    assessment.exception_refused_at = None
+    assessment.exception_refusal_reason = ""
+    assessment.save(
+        update_fields=[
+            "exception_justification",
+            "exception_requested_by",
+            "exception_requested_at",
+            "exception_refused_by",
+            "exception_refused_at",
+            "exception_refusal_reason",
+        ]
+    )
+    event = review_event(
+        review,
+        ReviewAction.REQUEST_EXCEPTION,
+        actor=actor,
+        role=role,
+        reason=justification,
+        params={"criterion": assessment.criterion.code},
+    )
+    case = review.case
+    supervisors = (
+        get_user_model()
+        .objects.filter(
+            is_active=True, memberships__team=case.team, memberships__role=Role.SUPERVISOR
+        )
+        .exclude(pk=actor.pk)
+        .distinct()
+    )
+    notify(
+        recipients=supervisors,
+        kind=NotificationKind.EXCEPTION_REQUESTED,
+        subject_key=f"assessment:{assessment.pk}:event:{event.pk}",
+        on_date=clock.today(),
+        reference=case.reference,
+        link=_review_link(review),
+        case_id=case.pk,
+    )
+    return assessment
+
+
+@transaction.atomic
+def assessment_refuse_exception(
+    *, actor: AbstractBaseUser, assessment: CriterionAssessment, reason: str
+) -> CriterionAssessment:
+    """A supervisor of the case's team refuses a requested exception, with the reason. The
+    refusal is in the case history (an event with the reason) and the caseworker is told
+    (a notice without the reason's text). Conflict when no request waits."""
+    assessment = _lock_open_assessment(assessment)
+    review = assessment.review
+    role = require_role(
+        actor, team=review.case.team, roles=[Role.SUPERVISOR], action="refuse_exception"
+    )
+    if not assessment.exception_requested:
+        raise Conflict(_("No exception request waits for a decision."))
+    reason = require_text(reason, "reason", _("Write the reason for refusing the exception."))
+    assessment.exception_refused_by = cast("User", actor)
+    assessment.exception_refused_at = clock.now()
+    assessment.exception_refusal_reason = reason
+    assessment.save(
+        update_fields=["exception_refused_by", "exception_refused_at", "exception_refusal_reason"]
+    )
+    event = review_event(
+        review,
+        ReviewAction.REFUSE_EXCEPTION,
+        actor=actor,
+        role=role,
+        reason=reason,
+        params={"criterion": assessment.criterion.code},
+    )
+    _tell_decided(assessment, actor=actor, kind=NotificationKind.EXCEPTION_REFUSED, event=event)
+    return assessment
+
+
+def _tell_decided(
+    assessment: CriterionAssessment, *, actor: AbstractBaseUser, kind: str, event: Any
+) -> None:
+    """The caseworker (and whoever asked, if someone else) acts next on the review."""
+    case = assessment.review.case
+    people = {case.responsible_worker_id, assessment.exception_requested_by_id} - {
+        None,
+        actor.pk,
+    }
+    notify(
+        recipients=list(people),
+        kind=kind,
+        subject_key=f"assessment:{assessment.pk}:event:{event.pk}",
+        on_date=clock.today(),
+        reference=case.reference,
+        link=_review_link(assessment.review),
+        case_id=case.pk,
+    )
 
 
 @transaction.atomic
