@@ -200,6 +200,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "fi"
 LANGUAGES = [("fi", _("Finnish")), ("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times in each language's own format (config/formats/: 1.12.2026 klo 10.00).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env("SILTA_TIME_ZONE")
 USE_I18N = True
 USE_TZ = True

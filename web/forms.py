@@ -246,7 +246,7 @@ class CoordinatorForm(SiltaForm):
         label=_("PPT coordinator"),
         max_length=200,
         required=False,
-        help_text=_("The party that coordinates a client under temporary protection."),
+        help_text=_("The party that coordinates the services of a client with high service needs."),
     )
 
 

@@ -87,7 +87,7 @@ def test_case_page_shows_facts_timeline_and_logs_the_read(web, org):
     page = web(org.caseworker).get(reverse("web:case", args=[case.pk]))
     html = page.content.decode()
     assert case.client.last_name in html
-    assert "Arviointi erääntyi" in html  # the mark_due event, in Finnish
+    assert "Arviointi tuli ajankohtaiseksi" in html  # the mark_due event, in Finnish
     assert AccessLog.objects.filter(actor=org.caseworker, action="web_read", case=case).exists()
 
 
@@ -115,7 +115,7 @@ def test_not_met_without_a_plan_is_refused_beside_the_field_keeping_the_input(we
     )
     html = page.content.decode()
     assert page.status_code == 400
-    assert "Kirjaa suunnitelma puuttuvista osioista." in html
+    assert "Kirjaa suunnitelma: mitä tehdään, jotta kriteeri täyttyy." in html
     assert f'id="id_{prefix}-plan_action_error"' in html
     assert "Asuu tilapäisesti" in html  # what the user typed is kept
     assert 'aria-invalid="true"' in html

@@ -1,5 +1,7 @@
 from django import template
 
+from web import labels
+
 register = template.Library()
 
 
@@ -13,3 +15,9 @@ def query_with(context, **changes) -> str:
         else:
             query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def language_name(code: str | None) -> str:
+    """A stored language code (ISO 639-3) named in the page's language: {{ code|language_name }}."""
+    return labels.language_name(code)

@@ -1,0 +1,71 @@
+"""Language names and dates as each page language writes them: a client's language is
+named in the page's language (CLDR through Babel), never as a code or in English on a
+Finnish page; dates and times follow config/formats (1.12.2026 klo 10.00)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+
+from core import clock
+from web.labels import language_choices, language_name
+
+
+@pytest.mark.parametrize(
+    ("code", "fi", "sv", "en"),
+    [
+        ("ara", "arabia", "arabiska", "Arabic"),
+        ("ckb", "soranî", "centralkurdiska", "Central Kurdish"),
+        ("som", "somali", "somaliska", "Somali"),
+        ("prs", "dari", "dari", "Dari"),
+        ("rus", "venäjä", "ryska", "Russian"),
+        ("fin", "suomi", "finska", "Finnish"),
+    ],
+)
+def test_a_language_is_named_in_the_pages_language(code, fi, sv, en):
+    assert [language_name(code, page) for page in ("fi", "sv", "en")] == [fi, sv, en]
+    for page, name in (("fi", fi), ("sv", sv), ("en", en)):
+        with translation.override(page):
+            assert (
+                Template("{% load silta %}{{ code|language_name }}").render(Context({"code": code}))
+                == name
+            )
+
+
+def test_a_code_cldr_does_not_name_is_shown_as_stored_and_an_empty_one_as_nothing():
+    assert language_name("qqq", "fi") == "qqq"
+    assert language_name("", "fi") == ""
+    assert language_name(None, "sv") == ""
+
+
+def test_language_choices_are_sorted_by_the_name_in_the_pages_language():
+    assert language_choices(["rus", "ara", "som"], "fi") == [
+        ("ara", "arabia"),
+        ("som", "somali"),
+        ("rus", "venäjä"),
+    ]
+
+
+MOMENT = dt.datetime(2026, 12, 1, 10, 0, tzinfo=clock.tz())
+
+
+@pytest.mark.parametrize(
+    ("language", "date", "moment", "time"),
+    [
+        ("fi", "1.12.2026", "1.12.2026 klo 10.00", "10.00"),
+        ("sv", "1.12.2026", "1.12.2026 kl. 10.00", "10.00"),
+        ("en", "1 December 2026", "1 December 2026, 10:00", "10:00"),
+    ],
+)
+def test_dates_and_times_in_each_languages_own_format(language, date, moment, time):
+    template = Template(
+        '{{ day|date:"SHORT_DATE_FORMAT" }}|{{ day|date }}|'
+        '{{ moment|date:"SHORT_DATETIME_FORMAT" }}|{{ moment|date:"DATETIME_FORMAT" }}|'
+        "{{ moment|time }}"
+    )
+    with translation.override(language):
+        rendered = template.render(Context({"day": MOMENT.date(), "moment": MOMENT}))
+    assert rendered.split("|") == [date, date, moment, moment, time]
