@@ -4,6 +4,7 @@ access-logged)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -45,6 +46,12 @@ class BookingHoursSerializer(serializers.ModelSerializer):
 class TeamSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     booking_hours = BookingHoursSerializer(many=True, read_only=True)
+    front_desk_team = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        help_text="The team whose front desk books this team's handovers (its queue, "
+        "booking hours, address); null: the team's own.",
+    )
 
     class Meta:
         model = Team
@@ -58,15 +65,54 @@ class TeamSerializer(serializers.ModelSerializer):
             "front_desk_location",
             "is_active",
             "booking_hours",
+            "front_desk_team",
         ]
 
 
 class PostalAreaSerializer(serializers.ModelSerializer):
     region = SlugField(slug_field="code", queryset=Region.objects.all())
+    adult_team = SlugField(
+        slug_field="code",
+        queryset=Team.objects.filter(kind=TeamKind.ADULT),
+        required=False,
+        allow_null=True,
+        help_text="The adult team that receives the area's clients; null: the region's only "
+        "active adult team.",
+    )
+    youth_team = SlugField(
+        slug_field="code",
+        queryset=Team.objects.filter(kind=TeamKind.YOUTH),
+        required=False,
+        allow_null=True,
+        help_text="The youth team that receives the area's young clients; null: the region's "
+        "only active youth team.",
+    )
 
     class Meta:
         model = PostalArea
-        fields = ["id", "postal_code", "name_fi", "suurpiiri", "region", "confidence"]
+        fields = [
+            "id",
+            "postal_code",
+            "name_fi",
+            "suurpiiri",
+            "region",
+            "confidence",
+            "adult_team",
+            "youth_team",
+        ]
+
+    def validate(self, attrs):
+        """The model's rules for the named teams (kind, region), as the admin applies."""
+        current = {
+            field: attrs.get(field, getattr(self.instance, field, None))
+            for field in ("region", "adult_team", "youth_team")
+        }
+        area = PostalArea(**current)
+        try:
+            area.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -78,7 +124,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = (
-        Team.objects.select_related("region")
+        Team.objects.select_related("region", "front_desk_team")
         .prefetch_related("booking_hours")
         .order_by("kind", "name")
     )
@@ -96,7 +142,9 @@ class PostalAreaViewSet(
 ):
     """The routing table. Administrators correct a code's region here or in the admin."""
 
-    queryset = PostalArea.objects.select_related("region").order_by("postal_code")
+    queryset = PostalArea.objects.select_related("region", "adult_team", "youth_team").order_by(
+        "postal_code"
+    )
     serializer_class = PostalAreaSerializer
     permission_classes = [permissions.IsAuthenticated, AdminWritesOthersRead]
     filterset_fields = ["postal_code", "region__code", "confidence"]

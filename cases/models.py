@@ -92,17 +92,33 @@ class Team(models.Model):
             "are sent to this address as signed JSON."
         ),
     )
+    # A front desk may serve several teams (Malmi's serves the North's teams): one queue,
+    # one set of booking hours, one address and booking system, those of the team named
+    # here. Empty: the team has its own front desk. One level only (cases.models.Team.desk).
+    front_desk_team = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="served_teams",
+        null=True,
+        blank=True,
+        verbose_name=_("front desk"),
+        help_text=_(
+            "Another team whose front desk books this team's handovers (its queue, booking "
+            "hours, address and booking system). Empty: the team's own front desk."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         ordering = ["kind", "name"]
+        # A region may have several teams of a kind (two adult teams in the North, youth
+        # teams in Kontula and Vuosaari): the routing table names a postal code's team.
         constraints = [
-            models.UniqueConstraint(
-                fields=["region", "kind"],
-                condition=Q(is_active=True) & ~Q(kind="immigration_unit"),
-                name="one_active_regional_team_per_region_and_kind",
+            models.CheckConstraint(
+                condition=~Q(front_desk_team=models.F("pk")),
+                name="team_front_desk_not_itself",
             ),
             models.CheckConstraint(
                 condition=Q(kind="youth", max_client_age__isnull=False)
@@ -117,6 +133,27 @@ class Team(models.Model):
     @property
     def is_immigration_unit(self) -> bool:
         return self.kind == TeamKind.IMMIGRATION_UNIT
+
+    @property
+    def desk(self) -> Team:
+        """The team whose front desk books this team's handovers: its queue, booking hours,
+        address and booking system."""
+        return self.front_desk_team if self.front_desk_team_id else self  # type: ignore[return-value]
+
+    def clean(self) -> None:
+        desk = self.front_desk_team
+        if desk is None:
+            return
+        if desk.pk == self.pk:
+            raise ValidationError({"front_desk_team": _("A team's own desk is the default.")})
+        if desk.is_immigration_unit or self.is_immigration_unit:
+            raise ValidationError({"front_desk_team": _("Only regional teams share a front desk.")})
+        if desk.front_desk_team_id:
+            raise ValidationError(
+                {"front_desk_team": _("Choose the team that keeps the front desk itself.")}
+            )
+        if self.pk and self.served_teams.exists():
+            raise ValidationError({"front_desk_team": _("Other teams use this team's front desk.")})
 
 
 class BookingHours(models.Model):
@@ -263,8 +300,10 @@ class DirectoryGroupMapping(models.Model):
 
 
 class PostalArea(models.Model):
-    """The routing table: postal code to region. Loaded from the city's default table;
-    an administrator corrects it here, never in code."""
+    """The routing table: postal code to region, and to the adult and the youth team that
+    receive its clients. Loaded from the city's default table; an administrator corrects
+    it here, never in code. An empty team means the region's only active team of that
+    kind; where the region has several, the table must name one (cases.routing)."""
 
     postal_code = models.CharField(
         _("postal code"), max_length=5, unique=True, validators=[postal_code_validator]
@@ -275,6 +314,26 @@ class PostalArea(models.Model):
         Region, on_delete=models.PROTECT, related_name="postal_areas", verbose_name=_("region")
     )
     confidence = models.CharField(_("confidence"), max_length=10, blank=True)
+    adult_team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="adult_postal_areas",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": TeamKind.ADULT},
+        verbose_name=_("adult team"),
+        help_text=_("Empty: the region's only active adult team."),
+    )
+    youth_team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="youth_postal_areas",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": TeamKind.YOUTH},
+        verbose_name=_("youth team"),
+        help_text=_("Empty: the region's only active youth team."),
+    )
 
     class Meta:
         verbose_name = _("postal area")
@@ -283,6 +342,19 @@ class PostalArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.postal_code} {self.name_fi}"
+
+    def clean(self) -> None:
+        errors = {}
+        for field, kind in (("adult_team", TeamKind.ADULT), ("youth_team", TeamKind.YOUTH)):
+            team = getattr(self, field)
+            if team is None:
+                continue
+            if team.kind != kind:
+                errors[field] = _("Choose a team of this kind.")
+            elif self.region_id is not None and team.region_id != self.region_id:
+                errors[field] = _("Choose a team of the postal area's region.")
+        if errors:
+            raise ValidationError(errors)
 
 
 # A personal identity code as stored: DDMMYY, a century sign, three digits and a control

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from core.errors import ActorNotAllowed
@@ -49,9 +52,45 @@ def supervised_team_ids(user: Any) -> list[int]:
     return team_ids_of(user, [Role.SUPERVISOR])
 
 
+def desk_ids_of(team_ids: Iterable[int]) -> QuerySet[Team, int]:
+    """The teams whose front desks book these teams' handovers (a subquery)."""
+    return (
+        Team.objects.filter(pk__in=list(team_ids))
+        .annotate(desk_pk=Coalesce("front_desk_team_id", "pk"))
+        .values_list("desk_pk", flat=True)
+    )
+
+
+def shared_desk_team_ids(team_ids: Iterable[int]) -> list[int]:
+    """These teams and every team whose handovers the same front desk books (a desk may
+    serve several teams: Team.front_desk_team)."""
+    team_ids = list(team_ids)
+    if not team_ids:
+        return []
+    desks = desk_ids_of(team_ids)
+    return list(
+        Team.objects.filter(Q(pk__in=desks) | Q(front_desk_team_id__in=desks))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def front_desk_team_ids(user: Any) -> list[int]:
+    """The teams whose handovers this user books as a front desk worker: those of every
+    team at the desks the user works at."""
+    return shared_desk_team_ids(team_ids_of(user, [Role.FRONT_DESK]))
+
+
 def desk_team_ids(user: Any) -> list[int]:
-    """The teams whose front desk queue this user works (front desk or supervisor)."""
-    return team_ids_of(user, DESK_ROLES)
+    """The teams whose front desk queue this user works: as a front desk worker, every team
+    the desk serves; as a supervisor, the supervised teams."""
+    return sorted(set(team_ids_of(user, DESK_ROLES)) | set(front_desk_team_ids(user)))
+
+
+def scope_team_ids(user: Any) -> list[int]:
+    """The teams whose cases and transfers the user's reads are scoped to: the user's own,
+    and for a front desk worker every team the desk serves."""
+    return sorted(set(team_ids_of(user)) | set(front_desk_team_ids(user)))
 
 
 def require_role(
@@ -79,6 +118,12 @@ def require_role(
         )
         if role:
             return str(role)
+        if Role.FRONT_DESK in roles and (
+            Membership.objects.filter(
+                user=actor, role=Role.FRONT_DESK, team_id__in=shared_desk_team_ids([team.pk])
+            ).exists()
+        ):
+            return str(Role.FRONT_DESK)  # the front desk that serves this team too
     raise ActorNotAllowed(action=action, roles=roles, team=str(team))
 
 
@@ -142,9 +187,17 @@ class Roles:
     def receiving_teams(self) -> list[Team]:
         return self.teams(ACCEPTING_ROLES, REGIONAL)
 
-    @property
+    @cached_property
     def desk_teams(self) -> list[Team]:
-        return self.teams(DESK_ROLES, REGIONAL)
+        """The teams whose booking queue the user works: a front desk serves every team
+        that uses it (Team.front_desk_team); a supervisor, the supervised teams."""
+        teams = {team.pk: team for team in self.teams(DESK_ROLES, REGIONAL)}
+        at_desk = [team.pk for team in self.teams([Role.FRONT_DESK], REGIONAL)]
+        if at_desk:
+            shared = shared_desk_team_ids(at_desk)
+            served = Team.objects.filter(pk__in=shared).exclude(pk__in=list(teams))
+            teams.update((team.pk, team) for team in served.select_related("region"))
+        return list(teams.values())
 
     @property
     def supervised_teams(self) -> list[Team]:

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .enums import CaseState, TeamKind
 from .models import BookingHours, Case, Client, Event, Region, Team
-from .roles import team_ids_of
+from .roles import desk_ids_of, scope_team_ids
 from .rules import CAP_MONTHS, ClientFacts
 
 OPEN_CASE_STATES = (
@@ -58,13 +58,13 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     cases = Case.objects.select_related("client", "team", "responsible_worker")
     if user.is_superuser:
         return cases
-    return cases.filter(_scope(team_ids_of(user)))
+    return cases.filter(_scope(scope_team_ids(user)))
 
 
 def clients_visible_to(user: Any) -> QuerySet[Client]:
     if user.is_superuser:
         return Client.objects.all()
-    teams = team_ids_of(user)
+    teams = scope_team_ids(user)
     visible = Q(pk__in=Case.objects.filter(_scope(teams)).values("client_id"))
     if Team.objects.filter(pk__in=teams, kind=TeamKind.IMMIGRATION_UNIT).exists():
         # A client just created, before a case is opened, is visible to its creator while
@@ -113,7 +113,9 @@ def open_cases_of_worker(team: Team, worker: Any) -> QuerySet[Case]:
 
 
 def booking_hours_of(team_ids: Iterable[int]) -> QuerySet[BookingHours]:
-    return BookingHours.objects.filter(team_id__in=list(team_ids)).select_related("team")
+    """The booking hours of these teams' front desks (a desk serving several teams keeps
+    one set: its own team's)."""
+    return BookingHours.objects.filter(team_id__in=desk_ids_of(team_ids)).select_related("team")
 
 
 def regions_by_code() -> dict[str, Region]:

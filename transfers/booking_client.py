@@ -14,6 +14,7 @@ from django.conf import settings
 from cases.models import Team
 from notifications.services import DeliveryError
 
+from . import handoff
 from .enums import InterpreterStatus
 from .models import HandoverBooking
 
@@ -35,17 +36,7 @@ def request_body(booking: HandoverBooking, *, action: str, key: str) -> dict[str
         "interpreter_needed": booking.interpreter_status != InterpreterStatus.NOT_NEEDED,
         "interpreter_language": booking.interpreter_language,
         "escorted": transfer.escorted,
-        "attendees": (
-            [
-                {
-                    "role": "sending_worker",
-                    "name": transfer.sending_worker.get_full_name()
-                    or transfer.sending_worker.get_username(),
-                }
-            ]
-            if transfer.escorted
-            else []
-        ),
+        "attendees": handoff.attendees(transfer),
         "ppt_coordinator": case.ppt_coordinator if client.is_ppt else "",
     }
     if action == "cancel":

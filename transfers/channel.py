@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from audit.access import PURPOSE_BOOKING, log_access
-from cases.enums import Role
 from core import clock
 from notifications.channels import register
 from notifications.models import NotificationKind, OutboxMessage
@@ -18,7 +17,7 @@ from notifications.services import notify
 
 from . import booking_client, links, services
 from .enums import BookingStatus, DeliveryStatus, TransferState
-from .handoff import BOOKING_CHANNEL, members
+from .handoff import BOOKING_CHANNEL, desk_workers
 from .models import HandoverBooking
 from .services.locks import lock_booking, lock_transfer
 
@@ -36,7 +35,7 @@ def deliver_booking(message: OutboxMessage) -> None:
             services.transfer_request_booking(transfer=transfer, actor=None)
         return  # otherwise someone requested, or the transfer ended: nothing to open
     _case, _transfer, booking = lock_booking(payload["booking"])
-    team = booking.transfer.receiving_team
+    team = booking.transfer.receiving_team.desk  # a desk may serve several teams
     if team.booking_webhook_url and (
         payload["action"] == "cancel" or booking.status == BookingStatus.REQUESTED
     ):
@@ -64,11 +63,11 @@ def deliver_booking(message: OutboxMessage) -> None:
     else:
         _mark_delivered(booking)
         notify(
-            recipients=members(team, Role.FRONT_DESK),
+            recipients=desk_workers(booking.transfer.receiving_team),
             kind=NotificationKind.BOOKING_REQUESTED,
             subject_key=f"booking:{booking.pk}",
             on_date=clock.today(),
-            team_id=team.pk,
+            team_id=booking.transfer.receiving_team_id,
             **links.about_transfer(booking.transfer),
         )
 
@@ -102,7 +101,7 @@ def booking_delivery_failed(message: OutboxMessage) -> None:
         booking.delivery = DeliveryStatus.FAILED
         booking.delivery_error = message.last_error
         booking.save(update_fields=["delivery", "delivery_error"])
-    recipients = list(members(transfer.receiving_team, Role.FRONT_DESK))
+    recipients = list(desk_workers(transfer.receiving_team))
     recipients.append(transfer.sending_worker)
     notify(
         recipients=recipients,

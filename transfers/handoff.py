@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from cases.enums import Role
 from cases.models import Team
+from cases.roles import shared_desk_team_ids
 from core import clock, workdays
 from notifications.models import NotificationKind, OutboxMessage
 from notifications.selectors import failed_messages
@@ -36,9 +37,10 @@ BOOKING_CHANNEL = "booking"
 
 def request_time(team: Team, after: dt.datetime | None = None) -> dt.datetime:
     """When a request may go to the team's front desk: now if inside its booking hours,
-    else the next opening on a working day. A team without hours gets it at once."""
+    else the next opening on a working day. A desk without hours gets it at once. A desk
+    that serves several teams has one set of hours (Team.desk)."""
     after = after or clock.now()
-    hours = team.booking_hours.values_list("weekday", "opens_at", "closes_at")
+    hours = team.desk.booking_hours.values_list("weekday", "opens_at", "closes_at")
     return workdays.next_booking_slot(after, hours) or after
 
 
@@ -70,7 +72,7 @@ def schedule_send(booking: HandoverBooking) -> None:
 
 def schedule_cancel(booking: HandoverBooking) -> None:
     """Tell an external booking system that the appointment is off (and its interpreter)."""
-    if booking.transfer.receiving_team.booking_webhook_url and booking.external_ref:
+    if booking.transfer.receiving_team.desk.booking_webhook_url and booking.external_ref:
         enqueue(
             [
                 _row(
@@ -96,12 +98,26 @@ def members(team: Team, *roles: str) -> QuerySet[Any]:
     )
 
 
+def desk_workers(team: Team) -> QuerySet[Any]:
+    """The front desk workers who book the team's handovers: at its desk, which may serve
+    several teams (its front desk workers may be members of any of them)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__team_id__in=shared_desk_team_ids([team.pk]),
+            memberships__role=Role.FRONT_DESK,
+            is_active=True,
+        )
+        .distinct()
+    )
+
+
 def interpreter_freed(booking: HandoverBooking) -> None:
     """A cancelled or missed handover releases its interpreter at once: tell the unit that
     booked it, so the interpreter can be reused."""
     team = booking.transfer.receiving_team
     notify(
-        recipients=members(team, Role.FRONT_DESK, Role.RECEIVING_WORKER),
+        recipients=desk_workers(team) | members(team, Role.RECEIVING_WORKER),
         kind=NotificationKind.INTERPRETER_FREE,
         subject_key=f"booking:{booking.pk}",
         on_date=clock.today(),
@@ -116,6 +132,16 @@ def sending_and_receiving(transfer: Transfer):
     return [transfer.sending_worker] + (
         [transfer.receiving_worker] if transfer.receiving_worker else []
     )
+
+
+def attendees(transfer: Transfer) -> list[dict[str, str]]:
+    """Who attends the handover besides the client and the receiving side: the sending
+    worker, when the transfer is escorted (saattaen siirto). The same list goes to an
+    external booking system and is shown in the front desk's queue in Silta."""
+    if not transfer.escorted:
+        return []
+    worker = transfer.sending_worker
+    return [{"role": "sending_worker", "name": worker.get_full_name() or worker.get_username()}]
 
 
 def failed_requests(transfer: Transfer) -> list[OutboxMessage]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from cases.roles import team_ids_of
+from cases.roles import scope_team_ids
 
 from . import handoff
 from .enums import BookingStatus, TransferState
@@ -31,7 +31,7 @@ def transfers_visible_to(user: Any) -> QuerySet[Transfer]:
     )
     if user.is_superuser:
         return transfers
-    teams = team_ids_of(user)
+    teams = scope_team_ids(user)
     return transfers.filter(Q(sending_team_id__in=teams) | Q(receiving_team_id__in=teams))
 
 
@@ -39,7 +39,10 @@ def _bookings_of(team_ids: Iterable[int]) -> QuerySet[HandoverBooking]:
     return HandoverBooking.objects.filter(
         transfer__receiving_team_id__in=list(team_ids)
     ).select_related(
-        "transfer__case__client", "transfer__receiving_team", "transfer__receiving_worker"
+        "transfer__case__client",
+        "transfer__receiving_team",
+        "transfer__receiving_worker",
+        "transfer__sending_worker",
     )
 
 

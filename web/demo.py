@@ -6,10 +6,12 @@ individual numbers 900-999 that are never issued to real persons (temporary code
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
@@ -41,12 +43,24 @@ IMMIGRATION_UNIT_TEAMS = [
     ("paperittomat", "Paperittomien tiimi", None),
     ("jalkihuolto", "Jälkihuolto", None),
 ]
-REGIONAL_OFFICES = {
-    "etela": "Kalasatama",
-    "ita": "Itäkeskus",
-    "lansi": "Haaga",
-    "pohjoinen": "Malmi FrontDesk",
-}
+# (code, name, kind, region, front desk address, team whose front desk it uses). Several
+# teams of a kind in a region and a desk that serves several teams, as DOMAIN.md found
+# them; the postal codes are split between them in cases/data/demo_team_split.csv (demo
+# data: plausible, not a claim about Helsinki's real division).
+ADULT, YOUTH, NORTH = TeamKind.ADULT, TeamKind.YOUTH, "pohjoinen"
+REGIONAL_TEAMS = [
+    ("etela-aiso", "Etelä: aikuissosiaalityö", ADULT, "etela", "Kalasatama", None),
+    ("etela-nuoret", "Etelä: nuorten tiimi", YOUTH, "etela", "Kalasatama", None),
+    ("ita-aiso", "Itä: aikuissosiaalityö", ADULT, "ita", "Itäkeskus", None),
+    ("ita-nuoret", "Itä: nuorten tiimi Kontula", YOUTH, "ita", "Kontula", None),
+    ("ita-nuoret-vuosaari", "Itä: nuorten tiimi Vuosaari", YOUTH, "ita", "Vuosaari", None),
+    ("lansi-aiso", "Länsi: aikuissosiaalityö", ADULT, "lansi", "Haaga", None),
+    ("lansi-nuoret", "Länsi: nuorten tiimi", YOUTH, "lansi", "Haaga", None),
+    ("pohjoinen-aiso", "Pohjoinen: aikuissosiaalityö 1", ADULT, NORTH, "Malmi FrontDesk", None),
+    ("pohjoinen-aiso-2", "Pohjoinen: aikuissosiaalityö 2", ADULT, NORTH, "", "pohjoinen-aiso"),
+    ("pohjoinen-nuoret", "Pohjoinen: nuorten tiimi", YOUTH, NORTH, "", "pohjoinen-aiso"),
+]  # fmt: skip
+TEAM_SPLIT = Path(__file__).resolve().parent.parent / "cases" / "data" / "demo_team_split.csv"
 YOUTH_AGE_LIMIT = 30
 UNIT_ROLES = [Role.CASEWORKER, Role.SUPERVISOR]
 REGIONAL_ROLES = [Role.RECEIVING_WORKER, Role.FRONT_DESK, Role.SUPERVISOR]
@@ -132,35 +146,32 @@ def ensure_helsinki_organisation(*, password: str) -> Organisation:
                 "front_desk_location": "Kalasatama",
             },
         )
-    for region_code, region in regions.items():
-        office = REGIONAL_OFFICES[region_code]
-        for kind, suffix, label in [
-            (TeamKind.ADULT, "aiso", "aikuissosiaalityö"),
-            (TeamKind.YOUTH, "nuoret", "nuorten tiimi"),
-        ]:
-            team, created = Team.objects.get_or_create(
-                code=f"{region_code}-{suffix}",
-                defaults={
-                    "name": f"{region.name_fi}: {label}",
-                    "kind": kind,
-                    "region": region,
-                    "max_client_age": YOUTH_AGE_LIMIT if kind == TeamKind.YOUTH else None,
-                    "front_desk_location": office,
-                },
+    for code, name, kind, region_code, office, desk in REGIONAL_TEAMS:
+        team, created = Team.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "region": regions[region_code],
+                "max_client_age": YOUTH_AGE_LIMIT if kind == TeamKind.YOUTH else None,
+                "front_desk_location": office,
+                "front_desk_team": org.teams[desk] if desk else None,
+            },
+        )
+        if created and desk is None:  # a shared desk keeps one set of hours: its own
+            BookingHours.objects.bulk_create(
+                BookingHours(team=team, weekday=day, opens_at=dt.time(9), closes_at=dt.time(11, 30))
+                for day in range(5)
             )
-            if created:
-                BookingHours.objects.bulk_create(
-                    BookingHours(
-                        team=team, weekday=day, opens_at=dt.time(9), closes_at=dt.time(11, 30)
-                    )
-                    for day in range(5)
-                )
-            org.teams[team.code] = team
+        org.teams[team.code] = team
+    _name_postal_areas_teams(org)
 
     staff = _staff_group()
     hashed = make_password(password)
     for code, team in org.teams.items():
         roles = UNIT_ROLES if team.is_immigration_unit else REGIONAL_ROLES
+        if team.front_desk_team_id:  # its front desk is another team's, with its workers
+            roles = [role for role in roles if role != Role.FRONT_DESK]
         for role in roles:
             username = f"{code}-{role}".replace("_", "-")
             user, created = User.objects.get_or_create(
@@ -179,6 +190,24 @@ def ensure_helsinki_organisation(*, password: str) -> Organisation:
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser("admin", password=password)
     return org
+
+
+def _name_postal_areas_teams(org: Organisation) -> None:
+    """The routing table names each postal code's adult and youth team: the demo split
+    where it gives one (cases/data/demo_team_split.csv), else the region's only team of
+    the kind."""
+    with TEAM_SPLIT.open(encoding="utf-8", newline="") as handle:
+        split = {(row["postal_code"], row["kind"]): row["team"] for row in csv.DictReader(handle)}
+    only: dict[tuple[int | None, str], list[Team]] = {}
+    for team in org.teams.values():
+        only.setdefault((team.region_id, team.kind), []).append(team)
+    for area in PostalArea.objects.select_for_update():
+        for kind, column in ((TeamKind.ADULT, "adult_team"), (TeamKind.YOUTH, "youth_team")):
+            code = split.get((area.postal_code, kind))
+            teams = [org.teams[code]] if code else only.get((area.region_id, kind), [])
+            if getattr(area, column) is None and len(teams) == 1:
+                setattr(area, column, teams[0])
+        area.save(update_fields=["adult_team", "youth_team"])
 
 
 def _staff_group() -> Group:
@@ -348,7 +377,7 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
     transfer = services.transfer_propose(actor=worker, review=open_review_of(case))
     receiving = transfer.receiving_team.code
     receiver = org.users[receiving, Role.RECEIVING_WORKER]
-    front_desk = org.users[receiving, Role.FRONT_DESK]
+    front_desk = org.users[transfer.receiving_team.desk.code, Role.FRONT_DESK]
     if kind == "proposed":
         return
     if kind == "returned":
@@ -372,7 +401,7 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
         actor=front_desk,
         transfer=transfer,
         starts_at=clock.now() + dt.timedelta(days=rng.randint(2, 20)),
-        place=transfer.receiving_team.front_desk_location,
+        place=transfer.receiving_team.desk.front_desk_location,
         interpreter="TIMMI-varaus",
     )
     if kind == "booked":
@@ -384,7 +413,7 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
                 actor=front_desk,
                 transfer=transfer,
                 starts_at=clock.now() + dt.timedelta(days=rng.randint(2, 20)),
-                place=transfer.receiving_team.front_desk_location,
+                place=transfer.receiving_team.desk.front_desk_location,
                 interpreter="TIMMI-varaus",
             )
         return

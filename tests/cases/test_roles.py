@@ -199,3 +199,87 @@ def test_roles_of__first_role_is_the_first_membership_made(org):
     Membership.objects.create(user=both, team=org.koto, role=Role.CASEWORKER)
     Membership.objects.create(user=both, team=org.youth, role=Role.SUPERVISOR)
     assert roles.Roles.of(both).first_role == Role.FRONT_DESK
+
+
+# A front desk serving several teams (Team.front_desk_team) ---------------------------------
+
+
+@pytest.fixture
+def malmi_desk(org):
+    """Pohjoinen's youth team and a second adult team, both booked by the adult team's desk."""
+    from cases.enums import TeamKind
+    from cases.models import Team
+
+    second = Team.objects.create(
+        code="pohjoinen-aiso-2",
+        name="Pohjoinen AISO 2",
+        kind=TeamKind.ADULT,
+        region=org.adult.region,
+        front_desk_team=org.adult,
+    )
+    org.youth.front_desk_team = org.adult
+    org.youth.save()
+    return second
+
+
+def test_shared_desk__role_matrix(org, malmi_desk):
+    """Who works the shared desk's queue, books, and sees its teams' transfers."""
+    second = malmi_desk
+    second_desk = member(second, Role.FRONT_DESK)  # works at Malmi's desk too
+    second_supervisor = member(second, Role.SUPERVISOR)
+    lansi_desk = member(org.other_adult, Role.FRONT_DESK)
+    shared = sorted([org.adult.pk, org.youth.pk, second.pk])
+    # (user, desk queue teams, scope of reads)
+    expected = [
+        (org.front_desk, shared, shared),
+        (second_desk, shared, shared),
+        (second_supervisor, [second.pk], [second.pk]),  # a supervisor: their own team
+        (org.receiving_supervisor, [org.adult.pk], [org.adult.pk]),
+        (org.receiving_worker, [], [org.adult.pk]),
+        (lansi_desk, [org.other_adult.pk], [org.other_adult.pk]),
+        (org.caseworker, [], [org.koto.pk]),
+    ]
+    for user, desk, scope in expected:
+        assert roles.desk_team_ids(user) == desk, user
+        assert sorted(t.pk for t in roles.Roles.of(user).desk_teams) == desk, user
+        assert roles.scope_team_ids(user) == scope, user
+    # (user, may book the youth team's handover, may book the second team's)
+    for user, youth, second_team in [
+        (org.front_desk, True, True),
+        (second_desk, True, True),
+        (second_supervisor, False, True),
+        (org.receiving_worker, False, False),
+        (lansi_desk, False, False),
+        (org.caseworker, False, False),
+    ]:
+        for team, allowed in ((org.youth, youth), (second, second_team)):
+            if allowed:
+                assert roles.require_role(user, team=team, roles=roles.BOOKING_ROLES, action="x")
+            else:
+                with pytest.raises(ActorNotAllowed):
+                    roles.require_role(user, team=team, roles=roles.BOOKING_ROLES, action="x")
+    assert (
+        roles.require_role(org.front_desk, team=org.youth, roles=roles.BOOKING_ROLES, action="x")
+        == Role.FRONT_DESK
+    )
+    # Only actions open to the front desk: sharing a desk gives no receiving worker's right.
+    with pytest.raises(ActorNotAllowed):
+        roles.require_role(
+            org.front_desk, team=second, roles=roles.ACCEPTING_ROLES, action="accept"
+        )
+    assert (
+        roles.require_role(second_supervisor, team=second, roles=roles.BOOKING_ROLES, action="x")
+        == Role.SUPERVISOR
+    )
+
+
+def test_shared_desk__teams_of_a_desk(org, malmi_desk):
+    second = malmi_desk
+    shared = sorted([org.adult.pk, org.youth.pk, second.pk])
+    assert roles.shared_desk_team_ids([second.pk]) == shared
+    assert roles.shared_desk_team_ids([org.adult.pk]) == shared
+    assert roles.shared_desk_team_ids([org.other_adult.pk]) == [org.other_adult.pk]
+    assert roles.shared_desk_team_ids([]) == []
+    assert sorted(roles.desk_ids_of([second.pk, org.youth.pk, org.other_adult.pk])) == sorted(
+        [org.adult.pk, org.adult.pk, org.other_adult.pk]
+    )

@@ -2,10 +2,11 @@
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
 
 from cases import rules as date_rules
 from cases.enums import CaseState, Role, TeamKind
-from cases.models import Case, Client, Membership, Team
+from cases.models import Case, Client, Membership, PostalArea, Team
 from core import clock
 from transfers.enums import TransferState
 from transfers.models import Transfer
@@ -29,11 +30,31 @@ def test_seed_demo__every_state_and_situation_with_a_small_load():
     assert Client.objects.filter(family_reunification_pending=True).exists()
     assert Transfer.objects.filter(routed_team__isnull=True).exists()  # manual routing
 
-    # Koto 1-4 paired as in DOMAIN.md; an adult and a youth team per region.
+    # Koto 1-4 paired as in DOMAIN.md; teams as they are: two adult teams in the North,
+    # youth teams in Kontula and Vuosaari in the East, the Malmi desk serving the North.
     pairs = dict(Team.objects.filter(code__startswith="koto").values_list("code", "region__code"))
     assert pairs == {"koto1": "lansi", "koto2": "pohjoinen", "koto3": "ita", "koto4": "etela"}
-    assert Team.objects.filter(kind=TeamKind.ADULT).count() == 4
-    assert Team.objects.filter(kind=TeamKind.YOUTH, max_client_age=30).count() == 4
+    adult = Team.objects.filter(kind=TeamKind.ADULT)
+    youth = Team.objects.filter(kind=TeamKind.YOUTH, max_client_age=30)
+    assert sorted(adult.values_list("region__code", flat=True)) == [
+        "etela", "ita", "lansi", "pohjoinen", "pohjoinen"
+    ]  # fmt: skip
+    assert sorted(youth.values_list("region__code", flat=True)) == [
+        "etela", "ita", "ita", "lansi", "pohjoinen"
+    ]  # fmt: skip
+    assert not PostalArea.objects.filter(adult_team__isnull=True).exists()
+    assert not PostalArea.objects.filter(youth_team__isnull=True).exists()
+    split = {
+        code: PostalArea.objects.filter(Q(adult_team__code=code) | Q(youth_team__code=code))
+        for code in ["pohjoinen-aiso", "pohjoinen-aiso-2", "ita-nuoret", "ita-nuoret-vuosaari"]
+    }
+    assert {code: areas.count() for code, areas in split.items()} == {
+        "pohjoinen-aiso": 10, "pohjoinen-aiso-2": 8, "ita-nuoret": 18, "ita-nuoret-vuosaari": 4
+    }  # fmt: skip
+    assert split["ita-nuoret-vuosaari"].filter(postal_code="00980").exists()
+    assert sorted(
+        Team.objects.filter(front_desk_team__code="pohjoinen-aiso").values_list("code", flat=True)
+    ) == ["pohjoinen-aiso-2", "pohjoinen-nuoret"]
     # One user per role per team, who can log in with the printed password.
     malmi = Team.objects.get(code="pohjoinen-aiso")
     for role in (Role.RECEIVING_WORKER, Role.FRONT_DESK, Role.SUPERVISOR):

@@ -42,7 +42,15 @@ class MembershipInline(SafeAutocomplete, admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "kind", "region", "max_client_age", "is_active"]
+    list_display = [
+        "name",
+        "code",
+        "kind",
+        "region",
+        "front_desk_team",
+        "max_client_age",
+        "is_active",
+    ]
     list_filter = ["kind", "region", "is_active"]
     search_fields = ["name", "code"]
     inlines = [BookingHoursInline, MembershipInline]
@@ -64,9 +72,18 @@ class MembershipAdmin(SafeAutocomplete, admin.ModelAdmin):
 
 @admin.register(PostalArea)
 class PostalAreaAdmin(admin.ModelAdmin):
-    list_display = ["postal_code", "name_fi", "suurpiiri", "region", "confidence"]
+    list_display = [
+        "postal_code",
+        "name_fi",
+        "suurpiiri",
+        "region",
+        "adult_team",
+        "youth_team",
+        "confidence",
+    ]
     list_editable = ["region"]
-    list_filter = ["region", "confidence", "suurpiiri"]
+    list_filter = ["region", "adult_team", "youth_team", "confidence", "suurpiiri"]
+    list_select_related = ["region", "adult_team", "youth_team"]
     search_fields = ["postal_code", "name_fi"]
 
 

@@ -11,6 +11,7 @@ from audit.access import log_access
 from cases.roles import roles_of
 from cases.selectors import booking_hours_of
 from core import clock
+from transfers import handoff
 from transfers.selectors import booked_handovers, booking_queue
 
 from .common import page_of, transfer_subject
@@ -25,6 +26,8 @@ def desk(request):
         raise PermissionDenied(_("The booking queue is for front desks."))
     team_ids = [team.pk for team in teams]
     queue = page_of(request, booking_queue(team_ids))
+    for booking in queue:  # an escorted handover: the sending worker attends too
+        booking.attendees = handoff.attendees(booking.transfer)
     booked = list(booked_handovers(team_ids)[:BOOKED_SHOWN])
     log_access(
         user=request.user,
@@ -38,7 +41,7 @@ def desk(request):
             "queue": queue,
             "booked": booked,
             "hours": booking_hours_of(team_ids),
-            "teams": teams,
+            "teams": sorted(teams, key=lambda team: team.name),
             "now": clock.now(),
         },
     )

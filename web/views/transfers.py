@@ -92,7 +92,7 @@ def _receiving_forms(transfer, forms_given, *, receiving: bool, desk: bool) -> d
     if (receiving or desk) and state == TransferState.BOOKING_REQUESTED:
         found["confirm_form"] = forms_given.get("confirm") or forms.ConfirmBookingForm(
             prefix="confirm",
-            initial={"place": transfer.receiving_team.front_desk_location},
+            initial={"place": transfer.receiving_team.desk.front_desk_location},
         )
         found["booking_hours"] = booking_hours_of([transfer.receiving_team_id])
     if (receiving or desk) and state == TransferState.BOOKED:
