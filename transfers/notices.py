@@ -158,7 +158,7 @@ def transfer_cancelled(transfer: Transfer, *, actor: Any, source: str) -> None:
     else:
         recipients, team_id = [transfer.receiving_worker], None
         if source in (TransferState.BOOKING_REQUESTED, TransferState.BOOKED):
-            recipients += list(handoff.members(transfer.receiving_team, Role.FRONT_DESK))
+            recipients += list(handoff.desk_workers(transfer.receiving_team))
     _tell(
         recipients,
         actor=actor,

@@ -18,10 +18,11 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from cases import rules as date_rules
 from cases.enums import CaseState, Role
-from cases.models import REFERENCE_SQL, Case, Event, Membership
+from cases.models import REFERENCE_SQL, Case, Event, Membership, Team
 from core import clock, workdays
 from notifications.models import NotificationKind, ReminderKind, ReminderPolicy
 from notifications.services import dispatch, notify_many
@@ -314,6 +315,29 @@ def _members_by_team(team_ids, *roles: str) -> dict[int, list[int]]:
     return found
 
 
+def _desk_workers_by_team(team_ids) -> dict[int, list[int]]:
+    """The front desk workers who book each team's handovers: those of every team at its
+    desk (a desk may serve several teams, Team.front_desk_team). Two queries in all."""
+    desk_of = dict(
+        Team.objects.filter(pk__in=set(team_ids))
+        .annotate(desk_pk=Coalesce("front_desk_team_id", "pk"))
+        .values_list("pk", "desk_pk")
+    )
+    at_desk = defaultdict(list)
+    for desk, user_id in (
+        Membership.objects.filter(
+            Q(team_id__in=set(desk_of.values())) | Q(team__front_desk_team_id__in=desk_of.values()),
+            role=Role.FRONT_DESK,
+            user__is_active=True,
+        )
+        .annotate(desk_pk=Coalesce("team__front_desk_team_id", "team_id"))
+        .values_list("desk_pk", "user_id")
+        .distinct()
+    ):
+        at_desk[desk].append(user_id)
+    return {team: at_desk[desk] for team, desk in desk_of.items()}
+
+
 def _overdue_digest(today: dt.date, working_days: int) -> list[dict]:
     """Reviews overdue N working days -> one daily digest per supervisor."""
     limit = workdays.add_working_days(today, -working_days)
@@ -395,9 +419,7 @@ def _booking_unconfirmed(today: dt.date, working_days: int) -> list[dict]:
         reached = workdays.add_working_days(_local_date(booking.requested_at), working_days)
         if first <= reached <= last:
             reached_now.append((booking, reached))
-    desks = _members_by_team(
-        {b.transfer.receiving_team_id for b, _ in reached_now}, Role.FRONT_DESK
-    )
+    desks = _desk_workers_by_team({b.transfer.receiving_team_id for b, _ in reached_now})
     return [
         {
             "recipient": user_id,

@@ -194,3 +194,25 @@ def test_shared_desk__the_booking_request_is_one_outbox_row_at_the_desk_s_hours(
     transfer, _receiver = _booking_requested_at(org, second_adult, postal_code="00650")
     rows = OutboxMessage.objects.filter(channel="booking", key__startswith="booking:")
     assert rows.filter(payload__transfer=transfer.pk).count() == 1
+
+
+def test_shared_desk__an_unconfirmed_booking_reminds_the_desk_that_serves_the_team(
+    org, second_adult
+):
+    from transfers.reminders import reminder_sweep
+
+    with time_machine.travel(dt.datetime(2026, 11, 2, 10, tzinfo=HELSINKI), tick=False):
+        transfer, _receiver = _booking_requested_at(org, second_adult, postal_code="00640")
+    own_desk = member(org.other_adult, Role.FRONT_DESK)  # another desk: not told
+    with time_machine.travel(dt.datetime(2026, 11, 9, 10, tzinfo=HELSINKI), tick=False):
+        reminder_sweep()
+    told = Notification.objects.filter(kind="booking_unconfirmed", transfer_id=transfer.pk)
+    assert {n.recipient for n in told} == {org.front_desk, org.caseworker}
+    assert own_desk not in {n.recipient for n in told}
+
+
+def test_shared_desk__a_cancelled_requested_booking_is_told_to_the_desk(org, second_adult):
+    transfer, _receiver = _booking_requested_at(org, second_adult, postal_code="00640")
+    services.transfer_cancel(actor=org.caseworker, transfer=transfer, reason="Muuttaa pois")
+    told = Notification.objects.filter(kind="transfer_cancelled", transfer_id=transfer.pk)
+    assert org.front_desk in {n.recipient for n in told}
