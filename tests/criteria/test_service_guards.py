@@ -452,3 +452,30 @@ def test_assess__statuses_as_a_form_or_the_api_sends_them__same_rules(org):
     with pytest.raises(InvalidInput) as applies:
         update(org, case, "finances", not_applicable)
     assert list(applies.value.errors) == ["status"]
+
+
+def test_checklist_copy__a_criterion_that_cannot_be_copied__no_version_is_left_behind(org):
+    v1 = current_checklist()
+    before = snapshot()
+    with (
+        mock.patch.object(
+            CriterionDefinition.objects, "bulk_create", side_effect=RuntimeError("down")
+        ),
+        pytest.raises(RuntimeError),
+    ):
+        criteria_services.checklist_copy(template=v1)
+    assert snapshot() == before
+    assert list(ChecklistTemplate.objects.values_list("version", flat=True)) == [v1.version]
+
+
+def test_checklist_publish__the_new_version_cannot_be_saved__the_old_one_stays_current(org):
+    v1 = current_checklist()
+    v2 = criteria_services.checklist_copy(template=v1)
+    before = snapshot()
+    with (
+        mock.patch.object(ChecklistTemplate, "save", side_effect=RuntimeError("down")),
+        pytest.raises(RuntimeError),
+    ):
+        criteria_services.checklist_publish(template=v2)
+    assert snapshot() == before
+    assert current_checklist() == v1
