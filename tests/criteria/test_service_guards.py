@@ -246,6 +246,20 @@ def test_exception__withdrawn_when_the_status_changes_kept_when_it_does_not(org)
     assert gone.exception_approved_by is None and gone.exception_justification == ""
 
 
+def test_exception__on_a_met_housing_criterion__withdrawn_when_it_is_reassessed_not_met(org):
+    """The exception that lifts a homeless client's housing blocker was approved for "met";
+    judged not met after all, the approval no longer holds (whichever way the change goes)."""
+    case = in_review(org, housing_situation=HousingSituation.HOMELESS)
+    update(org, case, "housing", MET)
+    criteria_services.assessment_approve_exception(
+        actor=org.koto_supervisor, assessment=assessment(case, "housing"), justification="Why"
+    )
+    update(org, case, "housing", NOT_MET, plan_action="Housing application")
+    gone = assessment(case, "housing")
+    assert not gone.exception_approved
+    assert gone.exception_approved_by is None and gone.exception_justification == ""
+
+
 # --- completing a review as not ready --------------------------------------------------------
 
 
