@@ -148,6 +148,17 @@ def test_assess__children_not_applicable_for_a_client_without_children(org):
     assert saved.status == NOT_APPLICABLE
 
 
+def test_assess__set_back_to_not_assessed_as_the_admin_offers__saved_without_a_plan(org):
+    """Only "not met" needs a plan: a criterion set back to "not assessed yet" (a choice
+    of the admin's form) is saved as it is, with its event."""
+    case = in_review(org)
+    update(org, case, "finances", NOT_MET, plan_action="Apply for income support")
+    saved = update(org, case, "finances", AssessmentStatus.UNASSESSED.value)
+    assert reload(saved).status == AssessmentStatus.UNASSESSED
+    event = events(case, ReviewAction.ASSESS).last()
+    assert (event.from_state, event.to_state) == (NOT_MET, AssessmentStatus.UNASSESSED)
+
+
 @pytest.mark.parametrize("actor", ["receiving_worker", "outsider"])
 def test_assess__by_someone_outside_the_sending_team__refused(org, actor):
     case = in_review(org)
