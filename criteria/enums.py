@@ -24,3 +24,14 @@ class ReviewAction(models.TextChoices):
     REQUEST_EXCEPTION = "request_exception", _("Exception requested")
     REFUSE_EXCEPTION = "refuse_exception", _("Exception refused")
     CLOSE_PLAN = "close_plan", _("Plan closed: the criterion is met")
+    EXTEND = "extend", _("Integration period extended")
+    REQUEST_EXTENSION = "request_extension", _("Extension asked for: needs a supervisor's approval")
+    APPROVE_EXTENSION = "approve_extension", _("Extension approved")
+    REFUSE_EXTENSION = "refuse_extension", _("Extension refused")
+    BRING_FORWARD = "bring_forward", _("Review brought forward")
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a supervisor")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .enums import AssessmentStatus, ReviewOutcome
+from .enums import AssessmentStatus, ExtensionStatus, ReviewOutcome
 
 
 class ChecklistTemplate(models.Model):
@@ -28,6 +28,15 @@ class ChecklistTemplate(models.Model):
         help_text=_(
             "A reunited family whose sponsor has lived in Finland at least this long, "
             "in a stable situation, is reviewed after 12 months instead of 24."
+        ),
+    )
+    extension_approval_after_months = models.PositiveSmallIntegerField(
+        _("extension needs approval after (months)"),
+        default=36,
+        help_text=_(
+            "Completing a review as not ready extends the integration period to the next "
+            "review. An extension past this many months from its start needs a "
+            "supervisor's approval."
         ),
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
@@ -230,3 +239,51 @@ class CriterionAssessment(models.Model):
             and self.exception_approved_at is None
             and self.exception_refused_at is None
         )
+
+
+class ExtensionRequest(models.Model):
+    """A caseworker asks a supervisor to approve extending the integration period past the
+    city's threshold (ChecklistTemplate.extension_approval_after_months): the review can
+    then be completed as not ready with a next review up to the approved date."""
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="extension_requests")
+    next_review_on = models.DateField(_("next review"))
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    requested_at = models.DateTimeField(_("asked"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ExtensionStatus.choices,
+        default=ExtensionStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review"],
+                condition=Q(status="pending"),
+                name="one_pending_extension_per_review",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review} -> {self.next_review_on} ({self.status})"

@@ -6,8 +6,11 @@ tested on its own (tests/criteria/test_rules.py names the sentence it checks).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
 
 from cases.rules import ClientFacts
 
@@ -124,3 +127,9 @@ def readiness(client: ClientFacts, criteria: Sequence[CriterionFacts]) -> Readin
         escorted=is_escorted(applicable),
         unassessed=unassessed,
     )
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from `start` to `end` (how long an integration period is extended to)."""
+    delta = relativedelta(end, start)
+    return int(delta.years * 12 + delta.months)

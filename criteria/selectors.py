@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
+from cases.enums import CaseState
 from cases.selectors import cases_visible_to, client_facts
 
 from . import rules
-from .enums import AssessmentStatus
-from .models import ChecklistTemplate, CriterionAssessment, CriterionDefinition, Review
+from .enums import AssessmentStatus, ExtensionStatus
+from .models import (
+    ChecklistTemplate,
+    CriterionAssessment,
+    CriterionDefinition,
+    ExtensionRequest,
+    Review,
+)
+
+# Cases whose plans are followed up: not yet transferred or closed.
+PLAN_CASE_STATES = (CaseState.ACTIVE, CaseState.REVIEW_DUE, CaseState.IN_REVIEW)
 
 
 def assessments_of(review: Review) -> QuerySet[CriterionAssessment]:
@@ -106,3 +117,51 @@ def current_checklist() -> ChecklistTemplate:
 def open_review_of(case: Any) -> Review | None:
     review: Review | None = case.reviews.filter(completed_at__isnull=True).first()
     return review
+
+
+def current_plans() -> QuerySet[CriterionAssessment]:
+    """The plans in force: a criterion not met with a plan and a target date, in its case's
+    latest review (a later review replaces the earlier one's plans), of a case still in the
+    Immigration Unit."""
+    later = Review.objects.filter(case_id=OuterRef("review__case_id"), pk__gt=OuterRef("review_id"))
+    return (
+        CriterionAssessment.objects.filter(
+            status=AssessmentStatus.NOT_MET,
+            plan_target_on__isnull=False,
+            review__case__state__in=PLAN_CASE_STATES,
+        )
+        .exclude(plan_action="")
+        .filter(~Exists(later))
+    )
+
+
+def overdue_plans(
+    *, on: dt.date, team_ids: Iterable[int], worker: Any = None
+) -> QuerySet[CriterionAssessment]:
+    """Plans whose target date has passed, in these teams (of one responsible worker when
+    given), the latest first-due first."""
+    found = current_plans().filter(plan_target_on__lt=on, review__case__team_id__in=list(team_ids))
+    if worker is not None:
+        found = found.filter(review__case__responsible_worker=worker)
+    return found.select_related(
+        "criterion", "review__case__client", "review__case__responsible_worker"
+    ).order_by("plan_target_on", "id")
+
+
+def extension_requests_waiting(team_ids: Iterable[int]) -> QuerySet[ExtensionRequest]:
+    """Extension requests waiting for a supervisor of these teams, oldest first."""
+    return (
+        ExtensionRequest.objects.filter(
+            status=ExtensionStatus.PENDING,
+            review__case__team_id__in=list(team_ids),
+            review__completed_at__isnull=True,
+        )
+        .select_related("review__case__client", "review__case__team", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def extension_requests_visible_to(user: Any) -> QuerySet[ExtensionRequest]:
+    return ExtensionRequest.objects.filter(
+        review__in=reviews_visible_to(user).values("pk")
+    ).select_related("review__case__client", "review__case__team", "requested_by")

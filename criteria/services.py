@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from cases import rules as date_rules
 from cases import services as case_services
-from cases.enums import CaseAction, Role
+from cases.enums import CaseAction, CaseState, EventSubject, Role
+from cases.events import record_event
 from cases.models import Case
 from cases.roles import SENDING_ROLES, require_role
 from cases.selectors import client_facts
@@ -27,13 +28,14 @@ from notifications.models import NotificationKind
 from notifications.services import notify
 
 from . import rules
-from .enums import ReviewAction
+from .enums import ExtensionStatus, ReviewAction
 from .events import review_event
 from .models import (
     AssessmentStatus,
     ChecklistTemplate,
     CriterionAssessment,
     CriterionDefinition,
+    ExtensionRequest,
     Review,
     ReviewOutcome,
 )
@@ -482,7 +484,9 @@ def review_complete_not_ready(
 ) -> Review:
     """in_review -> active: not ready. Every unmet criterion has a plan; the next review
     date is in the future and not past the 60-month cap. At the cap this is refused: only
-    a transfer or a closure remains."""
+    a transfer or a closure remains. The integration period is extended to the next review
+    (an event records the decision); past the city's threshold only as far as a supervisor
+    approved (extension_request, extension_decide)."""
     case = lock(Case, review.case_id)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="complete_not_ready")
     check_transition(case, CaseAction.COMPLETE_NOT_READY)
@@ -498,18 +502,9 @@ def review_complete_not_ready(
             )
             % {"cap": case.cap_on.isoformat()}
         )
-    problem = date_rules.next_review_problem(
-        next_review_on=next_review_on, today=today, cap=case.cap_on
-    )
-    if problem:
-        messages = {
-            "required": _("Give the date of the next review."),
-            "not_in_future": _("The next review must be after today."),
-            "past_cap": _("The next review may not be after the 5-year cap (%(cap)s).")
-            % {"cap": case.cap_on.isoformat()},
-        }
-        raise InvalidInput({"next_review_on": messages[problem]})
-    assert next_review_on is not None  # next_review_problem refuses a missing date
+    _check_next_review(next_review_on, case=case, today=today)
+    assert next_review_on is not None  # _check_next_review refuses a missing date
+    approval = _extension_approval(review, case=case, next_review_on=next_review_on)
     readiness = review_readiness(review)
     if readiness.ready:
         raise Conflict(_("Every criterion is met: propose the transfer instead."))
@@ -522,6 +517,19 @@ def review_complete_not_ready(
         )
     review_finish(
         review, outcome=ReviewOutcome.NOT_READY, at=clock.now(), next_review_on=next_review_on
+    )
+    review_event(
+        review,
+        ReviewAction.EXTEND,
+        actor=actor,
+        role=role,
+        from_state=case.review_due_on.isoformat(),
+        to_state=next_review_on.isoformat(),
+        params={
+            "months": rules.months_between(case.integration_started_on, next_review_on),
+            "approval_after_months": review.template.extension_approval_after_months,
+            "approved_request": approval.pk if approval else None,
+        },
     )
     case_services.case_move(
         case,
@@ -539,6 +547,187 @@ def review_complete_not_ready(
     return review
 
 
+def _check_next_review(next_review_on: dt.date | None, *, case: Case, today: dt.date) -> None:
+    problem = date_rules.next_review_problem(
+        next_review_on=next_review_on, today=today, cap=case.cap_on
+    )
+    if problem:
+        messages = {
+            "required": _("Give the date of the next review."),
+            "not_in_future": _("The next review must be after today."),
+            "past_cap": _("The next review may not be after the 5-year cap (%(cap)s).")
+            % {"cap": _date(case.cap_on)},
+        }
+        raise InvalidInput({"next_review_on": messages[problem]})
+
+
+def _date(day: dt.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def extension_threshold_on(review: Review) -> dt.date:
+    """The last next-review date that needs no supervisor's approval: the city's threshold
+    (months of integration period, a setting of the checklist version) from its start."""
+    return date_rules.add_months(
+        review.case.integration_started_on, review.template.extension_approval_after_months
+    )
+
+
+def _extension_approval(
+    review: Review, *, case: Case, next_review_on: dt.date
+) -> ExtensionRequest | None:
+    """The supervisor's approval that covers `next_review_on`, when it is past the
+    threshold; InvalidInput when there is none."""
+    threshold_on = extension_threshold_on(review)
+    if next_review_on <= threshold_on:
+        return None
+    approval = (
+        review.extension_requests.filter(
+            status=ExtensionStatus.APPROVED, next_review_on__gte=next_review_on
+        )
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    if approval is None:
+        raise InvalidInput(
+            {
+                "next_review_on": _(
+                    "A next review after %(date)s extends the integration period past "
+                    "%(months)s months: a supervisor must approve the extension first. Ask "
+                    "for the approval below."
+                )
+                % {
+                    "date": _date(threshold_on),
+                    "months": review.template.extension_approval_after_months,
+                }
+            }
+        )
+    return approval
+
+
+@transaction.atomic
+def extension_request(
+    *, actor: AbstractBaseUser, review: Review, next_review_on: dt.date | None, reason: str
+) -> ExtensionRequest:
+    """A caseworker asks a supervisor to approve an extension past the city's threshold,
+    with the reason; one request waits per review at a time."""
+    case = lock(Case, review.case_id)
+    role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="request_extension")
+    review = Review.objects.select_for_update().select_related("template").get(pk=review.pk)
+    if not review.is_open:
+        raise Conflict(_("This review is already completed."))
+    _check_next_review(next_review_on, case=case, today=clock.today())
+    assert next_review_on is not None
+    threshold_on = extension_threshold_on(review)
+    if next_review_on <= threshold_on:
+        raise InvalidInput(
+            {
+                "next_review_on": _(
+                    "No approval is needed for a next review up to %(date)s: complete the "
+                    "review as not ready."
+                )
+                % {"date": _date(threshold_on)}
+            }
+        )
+    reason = require_text(reason, "reason", _("Write why the integration period is extended."))
+    if review.extension_requests.filter(status=ExtensionStatus.PENDING).exists():
+        raise Conflict(_("An extension request of this review already waits for a supervisor."))
+    request = ExtensionRequest.objects.create(
+        review=review,
+        next_review_on=next_review_on,
+        reason=reason,
+        requested_by=cast("User", actor),
+        requested_at=clock.now(),
+    )
+    review_event(
+        review,
+        ReviewAction.REQUEST_EXTENSION,
+        actor=actor,
+        role=role,
+        reason=reason,
+        params={"request": request.pk, "next_review_on": next_review_on.isoformat()},
+    )
+    return request
+
+
+@transaction.atomic
+def extension_decide(
+    *, actor: AbstractBaseUser, extension: ExtensionRequest, approve: bool, reason: str
+) -> ExtensionRequest:
+    """A supervisor of the case's team approves or refuses an extension request, with the
+    reason; the decision is in the case history."""
+    extension = (
+        ExtensionRequest.objects.select_for_update(of=("self",))
+        .select_related("review__case__team")
+        .get(pk=extension.pk)
+    )
+    review = extension.review
+    role = require_role(
+        actor, team=review.case.team, roles=[Role.SUPERVISOR], action="decide_extension"
+    )
+    if extension.status != ExtensionStatus.PENDING:
+        raise Conflict(_("This extension request is already decided."))
+    if not review.is_open:
+        raise Conflict(_("This review is already completed."))
+    reason = require_text(reason, "reason", _("Write the reason for the decision."))
+    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
+    extension.decided_by = cast("User", actor)
+    extension.decided_at = clock.now()
+    extension.decision_reason = reason
+    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    review_event(
+        review,
+        ReviewAction.APPROVE_EXTENSION if approve else ReviewAction.REFUSE_EXTENSION,
+        actor=actor,
+        role=role,
+        reason=reason,
+        params={"request": extension.pk, "next_review_on": extension.next_review_on.isoformat()},
+    )
+    return extension
+
+
+@transaction.atomic
+def review_bring_forward(
+    *, actor: AbstractBaseUser, case: Case, review_on: dt.date | None, reason: str
+) -> Case:
+    """The situation changed: the caseworker brings the next review forward, with the
+    reason. On today's date the review is due at once (the case moves to review due)."""
+    case = lock(Case, case.pk)
+    role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="bring_review_forward")
+    if case.state != CaseState.ACTIVE:
+        raise Conflict(_("Only a case waiting for its next review can have it brought forward."))
+    today = clock.today()
+    if review_on is None:
+        raise InvalidInput({"review_on": _("Give the date of the review.")})
+    if review_on < today:
+        raise InvalidInput({"review_on": _("The review date cannot be in the past.")})
+    if review_on >= case.review_due_on:
+        raise InvalidInput(
+            {
+                "review_on": _("Choose a date before the review now planned (%(date)s).")
+                % {"date": _date(case.review_due_on)}
+            }
+        )
+    reason = require_text(reason, "reason", _("Write why the review is brought forward."))
+    previous = case.review_due_on
+    case.review_due_on = review_on
+    case.save(update_fields=["review_due_on"])
+    record_event(
+        subject=EventSubject.REVIEW,
+        action=ReviewAction.BRING_FORWARD,
+        client_id=case.client_id,
+        case_id=case.pk,
+        actor=actor,
+        actor_role=role,
+        reason=reason,
+        from_state=previous.isoformat(),
+        to_state=review_on.isoformat(),
+    )
+    if review_on <= today:
+        case_services.case_move(case, CaseAction.MARK_DUE, actor=actor, role=role)
+    return case
+
+
 @transaction.atomic
 def checklist_copy(*, template: ChecklistTemplate) -> ChecklistTemplate:
     """A new, unpublished version with the same criteria, to edit in the admin. Reviews
@@ -550,6 +739,7 @@ def checklist_copy(*, template: ChecklistTemplate) -> ChecklistTemplate:
         title=template.title,
         is_current=False,
         sponsor_long_residence_years=template.sponsor_long_residence_years,
+        extension_approval_after_months=template.extension_approval_after_months,
     )
     CriterionDefinition.objects.bulk_create(
         CriterionDefinition(

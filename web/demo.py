@@ -361,8 +361,22 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
             AssessmentStatus.NOT_MET,
             plan_action="Velkaneuvonta ja vuokravelan maksusuunnitelma",
         )
+        next_review_on = today + relativedelta(months=6)
+        if next_review_on > criteria_services.extension_threshold_on(review):
+            # Past the city's threshold: the supervisor approves the extension first.
+            criteria_services.extension_decide(
+                actor=supervisor,
+                extension=criteria_services.extension_request(
+                    actor=worker,
+                    review=review,
+                    next_review_on=next_review_on,
+                    reason="Velkaneuvonta kesken",
+                ),
+                approve=True,
+                reason="Maksusuunnitelma valmistuu puolessa vuodessa",
+            )
         criteria_services.review_complete_not_ready(
-            actor=worker, review=review, next_review_on=today + relativedelta(months=6)
+            actor=worker, review=review, next_review_on=next_review_on
         )
         return
     if kind == "manual_routing":

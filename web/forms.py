@@ -154,6 +154,45 @@ class NotReadyForm(SiltaForm):
     next_review_on = forms.DateField(label=_("Next review"), widget=DateInput())
 
 
+class ExtensionRequestForm(SiltaForm):
+    """Ask a supervisor to approve a next review past the city's threshold."""
+
+    next_review_on = forms.DateField(label=_("Next review"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Why the integration period is extended"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write why the integration period is extended.")},
+    )
+
+
+class ExtensionDecisionForm(SiltaForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve the extension")), ("refuse", _("Refuse the extension"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose to approve or to refuse.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason for the decision"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write the reason for the decision.")},
+    )
+
+
+class BringForwardForm(SiltaForm):
+    review_on = forms.DateField(
+        label=_("New review date"),
+        widget=DateInput(),
+        help_text=_("Today's date makes the review due at once."),
+        error_messages={"required": _("Give the date of the review.")},
+    )
+    reason = forms.CharField(
+        label=_("Why the review is brought forward"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write why the review is brought forward.")},
+    )
+
+
 class CapDecisionForm(SiltaForm):
     """At the 5-year cap a supervisor decides, in writing; before it there is no such field."""
 

@@ -11,10 +11,12 @@ urlpatterns = [
     path("cases/", views.caseload, name="caseload"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/start-review/", views.review_start, name="review-start"),
+    path("cases/<int:pk>/bring-forward/", views.review_bring_forward, name="review-bring-forward"),
     path("cases/<int:pk>/coordinator/", views.case_coordinator, name="case-coordinator"),
     path("cases/<int:pk>/close/", views.case_close, name="case-close"),
     path("reviews/<int:pk>/", views.review_detail, name="review"),
     path("reviews/<int:pk>/assess/", views.review_assess, name="review-assess"),
+    path("reviews/<int:pk>/extension/", views.review_extension, name="review-extension"),
     path("reviews/<int:pk>/not-ready/", views.review_not_ready, name="review-not-ready"),
     path("reviews/<int:pk>/propose/", views.review_propose, name="review-propose"),
     path("assessments/<int:pk>/exception/", views.approve_exception, name="approve-exception"),
@@ -66,4 +68,9 @@ urlpatterns = [
     path("supervisor/", views.supervisor, name="supervisor"),
     path("supervisor/figures/", views.figures, name="figures"),
     path("supervisor/reassign/", views.reassign, name="reassign"),
+    path(
+        "supervisor/extensions/<int:pk>/decide/",
+        views.extension_decide,
+        name="extension-decide",
+    ),
 ]

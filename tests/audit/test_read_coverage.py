@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -44,8 +45,13 @@ from cases.models import Case, Client
 from cases.selectors import cases_visible_to, clients_visible_to
 from core import clock
 from criteria import services as criteria_services
-from criteria.models import AssessmentStatus, CriterionAssessment, Review
-from criteria.selectors import assessments_visible_to, open_review_of, reviews_visible_to
+from criteria.models import AssessmentStatus, CriterionAssessment, ExtensionRequest, Review
+from criteria.selectors import (
+    assessments_visible_to,
+    extension_requests_visible_to,
+    open_review_of,
+    reviews_visible_to,
+)
 from notifications.models import Notification
 from notifications.selectors import inbox_of
 from notifications.services import notify
@@ -84,6 +90,9 @@ WEB_PK_MODELS = {
     "review_not_ready": Review,
     "review_propose": Review,
     "review_assess": Review,
+    "review_extension": Review,
+    "review_bring_forward": Case,
+    "extension_decide": ExtensionRequest,
     "approve_exception": CriterionAssessment,
     "transfer_detail": Transfer,
     "transfer_action": Transfer,
@@ -171,6 +180,16 @@ def build_world() -> World:
                 plan_owner="Caseworker",
                 plan_target_on=clock.today() + dt.timedelta(days=30),
             )
+    # An extension waiting for a supervisor, and a plan past its date (time has passed).
+    criteria_services.extension_request(
+        actor=org.caseworker,
+        review=open_review_of(in_review),
+        next_review_on=in_review.integration_started_on + relativedelta(months=40),
+        reason=f"{in_review.client.last_name} in therapy",
+    )
+    open_review_of(in_review).assessments.filter(status=AssessmentStatus.NOT_MET).update(
+        plan_target_on=clock.today() - dt.timedelta(days=3)
+    )
     for state in (
         TransferState.PROPOSED,
         TransferState.ACCEPTED,
@@ -342,6 +361,7 @@ def scope(route: Route, model: type[models.Model], user: Any) -> models.QuerySet
         Transfer: transfers_visible_to,
         Review: reviews_visible_to,
         CriterionAssessment: assessments_visible_to,
+        ExtensionRequest: extension_requests_visible_to,
         Notification: inbox_of,
     }
     if model in selectors:

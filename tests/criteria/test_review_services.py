@@ -213,6 +213,15 @@ def test_not_ready__next_review_required_and_not_past_the_cap(org):
                 actor=org.caseworker, review=review, next_review_on=bad
             )
         assert "next_review_on" in raised.value.errors
+    # Up to the cap, with a supervisor's approval (past the 36-month threshold).
+    criteria_services.extension_decide(
+        actor=org.koto_supervisor,
+        extension=criteria_services.extension_request(
+            actor=org.caseworker, review=review, next_review_on=case.cap_on, reason="Hoito"
+        ),
+        approve=True,
+        reason="Hyväksytty",
+    )
     criteria_services.review_complete_not_ready(
         actor=org.caseworker, review=review, next_review_on=case.cap_on
     )

@@ -7,17 +7,25 @@ is in `common`. Reads go through the domain apps' selectors, writes through thei
 """
 
 from .auth import SiltaLoginView, home
-from .cases import case_close, case_coordinator, case_detail, caseload, review_start
+from .cases import (
+    case_close,
+    case_coordinator,
+    case_detail,
+    caseload,
+    review_bring_forward,
+    review_start,
+)
 from .desk import desk
 from .notifications import notification_read, notifications_inbox
 from .reviews import (
     approve_exception,
     review_assess,
     review_detail,
+    review_extension,
     review_not_ready,
     review_propose,
 )
-from .supervisor import figures, reassign, supervisor
+from .supervisor import extension_decide, figures, reassign, supervisor
 from .transfers import TRANSFER_ACTIONS, inbox, transfer_action, transfer_detail
 
 __all__ = [
@@ -29,6 +37,7 @@ __all__ = [
     "case_detail",
     "caseload",
     "desk",
+    "extension_decide",
     "figures",
     "home",
     "inbox",
@@ -36,7 +45,9 @@ __all__ = [
     "notifications_inbox",
     "reassign",
     "review_assess",
+    "review_bring_forward",
     "review_detail",
+    "review_extension",
     "review_not_ready",
     "review_propose",
     "review_start",

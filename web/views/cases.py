@@ -21,12 +21,16 @@ from cases.roles import roles_of
 from cases.selectors import case_timeline, cases_visible_to
 from core.errors import Conflict
 from criteria import services as criteria_services
+from criteria.selectors import overdue_plans
 from transfers import services
 from web import forms, labels
 
 from .common import act, case_subject, page_of, perform, scoped, shown, stale, today
 
 GROUPS = ("overdue", "due", "soon", "in_review", "pending")
+# Overdue plans listed under the caseload (and on the supervisor's page): the oldest, and
+# how many there are in all.
+PLANS_SHOWN = 25
 
 
 def _group_filters(on: dt.date) -> dict[str, Q]:
@@ -82,7 +86,20 @@ def caseload(request):
     if group not in GROUPS:
         group = next((key for key in GROUPS if counts[key]), GROUPS[0])
     page = page_of(request, cases.filter(filters[group]).order_by("review_due_on", "id"))
-    log_access(user=request.user, action="web_list", subjects=[case_subject(c) for c in page])
+    plans = overdue_plans(
+        on=on,
+        team_ids=[t.pk for t in teams],
+        worker=request.user if filters_used["who"] == "mine" else None,
+    ).filter(review__case__in=cases.values("pk"))
+    plans_shown = list(plans[:PLANS_SHOWN])
+    log_access(
+        user=request.user,
+        action="web_list",
+        subjects=[
+            *[case_subject(c) for c in page],
+            *[case_subject(p.review.case) for p in plans_shown],
+        ],
+    )
     for case in page:
         case.days_overdue = (on - case.review_due_on).days
     titles = _group_titles()
@@ -96,6 +113,11 @@ def caseload(request):
             "page": page,
             "teams": teams,
             "today": on,
+            "overdue_plans": plans_shown,
+            "overdue_plans_count": (
+                len(plans_shown) if len(plans_shown) < PLANS_SHOWN else plans.count()
+            ),
+            "show_worker": filters_used["who"] != "mine",
             **filters_used,
         },
     )
@@ -124,6 +146,10 @@ def _case_forms(case, forms_given) -> dict:
     found = {
         "close_form": forms_given.get("close") or forms.CloseForm(prefix="close", at_cap=at_cap)
     }
+    if case.state == CaseState.ACTIVE:
+        found["bring_forward_form"] = forms_given.get("bring_forward") or forms.BringForwardForm(
+            prefix="forward"
+        )
     if case.client.is_ppt:
         found["coordinator_form"] = forms_given.get("coordinator") or forms.CoordinatorForm(
             prefix="coordinator", initial={"coordinator": case.ppt_coordinator}
@@ -200,3 +226,20 @@ def review_start(request, pk: int):
         stale(request, case)
         return redirect("web:case", pk=case.pk)
     return redirect("web:review", pk=review.pk)
+
+
+@login_required
+@require_POST
+def review_bring_forward(request, pk: int):
+    case = scoped(request, cases_visible_to(request.user), pk, case_subject)
+    return act(
+        request,
+        case,
+        forms.BringForwardForm(request.POST, prefix="forward"),
+        criteria_services.review_bring_forward,
+        target="case",
+        subject=case_subject(case),
+        back=reverse("web:case", args=[case.pk]),
+        done=_("The review is brought forward."),
+        again=lambda form: case_page(request, case, status=400, bring_forward=form),
+    )

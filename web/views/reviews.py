@@ -115,6 +115,10 @@ def _review_context(request, review, *, checklist=None, **forms_given) -> dict:
         propose_form=forms_given.get("propose")
         or forms.ProposeForm(at_cap=context["at_cap"], prefix="propose"),
         not_ready_form=forms_given.get("not_ready") or forms.NotReadyForm(prefix="notready"),
+        extension_form=forms_given.get("extension")
+        or forms.ExtensionRequestForm(prefix="extension"),
+        extension_requests=list(review.extension_requests.select_related("decided_by")),
+        extension_threshold_on=criteria_services.extension_threshold_on(review),
         editable=review.is_open and review.case.team in roles.caseload_teams,
     )
     return context
@@ -233,4 +237,22 @@ def review_propose(request, pk: int):
             _("Transfer proposed to %(team)s.") % {"team": transfer.receiving_team.name}
         ),
         again=lambda form: _review_page(request, review, status=400, propose=form),
+    )
+
+
+@login_required
+@require_POST
+def review_extension(request, pk: int):
+    """The caseworker asks a supervisor to approve an extension past the threshold."""
+    review = scoped(request, reviews_visible_to(request.user), pk, review_subject)
+    return act(
+        request,
+        review,
+        forms.ExtensionRequestForm(request.POST, prefix="extension"),
+        criteria_services.extension_request,
+        target="review",
+        subject=review_subject(review),
+        back=f"{reverse('web:review', args=[review.pk])}#decide",
+        done=_("The extension waits for a supervisor's approval."),
+        again=lambda form: _review_page(request, review, status=400, extension=form),
     )

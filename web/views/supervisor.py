@@ -11,17 +11,26 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from audit.access import log_access
 from cases import services as case_services
 from cases.enums import CaseState
 from cases.roles import roles_of
 from cases.selectors import cases_at_cap, open_cases_of_worker, regions_by_code
-from criteria.selectors import criterion_names, exceptions_waiting
+from criteria import services as criteria_services
+from criteria.selectors import (
+    criterion_names,
+    exceptions_waiting,
+    extension_requests_visible_to,
+    extension_requests_waiting,
+    overdue_plans,
+)
 from transfers import reports
 from web import forms, labels
 
-from .common import attempt, case_subject, page_of, today, transfer_subject
+from .cases import PLANS_SHOWN
+from .common import attempt, case_subject, page_of, scoped, stale, today, transfer_subject
 
 
 def _supervised(request):
@@ -73,6 +82,11 @@ def _overdue(request, team_ids, on) -> dict:
 
 @login_required
 def supervisor(request):
+    return _supervisor_page(request)
+
+
+def _supervisor_page(request, *, status=200, decision_forms=None):
+    """The supervisor's page, also shown again with an extension decision's errors."""
     teams = _supervised(request)
     team_ids = [t.pk for t in teams]
     on = today()
@@ -80,6 +94,13 @@ def supervisor(request):
     stalled = _stalled_rows(team_ids, on)
     exceptions = exceptions_waiting(team_ids)
     cap_cases = list(cases_at_cap(team_ids, on))
+    extensions = list(extension_requests_waiting(team_ids))
+    for extension in extensions:
+        extension.form = (decision_forms or {}).get(extension.pk) or forms.ExtensionDecisionForm(
+            prefix=f"e{extension.pk}"
+        )
+    plans = overdue_plans(on=on, team_ids=team_ids)
+    plans_shown = list(plans[:PLANS_SHOWN])
     log_access(
         user=request.user,
         action="web_list",
@@ -88,10 +109,60 @@ def supervisor(request):
             *[transfer_subject(row["transfer"]) for row in stalled],
             *[case_subject(item["review"].case) for item in exceptions],
             *[case_subject(c) for c in cap_cases],
+            *[case_subject(e.review.case) for e in extensions],
+            *[case_subject(p.review.case) for p in plans_shown],
         ],
     )
-    context.update(teams=teams, stalled=stalled, exceptions=exceptions, cap_cases=cap_cases)
-    return render(request, "web/supervisor.html", context)
+    context.update(
+        teams=teams,
+        stalled=stalled,
+        exceptions=exceptions,
+        cap_cases=cap_cases,
+        extension_requests=extensions,
+        overdue_plans=plans_shown,
+        overdue_plans_count=len(plans_shown) if len(plans_shown) < PLANS_SHOWN else plans.count(),
+        show_worker=True,
+    )
+    return render(request, "web/supervisor.html", context, status=status)
+
+
+@login_required
+@require_POST
+def extension_decide(request, pk: int):
+    """A supervisor approves or refuses an extension request, with the reason."""
+    extension = scoped(
+        request,
+        extension_requests_visible_to(request.user),
+        pk,
+        lambda e: case_subject(e.review.case),
+    )
+    form = forms.ExtensionDecisionForm(request.POST, prefix=f"e{extension.pk}")
+    back = reverse("web:supervisor")
+    if form.is_valid():
+        result, problem = attempt(
+            request,
+            form,
+            criteria_services.extension_decide,
+            subject=case_subject(extension.review.case),
+            extension=extension,
+            approve=form.cleaned_data["decision"] == "approve",
+            reason=form.cleaned_data["reason"],
+        )
+        if problem == "conflict":
+            stale(request, extension, result)
+            return redirect(back)
+        if problem is None:
+            messages.success(
+                request,
+                (
+                    _("Extension approved: %(reference)s.")
+                    if result.status == "approved"
+                    else _("Extension refused: %(reference)s.")
+                )
+                % {"reference": extension.review.case.reference},
+            )
+            return redirect(back)
+    return _supervisor_page(request, status=400, decision_forms={extension.pk: form})
 
 
 def _bars(rows: list[tuple[str, float]]) -> list[dict]:

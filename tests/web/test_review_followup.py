@@ -1,0 +1,173 @@
+"""The web side of follow-up between reviews: extension requests and the supervisor's
+decision, bringing a review forward, and overdue plans on the caseload and the supervisor's
+page."""
+
+import datetime as dt
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.urls import reverse
+
+from audit.models import AccessLog
+from cases.enums import CaseState
+from cases.models import Event
+from core import clock
+from criteria import services as criteria_services
+from criteria.enums import ExtensionStatus
+from criteria.models import AssessmentStatus, ExtensionRequest
+from criteria.selectors import open_review_of
+from tests.factories import case_in_state, open_case, reload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client):
+    def signed_in(user):
+        client.force_login(user)
+        return client
+
+    return signed_in
+
+
+def review_with_a_plan(org, *, target):
+    case = case_in_state(org, CaseState.IN_REVIEW, last_name="Plantest")
+    review = open_review_of(case)
+    for assessment in review.assessments.select_related("criterion"):
+        if assessment.status == AssessmentStatus.NOT_APPLICABLE:
+            continue
+        not_met = assessment.criterion.code == "finances"
+        criteria_services.assessment_update(
+            actor=org.caseworker,
+            assessment=assessment,
+            status=AssessmentStatus.NOT_MET if not_met else AssessmentStatus.MET,
+            plan_action="Kela-hakemus" if not_met else "",
+            plan_target_on=target if not_met else None,
+        )
+    return case, review
+
+
+def test_extension__asked_on_the_review_page_and_approved_on_the_supervisors(web, org):
+    case, review = review_with_a_plan(org, target=None)
+    wanted = case.integration_started_on + relativedelta(months=42)
+    worker = web(org.caseworker)
+    page = worker.post(
+        reverse("web:review-not-ready", args=[review.pk]),
+        {"notready-next_review_on": wanted.isoformat()},
+    )
+    assert page.status_code == 400
+    assert "esihenkilön on ensin hyväksyttävä jatkaminen" in page.content.decode()
+    page = worker.post(
+        reverse("web:review-extension", args=[review.pk]),
+        {"extension-next_review_on": wanted.isoformat(), "extension-reason": ""},
+    )
+    assert page.status_code == 400
+    assert "Kirjoita, miksi kotoutumisaikaa jatketaan." in page.content.decode()
+    assert wanted.isoformat() in page.content.decode()  # what was typed is kept
+    assert not ExtensionRequest.objects.exists()
+    page = worker.post(
+        reverse("web:review-extension", args=[review.pk]),
+        {"extension-next_review_on": wanted.isoformat(), "extension-reason": "Terapia kesken"},
+    )
+    assert page.status_code == 302
+    [request] = ExtensionRequest.objects.all()
+
+    boss = web(org.koto_supervisor)
+    html = boss.get(reverse("web:supervisor")).content.decode()
+    assert f'id="e-{request.pk}"' in html and "Terapia kesken" in html
+    assert AccessLog.objects.filter(
+        actor=org.koto_supervisor, action="web_list", case=case
+    ).exists()
+    prefix = f"e{request.pk}"
+    page = boss.post(
+        reverse("web:extension-decide", args=[request.pk]), {f"{prefix}-decision": "approve"}
+    )
+    assert page.status_code == 400
+    assert "Kirjoita päätöksen perustelu." in page.content.decode()
+    assert reload(request).status == ExtensionStatus.PENDING
+    page = boss.post(
+        reverse("web:extension-decide", args=[request.pk]),
+        {f"{prefix}-decision": "approve", f"{prefix}-reason": "Hoito jatkuu"},
+    )
+    assert page.status_code == 302
+    assert reload(request).status == ExtensionStatus.APPROVED
+    # Decided once: a second decision is a conflict, said, nothing changed.
+    page = boss.post(
+        reverse("web:extension-decide", args=[request.pk]),
+        {f"{prefix}-decision": "refuse", f"{prefix}-reason": "Myöhään"},
+        follow=True,
+    )
+    assert "Tästä jatkamispyynnöstä on jo päätetty." in page.content.decode()
+    assert reload(request).status == ExtensionStatus.APPROVED
+
+    page = worker.post(
+        reverse("web:review-not-ready", args=[review.pk]),
+        {"notready-next_review_on": wanted.isoformat()},
+    )
+    assert page.status_code == 302
+    assert reload(case).review_due_on == wanted
+    timeline = worker.get(reverse("web:case", args=[case.pk])).content.decode()
+    for words in ("Jatkamista pyydetty", "Jatkaminen hyväksytty", "Kotoutumisaikaa jatkettu"):
+        assert words in timeline
+
+
+def test_extension_decision__only_a_supervisor_of_the_team(web, org):
+    case, review = review_with_a_plan(org, target=None)
+    request = criteria_services.extension_request(
+        actor=org.caseworker,
+        review=review,
+        next_review_on=case.integration_started_on + relativedelta(months=42),
+        reason="x",
+    )
+    data = {f"e{request.pk}-decision": "approve", f"e{request.pk}-reason": "ok"}
+    assert web(org.caseworker).post(
+        reverse("web:extension-decide", args=[request.pk]), data
+    ).status_code in (403, 404)
+    assert (
+        web(org.receiving_supervisor)
+        .post(reverse("web:extension-decide", args=[request.pk]), data)
+        .status_code
+        == 404
+    )
+    assert reload(request).status == ExtensionStatus.PENDING
+
+
+def test_bring_forward__from_the_case_page_with_a_reason(web, org):
+    case = open_case(org, started_months_ago=6)
+    worker = web(org.caseworker)
+    html = worker.get(reverse("web:case", args=[case.pk])).content.decode()
+    assert reverse("web:review-bring-forward", args=[case.pk]) in html
+    url = reverse("web:review-bring-forward", args=[case.pk])
+    yesterday = (clock.today() - dt.timedelta(days=1)).isoformat()
+    page = worker.post(url, {"forward-review_on": yesterday, "forward-reason": "Muutto"})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "Arvioinnin päivämäärä ei voi olla menneisyydessä." in html
+    assert "Muutto" in html and 'aria-invalid="true"' in html
+    page = worker.post(
+        url, {"forward-review_on": clock.today().isoformat(), "forward-reason": "Muutto"}
+    )
+    assert page.status_code == 302
+    case = reload(case)
+    assert case.state == CaseState.REVIEW_DUE and case.review_due_on == clock.today()
+    assert Event.objects.filter(case=case, action="bring_forward", reason="Muutto").exists()
+
+
+def test_overdue_plans__on_the_caseload_and_the_supervisors_page(web, org):
+    case, review = review_with_a_plan(org, target=clock.today() + dt.timedelta(days=5))
+    criteria_services.review_complete_not_ready(
+        actor=org.caseworker,
+        review=review,
+        next_review_on=case.integration_started_on + relativedelta(months=30),
+    )
+    review.assessments.filter(status=AssessmentStatus.NOT_MET).update(
+        plan_target_on=clock.today() - dt.timedelta(days=2)  # time has passed
+    )
+    html = web(org.caseworker).get(reverse("web:caseload")).content.decode()
+    assert 'id="overdue-plans"' in html and "Plantest" in html
+    assert "1 suunnitelma myöhässä tavoitepäivästä" in html
+    html = web(org.koto_supervisor).get(reverse("web:supervisor")).content.decode()
+    assert 'id="overdue-plans"' in html and case.reference in html
+    # Someone else's caseload does not show it.
+    html = web(org.receiving_worker).get(reverse("web:inbox")).content.decode()
+    assert "Plantest" not in html
