@@ -143,9 +143,20 @@ class CancelSerializer(serializers.Serializer):
 
 
 class ConfirmBookingSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
+    starts_at = serializers.DateTimeField(
+        help_text="In the future and at most SILTA_HANDOVER_HORIZON_DAYS (default 90) days "
+        "ahead; on a Finnish working day within the receiving team's meeting hours, or give "
+        "`outside_hours_reason`."
+    )
     place = serializers.CharField()
     interpreter = serializers.CharField(required=False, allow_blank=True, default="")
+    outside_hours_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the handover is booked outside the meeting hours or on a day that is "
+        "not a working day; recorded with the booking.",
+    )
 
 
 class RebookSerializer(serializers.Serializer):
@@ -219,7 +230,12 @@ class TransferViewSet(AccessLoggedViewSet):
     def rebook(self, request, pk=None):
         return self._transition(request, RebookSerializer, services.transfer_rebook)
 
-    @extend_schema(request=None, responses=TRANSFER_OR_SUMMARY)
+    @extend_schema(
+        request=None,
+        responses=TRANSFER_OR_SUMMARY,
+        description="Only once the handover's start time has passed: before it the answer is "
+        "409 `handover_not_started`.",
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._transition(request, None, services.transfer_complete)

@@ -189,6 +189,43 @@ class BookingHours(models.Model):
         return f"{self.team}: {self.get_weekday_display()} {hours}"
 
 
+class MeetingHours(models.Model):
+    """When the team holds handover meetings, by weekday (Helsinki time): beside the front
+    desk's booking hours (when it answers requests). A handover booked outside them, or on
+    a day that is not a Finnish working day, needs the front desk's written reason.
+
+    A team without meeting hours has only the working-day rule."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="meeting_hours")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+        ],
+    )
+    opens_at = models.TimeField(_("from"))
+    closes_at = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("meeting hours")
+        verbose_name_plural = _("meeting hours")
+        ordering = ["team", "weekday", "opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens_at__lt=models.F("closes_at")),
+                name="meeting_hours_start_before_end",
+            )
+        ]
+
+    def __str__(self) -> str:
+        hours = f"{self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+        return f"{self.team}: {self.get_weekday_display()} {hours}"
+
+
 class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

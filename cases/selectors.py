@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .enums import CaseState, TeamKind
-from .models import BookingHours, Case, Client, Event, Region, Team
+from .models import BookingHours, Case, Client, Event, MeetingHours, Region, Team
 from .roles import desk_ids_of, scope_team_ids
 from .rules import CAP_MONTHS, ClientFacts
 
@@ -116,6 +116,10 @@ def booking_hours_of(team_ids: Iterable[int]) -> QuerySet[BookingHours]:
     """The booking hours of these teams' front desks (a desk serving several teams keeps
     one set: its own team's)."""
     return BookingHours.objects.filter(team_id__in=desk_ids_of(team_ids)).select_related("team")
+
+
+def meeting_hours_of(team_ids: Iterable[int]) -> QuerySet[MeetingHours]:
+    return MeetingHours.objects.filter(team_id__in=list(team_ids)).select_related("team")
 
 
 def regions_by_code() -> dict[str, Region]:

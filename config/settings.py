@@ -40,6 +40,7 @@ env = environ.Env(
     SILTA_TIME_ZONE=(str, "Europe/Helsinki"),
     SILTA_BOOKING_WEBHOOK_SECRET=(str, ""),
     SILTA_BOOKING_WEBHOOK_TIMEOUT=(float, 10.0),
+    SILTA_HANDOVER_HORIZON_DAYS=(int, 90),
     SILTA_BROKER_PUBLISH_TIMEOUT=(float, 0.25),
     SILTA_BROKER_PUBLISH_PAUSE=(float, 5.0),
     EMAIL_URL=(str, "consolemail://"),
@@ -270,6 +271,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
 # HMAC key for requests to an external booking system (teams with a booking webhook URL).
 SILTA_BOOKING_WEBHOOK_SECRET = env("SILTA_BOOKING_WEBHOOK_SECRET")
 SILTA_BOOKING_WEBHOOK_TIMEOUT = env("SILTA_BOOKING_WEBHOOK_TIMEOUT")  # seconds
+# How far ahead a handover may be booked (days): a later time is refused as a likely typo.
+SILTA_HANDOVER_HORIZON_DAYS = env("SILTA_HANDOVER_HORIZON_DAYS")
+if SILTA_HANDOVER_HORIZON_DAYS < 1:
+    raise ImproperlyConfigured("SILTA_HANDOVER_HORIZON_DAYS must be 1 or more.")
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a real broker
 # that needs no server (the quick start). See config/celery.py.

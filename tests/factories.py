@@ -7,13 +7,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import factory
+import time_machine
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 
 from cases import services as case_services
 from cases.enums import CaseState, ClosureReason, Role, TeamKind
 from cases.models import Case, Client, Membership, Region, Team
-from core import clock
+from core import clock, workdays
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
@@ -178,13 +179,7 @@ def bring_transfer_to(org: Org, transfer: Transfer, state: str) -> Transfer:
         elif step == "request":
             services.transfer_request_booking(transfer=transfer)
         elif step == "confirm":
-            services.transfer_confirm_booking(
-                actor=org.front_desk,
-                transfer=transfer,
-                starts_at=clock.now() + dt.timedelta(days=7),
-                place="Malmi FrontDesk",
-                interpreter="Interpreter booking 123",
-            )
+            confirm_started_handover(org, transfer)
         elif step == "complete":
             services.transfer_complete(actor=org.receiving_worker, transfer=transfer)
         elif step == "cancel":
@@ -192,6 +187,36 @@ def bring_transfer_to(org: Org, transfer: Transfer, state: str) -> Transfer:
                 actor=org.caseworker, transfer=transfer, reason="Client moving abroad"
             )
     return reload(transfer)
+
+
+def handover_slot(*, days: int = 7, at: dt.time = dt.time(10)) -> dt.datetime:
+    """A usual handover time: 10.00 Helsinki time on the first working day `days` or more
+    days ahead (inside the default meeting hours, 8.30-15.30)."""
+    day = clock.today() + dt.timedelta(days=days)
+    while not workdays.is_working_day(day):
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, at, tzinfo=clock.tz())
+
+
+def started_handover_slot() -> dt.datetime:
+    """10.00 on the last working day before today: a handover whose time has come."""
+    day = workdays.add_working_days(clock.today(), -1)
+    return dt.datetime.combine(day, dt.time(10), tzinfo=clock.tz())
+
+
+def confirm_started_handover(org: Org, transfer: Transfer, **kwargs) -> Transfer:
+    """The front desk booked the handover a day before its time, and the time has come: it
+    can be recorded as held or as a no-show (both are refused before the start)."""
+    starts_at = started_handover_slot()
+    with time_machine.travel(starts_at - dt.timedelta(days=1), tick=False):
+        return services.transfer_confirm_booking(
+            actor=org.front_desk,
+            transfer=transfer,
+            starts_at=starts_at,
+            place=kwargs.pop("place", "Malmi FrontDesk"),
+            interpreter=kwargs.pop("interpreter", "Interpreter booking 123"),
+            **kwargs,
+        )
 
 
 def transfer_in_state(org: Org, state: str, **client_overrides) -> Transfer:

@@ -179,6 +179,15 @@ class HandoverBooking(models.Model):
     interpreter_name = models.CharField(
         _("interpreter name or booking"), max_length=200, blank=True
     )
+    outside_hours = models.BooleanField(
+        _("outside meeting hours"),
+        default=False,
+        help_text=_(
+            "The time is not on a working day within the team's meeting hours: booked with "
+            "the front desk's reason, or by the booking system (flagged)."
+        ),
+    )
+    outside_hours_reason = models.TextField(_("reason for the time"), blank=True)
     requested_at = models.DateTimeField(_("requested"))
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)

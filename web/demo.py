@@ -10,8 +10,10 @@ import csv
 import datetime as dt
 import random
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
@@ -21,8 +23,8 @@ from django.db import transaction
 
 from cases import services as case_services
 from cases.enums import ClosureReason, HousingSituation, Role, TeamKind
-from cases.models import BookingHours, Case, Membership, PostalArea, Region, Team
-from core import clock
+from cases.models import BookingHours, Case, MeetingHours, Membership, PostalArea, Region, Team
+from core import clock, workdays
 from core.errors import DomainError
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
@@ -161,6 +163,13 @@ def ensure_helsinki_organisation(*, password: str) -> Organisation:
         if created and desk is None:  # a shared desk keeps one set of hours: its own
             BookingHours.objects.bulk_create(
                 BookingHours(team=team, weekday=day, opens_at=dt.time(9), closes_at=dt.time(11, 30))
+                for day in range(5)
+            )
+        if created:
+            MeetingHours.objects.bulk_create(
+                MeetingHours(
+                    team=team, weekday=day, opens_at=dt.time(8, 30), closes_at=dt.time(15, 30)
+                )
                 for day in range(5)
             )
         org.teams[team.code] = team
@@ -411,27 +420,48 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
     services.transfer_request_booking(transfer=transfer)
     if kind == "booking_requested":
         return
+    starts_at = _meeting_time(rng)
     services.transfer_confirm_booking(
         actor=front_desk,
         transfer=transfer,
-        starts_at=clock.now() + dt.timedelta(days=rng.randint(2, 20)),
+        starts_at=starts_at,
         place=transfer.receiving_team.desk.front_desk_location,
         interpreter="TIMMI-varaus",
     )
     if kind == "booked":
         if rng.random() < 0.3:
-            services.transfer_rebook(
-                actor=front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
-            )
-            services.transfer_confirm_booking(
-                actor=front_desk,
-                transfer=transfer,
-                starts_at=clock.now() + dt.timedelta(days=rng.randint(2, 20)),
-                place=transfer.receiving_team.desk.front_desk_location,
-                interpreter="TIMMI-varaus",
-            )
+            # The client did not come: recorded once the meeting's time has passed.
+            with _clock_at(starts_at + dt.timedelta(minutes=30)):
+                services.transfer_rebook(
+                    actor=front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+                )
+                services.transfer_confirm_booking(
+                    actor=front_desk,
+                    transfer=transfer,
+                    starts_at=_meeting_time(rng, after=starts_at.date()),
+                    place=transfer.receiving_team.desk.front_desk_location,
+                    interpreter="TIMMI-varaus",
+                )
         return
-    services.transfer_complete(actor=receiver, transfer=transfer)
+    with _clock_at(starts_at + dt.timedelta(hours=1)):  # held once its time has come
+        services.transfer_complete(actor=receiver, transfer=transfer)
+
+
+def _meeting_time(rng, *, after: dt.date | None = None) -> dt.datetime:
+    """A handover time 2-20 days ahead, on a working day within the demo teams' meeting
+    hours (8.30-15.30)."""
+    day = (after or clock.today()) + dt.timedelta(days=rng.randint(2, 20))
+    while not workdays.is_working_day(day):
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(rng.randint(9, 14), 0), tzinfo=clock.tz())
+
+
+@contextmanager
+def _clock_at(moment: dt.datetime):
+    """Run the demo's later steps (a handover held, a no-show) as at `moment`: the services
+    record those only once the meeting's time has passed."""
+    with mock.patch.object(clock, "now", return_value=moment):
+        yield
 
 
 def _assess(worker, assessment, status, *, multi_problem=False, plan_action=""):

@@ -245,7 +245,11 @@ class ReturnForm(SiltaForm):
 
 
 class ConfirmBookingForm(SiltaForm):
-    starts_at = forms.DateTimeField(label=_("Time"), widget=DateTimeInput())
+    starts_at = forms.DateTimeField(
+        label=_("Time"),
+        widget=DateTimeInput(),
+        help_text=_("A working day within the team's meeting hours, at most %(days)s days ahead."),
+    )
     place = forms.CharField(label=_("Place"), max_length=200)
     interpreter = forms.CharField(
         label=_("Interpreter"),
@@ -253,6 +257,17 @@ class ConfirmBookingForm(SiltaForm):
         max_length=200,
         help_text=_("The interpreter booked (name or booking number), if one is needed."),
     )
+    outside_hours_reason = forms.CharField(
+        label=_("Reason for a time outside the meeting hours"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed only when the time is not on a working day within the meeting hours."),
+    )
+
+    def __init__(self, *args, horizon_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["starts_at"]
+        field.help_text = field.help_text % {"days": horizon_days}
 
 
 class RebookForm(SiltaForm):

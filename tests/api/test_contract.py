@@ -22,7 +22,7 @@ from django.core.management import call_command
 from cases.enums import CaseState
 from cases.models import Event
 from core import clock
-from tests.factories import case_in_state, make_org, reload
+from tests.factories import case_in_state, handover_slot, make_org, reload
 from transfers import services as transfer_services
 from transfers.enums import TransferState
 
@@ -198,9 +198,7 @@ def test_partner_flow__through_a_generated_client(generated, live_server):
     booked = confirm.sync(
         id=proposed.id,
         client=desk,
-        body=Confirm(
-            starts_at=clock.now() + dt.timedelta(days=7), place="Malmi", interpreter="Booking 42"
-        ),
+        body=Confirm(starts_at=handover_slot(days=7), place="Malmi", interpreter="Booking 42"),
     )
     assert booked.state == "booked"
     assert reload(case).transfers.get().state == TransferState.BOOKED

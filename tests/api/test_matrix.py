@@ -18,6 +18,7 @@ from criteria.selectors import open_review_of
 from tests.factories import (
     as_user,
     case_in_state,
+    handover_slot,
     make_org,
     member,
     open_case,
@@ -113,7 +114,7 @@ def reassignable(org):
 
 
 def later(days):
-    return (clock.now() + dt.timedelta(days=days)).isoformat()
+    return handover_slot(days=days).isoformat()
 
 
 def without_access_log(rows):

@@ -12,6 +12,7 @@ from core import clock
 from tests.factories import (
     as_user,
     case_in_state,
+    handover_slot,
     make_org,
     open_case,
     reload,
@@ -110,7 +111,7 @@ def test_booking_queue__the_front_desk_sees_requested_bookings_of_its_team(org):
     response = as_user(org.front_desk).post(
         f"/api/v1/transfers/{transfer.pk}/confirm-booking/",
         {
-            "starts_at": (clock.now() + dt.timedelta(days=3)).isoformat(),
+            "starts_at": handover_slot(days=3).isoformat(),
             "place": "Malmin toimipiste",
             "interpreter": "Tulkki 42",
         },

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 
 from core import clock
@@ -43,8 +44,12 @@ def test_every_webhook_request__matches_the_published_schema(org, booking_system
     )
     relay_pending()
     assert reload(transfer).state == TransferState.BOOKED  # the answer confirmed it
-    services.transfer_rebook(actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW)
-    relay_pending()
+    starts = dt.datetime.fromisoformat(answer["starts_at"])
+    with time_machine.travel(starts + dt.timedelta(minutes=30), tick=False):  # no-show: after
+        services.transfer_rebook(
+            actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+        )
+        relay_pending()
 
     received = booking_system.requests
     assert sorted(r["body"]["action"] for r in received) == ["cancel", "request", "request"]

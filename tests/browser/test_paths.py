@@ -21,7 +21,7 @@ from criteria.selectors import open_review_of
 from notifications.models import OutboxMessage
 from notifications.services import MAX_ATTEMPTS, relay_pending
 from tests.browser.conftest import LANGUAGES
-from tests.factories import case_in_state, make_org, reload, transfer_in_state
+from tests.factories import case_in_state, handover_slot, make_org, reload, transfer_in_state
 from transfers import reminders as sweeps
 from transfers.enums import DeliveryStatus, TransferState
 
@@ -116,7 +116,7 @@ def test_front_desk_books(sign_in, language):
     me.check("queue")
     page.click(f"a[href='{reverse('web:transfer', args=[transfer.pk])}']")
     me.check("transfer-to-book")
-    when = clock.now() + dt.timedelta(days=6)
+    when = handover_slot(days=6)  # a working day within the meeting hours
     page.fill("input[name=confirm-starts_at]", _local(when))
     page.fill("input[name=confirm-place]", "Malmin palvelutori")
     page.fill("input[name=confirm-interpreter]", "Tulkkikeskus 4711")

@@ -185,13 +185,17 @@ def test_no_show__interpreter_released_unit_told_and_external_booking_cancelled(
     assert reload(transfer).state == TransferState.BOOKED
 
     booking_system.answers.append((202, {}))  # the new request after the no-show
-    services.transfer_rebook(actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW)
-    first = transfer.bookings.order_by("id").first()
-    assert first.interpreter_status == "released"
-    assert (
-        Notification.objects.filter(kind="interpreter_free", recipient=org.front_desk).count() == 1
-    )
-    relay_pending()
+    with time_machine.travel(starts + dt.timedelta(minutes=30), tick=False):
+        services.transfer_rebook(
+            actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+        )
+        first = transfer.bookings.order_by("id").first()
+        assert first.interpreter_status == "released"
+        assert (
+            Notification.objects.filter(kind="interpreter_free", recipient=org.front_desk).count()
+            == 1
+        )
+        relay_pending()
     actions = [r["body"]["action"] for r in booking_system.requests]
     assert actions.count("cancel") == 1
     cancel = next(r["body"] for r in booking_system.requests if r["body"]["action"] == "cancel")

@@ -10,7 +10,6 @@ the front desk got a 500 (this test failed at its first run then).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -22,12 +21,11 @@ from django.urls import reverse
 
 from audit.access import perform_and_log
 from cases.models import Event, Team
-from core import clock
 from core.errors import ConcurrentUpdate, TransitionNotAllowed
 from core.retry import ATTEMPTS, atomic_with_retry
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.services import relay_one
-from tests.factories import as_user, make_org, reload, transfer_in_state
+from tests.factories import as_user, handover_slot, make_org, reload, transfer_in_state
 from transfers import services
 from transfers.enums import BookingStatus, DeliveryStatus, TransferState
 from transfers.models import HandoverBooking, Transfer
@@ -85,7 +83,7 @@ def _race(org, transfer: Transfer, booking: HandoverBooking) -> tuple[object, ob
                 action="web_transition",
                 subjects=[(transfer.case.client_id, transfer.case_id)],
                 transfer=desk_copy,
-                starts_at=clock.now() + dt.timedelta(days=7),
+                starts_at=handover_slot(days=7),
                 place="Malmi front desk",
                 interpreter="Interpreter booking 123",
             )
@@ -152,12 +150,12 @@ def _run(org, runs: int, retry_log: _Counter) -> dict[str, float]:
     transfer = None
     for run in range(runs):
         # A new transfer every FRESH_EVERY runs; in between the last one is booked again
-        # (the client did not come), which gives a new request for the worker to deliver.
+        # (the appointment was cancelled), which gives a new request for the worker to deliver.
         if run % FRESH_EVERY == 0 or reload(transfer).state != TransferState.BOOKED:
             transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
         else:
             services.transfer_rebook(
-                actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+                actor=org.front_desk, transfer=transfer, outcome=BookingStatus.CANCELLED
             )
         booking = transfer.bookings.get(status=BookingStatus.REQUESTED)
         confirmed_before = _confirmations(transfer)
@@ -196,7 +194,7 @@ def test_lock_order__desk_confirms_while_webhook_answer_confirms__one_wins(
             200,
             {
                 "reference": f"EXT-{i}",
-                "starts_at": "2099-01-05T10:00:00+02:00",
+                "starts_at": handover_slot(days=14).isoformat(),
                 "place": "Malmi front desk",
                 "interpreter": "Interpreter booking 456",
             },
@@ -294,7 +292,7 @@ def confirm_as_desk(org, transfer):
         action="web_transition",
         subjects=[(transfer.case.client_id, transfer.case_id)],
         transfer=transfer,
-        starts_at=clock.now() + dt.timedelta(days=7),
+        starts_at=handover_slot(days=7),
         place="Malmi front desk",
         interpreter="Interpreter booking 123",
     )
@@ -323,7 +321,7 @@ def test_retry__deadlocks_every_time__409_concurrent_update_and_nothing_written(
     response = as_user(org.front_desk).post(
         f"/api/v1/transfers/{transfer.pk}/confirm-booking/",
         {
-            "starts_at": (clock.now() + dt.timedelta(days=7)).isoformat(),
+            "starts_at": handover_slot(days=7).isoformat(),
             "place": "Malmi front desk",
             "interpreter": "Interpreter booking 123",
         },
@@ -361,7 +359,7 @@ def test_retry__deadlocks_every_time__the_page_says_so_in_the_users_language(
     page = client.post(
         reverse("web:transfer-confirm", args=[transfer.pk]),
         {
-            "confirm-starts_at": (clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+            "confirm-starts_at": handover_slot(days=3).strftime("%Y-%m-%dT%H:%M"),
             "confirm-place": "Malmi",
             "confirm-interpreter": "Tulkki 1",
         },

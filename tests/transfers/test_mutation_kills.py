@@ -30,6 +30,7 @@ from tests.factories import (
     assess_all_met,
     bring_transfer_to,
     case_in_state,
+    handover_slot,
     member,
     open_case,
     reload,
@@ -346,7 +347,7 @@ def _confirm(org, transfer, **overrides):
     values = {
         "actor": org.front_desk,
         "transfer": transfer,
-        "starts_at": clock.now() + dt.timedelta(days=7),
+        "starts_at": handover_slot(days=7),
         "place": "Malmi front desk",
         "interpreter": "  Interpreter booking 123  ",
     }
@@ -356,7 +357,7 @@ def _confirm(org, transfer, **overrides):
 
 def test_confirm_booking__time_place_and_interpreter_recorded_both_teams_told(org):
     transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
-    starts = clock.now() + dt.timedelta(days=7)
+    starts = handover_slot(days=7)
     _confirm(org, transfer, starts_at=starts)
     transfer = reload(transfer)
     assert transfer.state == TransferState.BOOKED and transfer.booked_at is not None
@@ -370,7 +371,11 @@ def test_confirm_booking__time_place_and_interpreter_recorded_both_teams_told(or
     assert booking.interpreter_status == InterpreterStatus.BOOKED
     assert booking.interpreter_name == "Interpreter booking 123"
     confirmed = transfer_events(transfer, TransferAction.CONFIRM_BOOKING).get()
-    assert confirmed.params == {"booking": booking.pk, "starts_at": starts.isoformat()}
+    assert confirmed.params == {
+        "booking": booking.pk,
+        "starts_at": starts.isoformat(),
+        "outside_hours": False,
+    }
     told = set(
         Notification.objects.filter(kind=NotificationKind.BOOKING_CONFIRMED).values_list(
             "recipient", flat=True

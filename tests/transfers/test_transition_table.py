@@ -26,6 +26,7 @@ from tests.factories import (
     assess_all_met,
     bring_transfer_to,
     case_in_state,
+    handover_slot,
     open_case,
     reload,
     transfer_in_state,
@@ -162,7 +163,7 @@ def _do_transfer_action(org, transfer: Transfer, action: str):
         return services.transfer_confirm_booking(
             actor=org.front_desk,
             transfer=transfer,
-            starts_at=clock.now() + dt.timedelta(days=3),
+            starts_at=handover_slot(days=3),
             place="Malmi",
             interpreter="Booked",
         )

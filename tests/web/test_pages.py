@@ -21,6 +21,7 @@ from notifications.models import Notification
 from tests.factories import (
     assess_all_met,
     case_in_state,
+    handover_slot,
     member,
     open_case,
     reload,
@@ -301,7 +302,7 @@ def test_front_desk_confirms_a_booking_with_an_error_beside_the_time(web, org):
     assert page.status_code == 400
     assert "id_confirm-starts_at_error" in page.content.decode()
     assert "Tulkki 1" in page.content.decode()
-    future = (clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    future = handover_slot(days=3).strftime("%Y-%m-%dT%H:%M")
     page = desk.post(
         reverse("web:transfer-confirm", args=[transfer.pk]),
         {"confirm-starts_at": future, "confirm-place": "Malmi", "confirm-interpreter": "Tulkki 1"},

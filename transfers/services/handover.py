@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from cases.enums import CaseAction
+from cases.models import MeetingHours, Team
 from cases.roles import BOOKING_ROLES, SENDING_ROLES, require_role
 from cases.services import case_move
-from core import clock
-from core.errors import ActorNotAllowed, Conflict, InvalidInput, TransitionNotAllowed
+from core import clock, workdays
+from core.errors import ActorNotAllowed, Conflict, DomainError, InvalidInput, TransitionNotAllowed
 from core.retry import atomic_with_retry
 from core.transitions import allowed_actions, check_transition, require_text, run_transition
 from notifications.models import NotificationKind
@@ -93,6 +96,77 @@ def _new_booking(transfer: Transfer) -> HandoverBooking:
     return new
 
 
+class HandoverNotStarted(DomainError):
+    """The handover meeting has not started yet: it can be recorded as held, or the client
+    as not having come, only once its time has passed."""
+
+    code = "handover_not_started"
+    http_status = 409
+
+
+def _when(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return formats.date_format(moment.astimezone(clock.tz()), "SHORT_DATETIME_FORMAT")
+
+
+def _clock_time(value: dt.time) -> str:
+    return formats.time_format(value, "TIME_FORMAT")
+
+
+def horizon_days() -> int:
+    """How many days ahead a handover may be booked (SILTA_HANDOVER_HORIZON_DAYS)."""
+    return int(settings.SILTA_HANDOVER_HORIZON_DAYS)
+
+
+def check_handover_time(starts_at: dt.datetime | None) -> dt.datetime:
+    """The time is in the future and within the booking horizon; InvalidInput otherwise."""
+    if starts_at is None:
+        raise InvalidInput({"starts_at": _("Give the time of the handover.")})
+    now = clock.now()
+    if starts_at <= now:
+        raise InvalidInput({"starts_at": _("The handover time must be in the future.")})
+    latest = now + dt.timedelta(days=horizon_days())
+    if starts_at > latest:
+        raise InvalidInput(
+            {
+                "starts_at": _(
+                    "A handover can be booked at most %(days)s days ahead, by %(date)s. "
+                    "Check the date."
+                )
+                % {
+                    "days": horizon_days(),
+                    "date": formats.date_format(latest.astimezone(clock.tz()), "SHORT_DATE_FORMAT"),
+                }
+            }
+        )
+    return starts_at
+
+
+def outside_meeting_hours(team: Team, starts_at: dt.datetime) -> str:
+    """Why the time is not a usual handover time for the team ('' when it is): it must fall
+    on a Finnish working day within the team's meeting hours (a team without meeting hours
+    has only the working-day rule)."""
+    local = starts_at.astimezone(clock.tz())
+    if not workdays.is_working_day(local.date()):
+        return _("%(date)s is not a working day (a weekend or a public holiday).") % {
+            "date": formats.date_format(local, "SHORT_DATE_FORMAT")
+        }
+    hours = list(MeetingHours.objects.filter(team=team).order_by("weekday", "opens_at"))
+    if not hours:
+        return ""
+    today = [h for h in hours if h.weekday == local.weekday()]
+    if any(h.opens_at <= local.time() < h.closes_at for h in today):
+        return ""
+    if not today:
+        return _("%(team)s holds no handover meetings on this weekday.") % {"team": team.name}
+    return _("%(time)s is outside the meeting hours of %(team)s (%(hours)s).") % {
+        "time": _clock_time(local.time()),
+        "team": team.name,
+        "hours": ", ".join(f"{_clock_time(h.opens_at)}–{_clock_time(h.closes_at)}" for h in today),
+    }
+
+
 @atomic_with_retry
 def transfer_confirm_booking(
     *,
@@ -101,8 +175,14 @@ def transfer_confirm_booking(
     starts_at: dt.datetime,
     place: str,
     interpreter: str = "",
+    outside_hours_reason: str = "",
 ) -> Transfer:
-    """booking_requested -> booked: the front desk confirms time, place and interpreter."""
+    """booking_requested -> booked: the front desk confirms time, place and interpreter.
+
+    The time is in the future and at most SILTA_HANDOVER_HORIZON_DAYS ahead. A time that
+    is not on a working day within the team's meeting hours needs the front desk's reason
+    (recorded on the booking and in the event); a booking system's confirmation (no
+    actor) is accepted and flagged, so that a time agreed outside Silta is not lost."""
     _case, transfer = lock_transfer(transfer)
     role = require_role(
         actor,
@@ -113,10 +193,20 @@ def transfer_confirm_booking(
     )
     check_transition(transfer, "confirm_booking")
     place = require_text(place, "place", _("Give the place of the handover."))
-    if starts_at is None:
-        raise InvalidInput({"starts_at": _("Give the time of the handover.")})
-    if starts_at <= clock.now():
-        raise InvalidInput({"starts_at": _("The handover time must be in the future.")})
+    starts_at = check_handover_time(starts_at)
+    outside = outside_meeting_hours(transfer.receiving_team, starts_at)
+    outside_hours_reason = (outside_hours_reason or "").strip() if outside else ""
+    if outside and actor is not None and not outside_hours_reason:
+        raise InvalidInput(
+            {
+                "starts_at": outside
+                + " "
+                + _("Choose another time, or give the reason for this time."),
+                "outside_hours_reason": _(
+                    "Give the reason for booking the handover outside the meeting hours."
+                ),
+            }
+        )
     booking = lock_live_booking(transfer)
     assert booking is not None  # a transfer in booking_requested has its live booking
     if booking.interpreter_status == InterpreterStatus.REQUESTED:
@@ -130,6 +220,8 @@ def transfer_confirm_booking(
     booking.place = place
     booking.confirmed_at = now
     booking.delivery = DeliveryStatus.DELIVERED
+    booking.outside_hours = bool(outside)
+    booking.outside_hours_reason = outside_hours_reason
     if booking.interpreter_status == InterpreterStatus.REQUESTED:
         booking.interpreter_status = InterpreterStatus.BOOKED
         booking.interpreter_name = interpreter.strip()
@@ -140,7 +232,12 @@ def transfer_confirm_booking(
         actor=actor,
         role=role,
         source=source,
-        params={"booking": booking.pk, "starts_at": starts_at.isoformat()},
+        reason=outside_hours_reason,
+        params={
+            "booking": booking.pk,
+            "starts_at": starts_at.isoformat(),
+            "outside_hours": bool(outside),
+        },
     )
     notify(
         recipients=handoff.sending_and_receiving(transfer),
@@ -156,8 +253,9 @@ def transfer_confirm_booking(
 def transfer_rebook(
     *, actor: AbstractBaseUser, transfer: Transfer, outcome: str, reason: str = ""
 ) -> HandoverBooking:
-    """booked -> booking_requested: the client did not come, or the appointment was
-    cancelled. The interpreter is released at once and a new request is made."""
+    """booked -> booking_requested: the client did not come (only once the meeting's
+    start time has passed), or the appointment was cancelled (at any time). The
+    interpreter is released at once and a new request is made."""
     _case, transfer = lock_transfer(transfer)
     role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="rebook")
     check_transition(transfer, "rebook")
@@ -166,9 +264,19 @@ def transfer_rebook(
             {"outcome": _("Choose “client did not come” or “appointment cancelled”.")}
         )
     live = lock_live_booking(transfer)  # locked before anything is written
-    now = clock.now()
-    source, _target = run_transition(transfer, "rebook", at=now)
     assert live is not None  # a booked transfer has its live booking
+    now = clock.now()
+    if outcome == BookingStatus.NO_SHOW and not _started(live, now):
+        raise InvalidInput(
+            {
+                "outcome": _(
+                    "The handover is at %(time)s: record that the client did not come only "
+                    "after that. If the time is cancelled, choose “appointment cancelled”."
+                )
+                % {"time": _when(live.starts_at)}
+            }
+        )
+    source, _target = run_transition(transfer, "rebook", at=now)
     released = end_booking(live, status=outcome, at=now)
     booking = _new_booking(transfer)
     transfer_event(
@@ -186,18 +294,30 @@ def transfer_rebook(
 
 @atomic_with_retry
 def transfer_complete(*, actor: AbstractBaseUser, transfer: Transfer) -> Transfer:
-    """booked -> completed (the handover was held); the case becomes transferred."""
+    """booked -> completed (the handover was held); the case becomes transferred. Only
+    once the meeting's start time has passed (HandoverNotStarted before it)."""
     case, transfer = lock_transfer(transfer)
     role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="complete")
+    check_transition(transfer, "complete")
     live = lock_live_booking(transfer)  # locked before anything is written
-    now = clock.now()
-    source, _target = run_transition(transfer, "complete", at=now)
     assert live is not None  # a booked transfer has its live booking
+    now = clock.now()
+    if not _started(live, now):
+        raise HandoverNotStarted(
+            _("The handover is at %(time)s: record it as held only after it has started.")
+            % {"time": _when(live.starts_at)},
+            starts_at=live.starts_at.isoformat() if live.starts_at else None,
+        )
+    source, _target = run_transition(transfer, "complete", at=now)
     end_booking(live, status=BookingStatus.HELD, at=now)
     transfer_event(transfer, TransferAction.COMPLETE, actor=actor, role=role, source=source)
     notices.handover_held(transfer, actor=actor)
     case_move(case, CaseAction.COMPLETE_TRANSFER, actor=actor, role=role, transfer_id=transfer.pk)
     return transfer
+
+
+def _started(booking: HandoverBooking, now: dt.datetime) -> bool:
+    return booking.starts_at is not None and booking.starts_at <= now
 
 
 @atomic_with_retry

@@ -12,7 +12,17 @@ from audit.access import LoggedRefusal, perform_and_log, record_refusal
 from cases import roles
 from cases import services as case_services
 from cases.enums import ClosureReason, TeamKind
-from cases.models import BookingHours, Case, Client, Event, Membership, PostalArea, Region, Team
+from cases.models import (
+    BookingHours,
+    Case,
+    Client,
+    Event,
+    MeetingHours,
+    Membership,
+    PostalArea,
+    Region,
+    Team,
+)
 from cases.selectors import cases_visible_to, clients_visible_to
 from cases.validators import normalise_personal_identity_code
 from core.admin_actions import ActionForm, service_action
@@ -31,6 +41,11 @@ class RegionAdmin(admin.ModelAdmin):
 
 class BookingHoursInline(admin.TabularInline):
     model = BookingHours
+    extra = 0
+
+
+class MeetingHoursInline(admin.TabularInline):
+    model = MeetingHours
     extra = 0
 
 
@@ -53,7 +68,7 @@ class TeamAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "region", "is_active"]
     search_fields = ["name", "code"]
-    inlines = [BookingHoursInline, MembershipInline]
+    inlines = [BookingHoursInline, MeetingHoursInline, MembershipInline]
 
 
 @admin.register(BookingHours)

@@ -40,6 +40,7 @@ class ConfirmBookingForm(ActionForm):
     starts_at = forms.DateTimeField(label=_("time"), help_text=_("e.g. 2026-12-03 10:00"))
     place = forms.CharField(label=_("place"))
     interpreter = forms.CharField(label=_("interpreter name or booking"), required=False)
+    outside_hours_reason = forms.CharField(label=_("reason for the time"), required=False)
 
 
 class RebookForm(ActionForm):

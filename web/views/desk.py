@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 
 from audit.access import log_access
 from cases.roles import roles_of
-from cases.selectors import booking_hours_of
+from cases.selectors import booking_hours_of, meeting_hours_of
 from core import clock
 from transfers import handoff
 from transfers.selectors import booked_handovers, booking_queue
+from transfers.services.handover import horizon_days
 
 from .common import page_of, transfer_subject
 
@@ -41,6 +42,8 @@ def desk(request):
             "queue": queue,
             "booked": booked,
             "hours": booking_hours_of(team_ids),
+            "meeting_hours": meeting_hours_of(team_ids),
+            "horizon_days": horizon_days(),
             "teams": sorted(teams, key=lambda team: team.name),
             "now": clock.now(),
         },

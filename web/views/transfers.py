@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from audit.access import log_access
 from cases.roles import roles_of
-from cases.selectors import booking_hours_of
+from cases.selectors import booking_hours_of, meeting_hours_of
 from core import clock
 from transfers import services
 from transfers.enums import OPEN_TRANSFER_STATES, TransferState
@@ -28,6 +28,7 @@ from transfers.selectors import (
     latest_booking,
     transfers_visible_to,
 )
+from transfers.services.handover import horizon_days
 from web import forms
 
 from .common import act, page_of, scoped, shown, today, transfer_subject
@@ -93,10 +94,12 @@ def _receiving_forms(transfer, forms_given, *, receiving: bool, desk: bool) -> d
         found["confirm_form"] = forms_given.get("confirm") or forms.ConfirmBookingForm(
             prefix="confirm",
             initial={"place": transfer.receiving_team.desk.front_desk_location},
+            horizon_days=horizon_days(),
         )
         found["booking_hours"] = booking_hours_of([transfer.receiving_team_id])
+        found["meeting_hours"] = meeting_hours_of([transfer.receiving_team_id])
     if (receiving or desk) and state == TransferState.BOOKED:
-        found["complete_form"] = forms.SiltaForm(prefix="complete")
+        found["complete_form"] = forms_given.get("complete") or forms.SiltaForm(prefix="complete")
         found["rebook_form"] = forms_given.get("rebook") or forms.RebookForm(prefix="rebook")
     return found
 
@@ -116,6 +119,7 @@ def _transfer_page(request, transfer, status=200, **forms_given):
         "case": transfer.case,
         "full": full,
         "booking": booking,
+        "meeting_started": bool(booking and booking.starts_at and booking.starts_at <= clock.now()),
         "delivery_failed": failed,
         "can_open_case": full,
         "waited": _days_waited(transfer),
@@ -164,6 +168,7 @@ TRANSFER_ACTIONS = {
         forms.ConfirmBookingForm,
         services.transfer_confirm_booking,
         gettext_lazy("Handover booked."),
+        form_kwargs=lambda _transfer: {"horizon_days": horizon_days()},
     ),
     "complete": TransferAction(
         forms.SiltaForm,

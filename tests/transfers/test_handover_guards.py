@@ -1,0 +1,193 @@
+"""The handover guards, enforced by the services: held or no-show only once the meeting's
+start time has passed; a handover time on a Finnish working day within the team's meeting
+hours or with the front desk's reason; never in the past or beyond the booking horizon. A
+booking system's confirmation outside the hours is accepted and flagged, not lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import translation
+
+from cases.enums import CaseState
+from cases.models import Event, MeetingHours
+from core import clock
+from core.errors import InvalidInput
+from tests.factories import handover_slot, reload, transfer_in_state
+from tests.snapshot import snapshot
+from transfers import services
+from transfers.enums import BookingStatus, TransferAction, TransferState
+from transfers.services.handover import HandoverNotStarted
+
+pytestmark = pytest.mark.django_db
+
+
+def helsinki(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=clock.tz())
+
+
+@pytest.fixture
+def meeting_hours(org):
+    """The receiving team meets clients Monday to Friday 8.30-15.30."""
+    MeetingHours.objects.bulk_create(
+        MeetingHours(
+            team=org.adult, weekday=day, opens_at=dt.time(8, 30), closes_at=dt.time(15, 30)
+        )
+        for day in range(5)
+    )
+
+
+def confirm(org, transfer, starts_at, **kwargs):
+    return services.transfer_confirm_booking(
+        actor=org.front_desk,
+        transfer=transfer,
+        starts_at=starts_at,
+        place="Malmi FrontDesk",
+        interpreter="TIMMI 1",
+        **kwargs,
+    )
+
+
+def booked_ahead(org, days: int = 3):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    starts = handover_slot(days=days)
+    confirm(org, transfer, starts)
+    return reload(transfer), starts
+
+
+# Held and no-show wait for the meeting -------------------------------------------------------
+
+
+def test_complete__before_the_meeting_starts__refused_and_nothing_written(org):
+    transfer, starts = booked_ahead(org)
+    before = snapshot()
+    with (
+        time_machine.travel(starts - dt.timedelta(minutes=1), tick=False),
+        pytest.raises(HandoverNotStarted) as refused,
+    ):
+        services.transfer_complete(actor=org.receiving_worker, transfer=transfer)
+    assert refused.value.http_status == 409
+    assert snapshot() == before
+
+
+def test_complete__once_the_meeting_has_started__the_case_is_transferred(org):
+    transfer, starts = booked_ahead(org)
+    with time_machine.travel(starts, tick=False):
+        services.transfer_complete(actor=org.receiving_worker, transfer=transfer)
+    transfer = reload(transfer)
+    assert transfer.state == TransferState.COMPLETED
+    assert transfer.case.state == CaseState.TRANSFERRED
+
+
+def test_no_show__before_the_meeting_starts__refused_beside_the_outcome(org):
+    transfer, starts = booked_ahead(org)
+    before = snapshot()
+    with pytest.raises(InvalidInput) as refused:
+        services.transfer_rebook(
+            actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+        )
+    assert list(refused.value.errors) == ["outcome"]
+    assert snapshot() == before
+    with time_machine.travel(starts + dt.timedelta(minutes=15), tick=False):
+        services.transfer_rebook(
+            actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+        )
+    assert transfer.bookings.filter(status=BookingStatus.NO_SHOW).count() == 1
+
+
+def test_cancelled_appointment__before_the_meeting__allowed(org):
+    transfer, _starts = booked_ahead(org)
+    services.transfer_rebook(
+        actor=org.front_desk, transfer=transfer, outcome=BookingStatus.CANCELLED, reason="Ill"
+    )
+    assert reload(transfer).state == TransferState.BOOKING_REQUESTED
+
+
+# The time: working day, meeting hours, the horizon --------------------------------------------
+
+
+def test_confirm__on_independence_day__refused_without_a_reason_accepted_with_one(
+    org, meeting_hours
+):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    holiday = helsinki(2027, 12, 6, 10, 0)  # a Monday, and Independence Day
+    with time_machine.travel(helsinki(2027, 11, 29, 9, 0), tick=False):
+        before = snapshot()
+        with translation.override("fi"), pytest.raises(InvalidInput) as refused:
+            confirm(org, transfer, holiday)
+        assert set(refused.value.errors) == {"starts_at", "outside_hours_reason"}
+        assert "6.12.2027" in refused.value.errors["starts_at"]
+        assert snapshot() == before
+
+        confirm(org, transfer, holiday, outside_hours_reason="  The only day the client can  ")
+    booking = reload(transfer).bookings.get()
+    assert (booking.starts_at, booking.outside_hours, booking.outside_hours_reason) == (
+        holiday,
+        True,
+        "The only day the client can",
+    )
+    event = Event.objects.get(transfer_id=transfer.pk, action=TransferAction.CONFIRM_BOOKING)
+    assert event.reason == "The only day the client can"
+    assert event.params["outside_hours"] is True
+
+
+def test_confirm__at_half_past_seven_in_the_evening__refused_without_a_reason(org, meeting_hours):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    evening = handover_slot(days=3, at=dt.time(19, 30))
+    with translation.override("fi"), pytest.raises(InvalidInput) as refused:
+        confirm(org, transfer, evening)
+    assert "8.30–15.30" in refused.value.errors["starts_at"]
+    confirm(org, transfer, evening, outside_hours_reason="Evening interpreter only")
+    assert reload(transfer).bookings.get().outside_hours is True
+
+
+def test_confirm__within_meeting_hours__not_flagged_and_a_stray_reason_dropped(org, meeting_hours):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    confirm(org, transfer, handover_slot(days=3), outside_hours_reason="not needed")
+    booking = reload(transfer).bookings.get()
+    assert (booking.outside_hours, booking.outside_hours_reason) == (False, "")
+
+
+def test_confirm__a_weekend_without_meeting_hours_set__still_needs_a_reason(org):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    saturday = clock.today() + dt.timedelta(days=(5 - clock.today().weekday()) % 7 or 7)
+    with pytest.raises(InvalidInput) as refused:
+        confirm(org, transfer, helsinki(saturday.year, saturday.month, saturday.day, 10, 0))
+    assert "starts_at" in refused.value.errors
+
+
+@pytest.mark.parametrize("when", ["past", "beyond_horizon"])
+def test_confirm__in_the_past_or_beyond_the_horizon__refused_even_with_a_reason(
+    org, settings, when
+):
+    settings.SILTA_HANDOVER_HORIZON_DAYS = 90
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    starts = {
+        "past": clock.now() - dt.timedelta(hours=1),
+        "beyond_horizon": handover_slot(days=91),
+    }[when]
+    before = snapshot()
+    with pytest.raises(InvalidInput) as refused:
+        confirm(org, transfer, starts, outside_hours_reason="Because")
+    assert list(refused.value.errors) == ["starts_at"]
+    if when == "beyond_horizon":
+        assert "90" in refused.value.errors["starts_at"]
+    assert snapshot() == before
+
+
+def test_confirm__by_the_booking_system_outside_the_hours__accepted_and_flagged(org, meeting_hours):
+    transfer = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    evening = handover_slot(days=3, at=dt.time(19, 30))
+    services.transfer_confirm_booking(
+        actor=None, transfer=transfer, starts_at=evening, place="Malmi", interpreter="TIMMI"
+    )
+    booking = reload(transfer).bookings.get()
+    assert (booking.status, booking.outside_hours, booking.outside_hours_reason) == (
+        BookingStatus.CONFIRMED,
+        True,
+        "",
+    )
+    event = Event.objects.get(transfer_id=transfer.pk, action=TransferAction.CONFIRM_BOOKING)
+    assert event.params["outside_hours"] is True and event.actor is None
