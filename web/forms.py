@@ -20,7 +20,7 @@ _INPUT_CLASS = {
     "radioselect": "hds-radio-button__input",
     "checkboxinput": "hds-checkbox__input",
     "checkboxselectmultiple": "hds-checkbox__input",
-    "select": "hds-select",
+    "select": "hds-text-input__input",
     "textarea": "hds-text-input__input",
 }
 
@@ -39,7 +39,18 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+def _choose_first(choices) -> list:
+    """A select's choices with an empty first one: nothing is chosen for the user."""
+    return [("", _("Choose")), *choices]
+
+
 class WorkerChoiceField(forms.ModelChoiceField):
+    """A worker by name; the empty choice comes first, so no worker is preselected."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", _("Choose"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, user):
         return user.get_full_name() or user.get_username()
 
@@ -229,7 +240,9 @@ class ProposeForm(CapDecisionForm):
 
 class AcceptForm(SiltaForm):
     receiving_worker = WorkerChoiceField(
-        label=_("Receiving worker"), queryset=User.objects.none(), empty_label=None
+        label=_("Receiving worker"),
+        queryset=User.objects.none(),
+        error_messages={"required": _("Choose the receiving worker.")},
     )
 
     def __init__(self, *args, team: Team, **kwargs):
@@ -240,7 +253,11 @@ class AcceptForm(SiltaForm):
 
 
 class ReturnForm(SiltaForm):
-    reason = forms.ChoiceField(label=_("Reason"), choices=ReturnReason.choices)
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=_choose_first(ReturnReason.choices),
+        error_messages={"required": _("Choose one of the return reasons.")},
+    )
     text = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -306,7 +323,11 @@ class CoordinatorForm(SiltaForm):
 
 class CloseForm(CapDecisionForm):
     field_order = ["reason", "text", "decision"]
-    reason = forms.ChoiceField(label=_("Reason"), choices=ClosureReason.choices)
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=_choose_first(ClosureReason.choices),
+        error_messages={"required": _("Choose one of the closure reasons.")},
+    )
     text = forms.CharField(
         label=_("Explanation"),
         required=False,

@@ -2,8 +2,10 @@
 browser) against Silta on pytest-django's live server, on the suite's PostgreSQL.
 
 Screenshots go to test-artifacts/screenshots/<language>/; every main page is checked with
-axe-core (from npm) for serious or critical WCAG 2.1 A/AA violations, and for strings left
-untranslated in the page's language."""
+two accessibility checkers from npm, axe-core (no serious or critical WCAG 2.1 A/AA
+violation) and HTML_CodeSniffer (no WCAG2AA error: it finds what axe does not, as pa11y
+runs it), for reflow (nothing scrolls sideways at 390 px or at 320 px, WCAG 1.4.10), and
+for strings left untranslated in the page's language."""
 
 from __future__ import annotations
 
@@ -22,6 +24,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = os.environ.get("SILTA_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 AXE = Path(settings.NODE_MODULES) / "axe-core" / "axe.min.js"
+HTMLCS = Path(settings.NODE_MODULES) / "html_codesniffer" / "build" / "HTMLCS.js"
+# Phone widths every checked page must fit without sideways scrolling (WCAG 1.4.10 asks
+# for 320 CSS px); the desktop width the pages are photographed and checked at.
+NARROW_WIDTHS = (390, 320)
+DESKTOP = {"width": 1366, "height": 900}
 LANGUAGES = ["fi", "sv", "en"]
 BUTTON = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 
@@ -151,6 +158,11 @@ class Session:
             if v["impact"] in ("serious", "critical")
         ]
         assert not bad, f"{name}: axe-core found {bad}"
+        errors = htmlcs_errors(self.page)
+        assert not errors, f"{name}: HTML_CodeSniffer (WCAG2AA) found {errors}"
+        for width in NARROW_WIDTHS:
+            wide = overflow_at(self.page, width)
+            assert not wide, f"{name} at {width} px scrolls sideways: {wide}"
         lines = {line.strip() for line in self.page.inner_text("body").splitlines()}
         text = " ".join(lines)
         left = sorted(
@@ -159,6 +171,47 @@ class Session:
             if word in lines or (len(word) >= 16 and re.search(rf"\b{re.escape(word)}\b", text))
         )
         assert not left, f"{name} in {self.language}: untranslated {left}"
+
+
+def htmlcs_errors(page) -> list[str]:
+    """HTML_CodeSniffer's WCAG2AA errors on the page as it is now (its notices and
+    warnings ask for a person's judgement; pa11y too fails only on errors)."""
+    assert HTMLCS.exists(), f"{HTMLCS} missing: run npm ci (package.json devDependencies)"
+    page.evaluate(HTMLCS.read_text())
+    messages = page.evaluate(
+        """() => new Promise((resolve, reject) => HTMLCS.process('WCAG2AA', document, () =>
+            resolve(HTMLCS.getMessages().filter((m) => m.type === HTMLCS.ERROR).map((m) =>
+                m.code + ': ' + m.msg + ' at ' + (m.element.outerHTML || m.element.nodeName)
+                    .slice(0, 160))), reject))"""
+    )
+    return list(messages)
+
+
+def overflow_at(page, width: int) -> list[str]:
+    """At `width` CSS px: how much wider than the window the page is, and the widest
+    elements that stick out (empty when it fits). The viewport is put back afterwards."""
+    before = page.viewport_size or DESKTOP
+    page.set_viewport_size({"width": width, "height": before["height"]})
+    try:
+        found = page.evaluate(
+            r"""() => {
+                const extra = document.documentElement.scrollWidth - window.innerWidth;
+                if (extra <= 0) return [];
+                const out = [...document.querySelectorAll('body *')]
+                    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1
+                        && !el.parentElement.closest('.table-scroll, .visually-hidden, .skip-link')
+                        && !el.matches('.visually-hidden, .skip-link'))
+                    .map((el) => el.tagName.toLowerCase()
+                        + (el.id ? '#' + el.id : '')
+                        + (el.className && el.className.baseVal === undefined
+                            ? '.' + el.className.trim().split(/\s+/).join('.') : '')
+                        + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
+                return [extra + ' px too wide', ...out.slice(0, 6)];
+            }"""
+        )
+    finally:
+        page.set_viewport_size(before)
+    return found
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from django.template import Context, Template
 from django.utils import translation
 
 from core import clock
+from tests.factories import make_org
+from web.forms import AcceptForm, CloseForm, ReturnForm
 from web.labels import language_choices, language_name
 
 
@@ -69,3 +71,28 @@ def test_dates_and_times_in_each_languages_own_format(language, date, moment, ti
     with translation.override(language):
         rendered = template.render(Context({"day": MOMENT.date(), "moment": MOMENT}))
     assert rendered.split("|") == [date, date, moment, moment, time]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        (lambda org: AcceptForm(team=org.adult), "receiving_worker", "Valitse vastaanottava"),
+        (lambda org: ReturnForm(), "reason", "Valitse palautuksen syy."),
+        (lambda org: CloseForm(), "reason", "Valitse päättämisen syy."),
+    ],
+)
+def test_a_select_starts_empty_and_refuses_a_missing_choice_beside_it(form, field, message):
+    """Nothing is chosen for the user: the first option is an empty one, selected, and a
+    form sent without a choice says what to choose beside the field."""
+    org = make_org()
+    with translation.override("fi"):
+        unbound = form(org)
+        html = str(unbound[field])
+        assert '<option value="" selected>Valitse</option>' in html
+        assert 'class="hds-text-input__input"' in html
+        bound = type(unbound)(
+            data={}, **({"team": org.adult} if field == "receiving_worker" else {})
+        )
+        assert not bound.is_valid()
+        assert message in " ".join(bound.errors[field])
