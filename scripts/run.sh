@@ -47,6 +47,12 @@ if [ -n "$DATABASE_URL" ]; then export DATABASE_URL; fi
 if [ -n "$DATABASE_OWNER_URL" ]; then export DATABASE_OWNER_URL; fi
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+# Links in e-mails and notifications point at the address served below (HOST and PORT),
+# unless SILTA_BASE_URL is set (in the environment or .env).
+SILTA_BASE_URL=$(env_or_dotenv SILTA_BASE_URL)
+export SILTA_BASE_URL=${SILTA_BASE_URL:-http://$HOST:$PORT}
 # A Celery worker and one beat: on kombu's filesystem broker (var/broker) unless REDIS_URL
 # is set. E-mails go to the console (the worker's output), prefixed [worker].
 mkdir -p var
@@ -56,7 +62,5 @@ trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
     --pidfile "" 2>&1 | sed -u 's/^/[beat] /' &
 # Run today's sweeps now rather than at their scheduled hour, so reminders arrive at once.
 $PY manage.py run_sweeps --async
-HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-8000}
 echo "==> Silta on http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/, health: /healthz)"
 $PY manage.py runserver "$HOST:$PORT"

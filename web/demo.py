@@ -1,7 +1,9 @@
 """Helsinki's organisation and a demo caseload, built through the services.
 
-Fictional people only: names are drawn from common given names and identity codes use the
-individual numbers 900-999 that are never issued to real persons (temporary codes).
+Fictional people only: clients' and workers' names are invented combinations of common
+Finnish, Finland-Swedish and foreign given names and surnames (never a real person's), and
+identity codes use the individual numbers 900-999 that are never issued to real persons
+(temporary codes).
 """
 
 from __future__ import annotations
@@ -115,6 +117,54 @@ LAST_NAMES = [
     "Noori",
     "Jama",
 ]
+# The demo workers, one name each (given to the users in the order of their usernames):
+# invented combinations, as in a Helsinki workplace, so lists show people, not roles.
+WORKER_NAMES = [
+    ("Kaisa", "Lehtimäki"),
+    ("Dawit", "Berhane"),
+    ("Outi", "Vesterinen"),
+    ("Johanna", "Lindqvist"),
+    ("Ahmed", "Dualeh"),
+    ("Petra", "Kallioniemi"),
+    ("Mikael", "Sundström"),
+    ("Leyla", "Karaca"),
+    ("Tuomas", "Ylikangas"),
+    ("Riikka", "Saarnio"),
+    ("Nadia", "Rahmani"),
+    ("Jari", "Nurmela"),
+    ("Satu", "Hirvelä"),
+    ("Olena", "Melnyk"),
+    ("Henrik", "Åkerlund"),
+    ("Anu", "Kettula"),
+    ("Samir", "Haddad"),
+    ("Marjut", "Peltoniemi"),
+    ("Eeva", "Rautiola"),
+    ("Lan", "Nguyen"),
+    ("Ville", "Koskimaa"),
+    ("Hanna", "Öhman"),
+    ("Yusuf", "Abdirahman"),
+    ("Minna", "Tervola"),
+    ("Laura", "Haapakoski"),
+    ("Aleksi", "Moilanen"),
+    ("Sanna", "Pelkonen"),
+    ("Kristiina", "Ek"),
+    ("Mohammed", "Al-Sayed"),
+    ("Pirjo", "Leinonen"),
+    ("Irina", "Sokolova"),
+    ("Teemu", "Vainikka"),
+    ("Helmi", "Aaltonen"),
+    ("Fadumo", "Hirsi"),
+    ("Niklas", "Grönqvist"),
+    ("Päivi", "Salonen"),
+    ("Elina", "Kaukonen"),
+    ("Amir", "Tavakoli"),
+    ("Katja", "Honkanen"),
+    ("Reetta", "Mäenpää"),
+]
+# The Immigration Unit's supervisor over all its teams (a supervisor's scope is the teams
+# they are a supervisor in: cases/roles.py), besides each team's own supervisor.
+UNIT_SUPERVISOR = "maahanmuuttoyksikko-supervisor"
+UNIT_SUPERVISOR_NAME = ("Eija", "Koivumäki")
 LANGUAGES = ["ara", "som", "prs", "pus", "tir", "ukr", "rus", "ckb", "fas", "eng", "fra"]
 HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
@@ -177,25 +227,24 @@ def ensure_helsinki_organisation(*, password: str) -> Organisation:
 
     staff = _staff_group()
     hashed = make_password(password)
-    for code, team in org.teams.items():
-        roles = UNIT_ROLES if team.is_immigration_unit else REGIONAL_ROLES
-        if team.front_desk_team_id:  # its front desk is another team's, with its workers
-            roles = [role for role in roles if role != Role.FRONT_DESK]
-        for role in roles:
-            username = f"{code}-{role}".replace("_", "-")
-            user, created = User.objects.get_or_create(
-                username=username,
-                defaults={"first_name": role.label, "last_name": team.name, "is_staff": True},
-            )
-            if created:
-                user.password = hashed  # one hash for all: PBKDF2 is slow by design
-                user.email = f"{username}@example.invalid"
-                user.save(update_fields=["password", "email"])
-                user.groups.add(staff)
-                # E-mail copies go to the console backend in the quick start.
-                NotificationPreference.objects.create(user=user, email=True)
-            Membership.objects.get_or_create(user=user, team=team, role=role)
-            org.users[code, role] = user
+    places = [
+        (code, team, role)
+        for code, team in org.teams.items()
+        for role in (UNIT_ROLES if team.is_immigration_unit else REGIONAL_ROLES)
+        # A team whose front desk is another team's has no front desk users of its own.
+        if not (role == Role.FRONT_DESK and team.front_desk_team_id)
+    ]
+    usernames = sorted(f"{code}-{role}".replace("_", "-") for code, _team, role in places)
+    names = dict(zip(usernames, WORKER_NAMES, strict=False))
+    for code, team, role in places:
+        username = f"{code}-{role}".replace("_", "-")
+        user = _demo_user(username, names.get(username, ("", username)), team, hashed, staff)
+        Membership.objects.get_or_create(user=user, team=team, role=role)
+        org.users[code, role] = user
+    unit_supervisor = _demo_user(UNIT_SUPERVISOR, UNIT_SUPERVISOR_NAME, None, hashed, staff)
+    for team in org.teams.values():
+        if team.is_immigration_unit:
+            Membership.objects.get_or_create(user=unit_supervisor, team=team, role=Role.SUPERVISOR)
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser("admin", password=password)
     return org
@@ -217,6 +266,27 @@ def _name_postal_areas_teams(org: Organisation) -> None:
             if getattr(area, column) is None and len(teams) == 1:
                 setattr(area, column, teams[0])
         area.save(update_fields=["adult_team", "youth_team"])
+
+
+def _demo_user(username: str, name: tuple[str, str], team: Team | None, hashed, staff):
+    """A demo worker with a person's name (a user from an older demo, named after its role
+    and team, gets one too)."""
+    first_name, last_name = name
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"first_name": first_name, "last_name": last_name, "is_staff": True},
+    )
+    if created:
+        user.password = hashed  # one hash for all: PBKDF2 is slow by design
+        user.email = f"{username}@example.invalid"
+        user.save(update_fields=["password", "email"])
+        user.groups.add(staff)
+        # E-mail copies go to the console backend in the quick start.
+        NotificationPreference.objects.create(user=user, email=True)
+    elif team is not None and user.last_name == team.name:
+        user.first_name, user.last_name = first_name, last_name
+        user.save(update_fields=["first_name", "last_name"])
+    return user
 
 
 def _staff_group() -> Group:
@@ -299,7 +369,10 @@ def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = No
     return {
         "password": password,
         "clients": clients,
-        "users": sorted(user.username for user in org.users.values()),
+        "users": sorted(
+            f"{user.username} ({user.get_full_name()})"
+            for user in User.objects.filter(memberships__isnull=False).distinct()
+        ),
     }
 
 

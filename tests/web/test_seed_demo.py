@@ -1,6 +1,7 @@
 """The demo data covers every state and every situation the README promises."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Q
 
@@ -10,9 +11,10 @@ from cases.models import Case, Client, Membership, PostalArea, Team
 from core import clock
 from transfers.enums import TransferState
 from transfers.models import Transfer
-from web.demo import load_demo
+from web.demo import UNIT_SUPERVISOR, load_demo
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 
 def test_seed_demo__every_state_and_situation_with_a_small_load():
@@ -72,3 +74,27 @@ def test_seed_demo__command_loads_once(capsys, tmp_path):
     call_command("seed_demo", clients=20, credentials_file=credentials)
     assert Client.objects.count() == 20
     assert "already loaded" in capsys.readouterr().out
+
+
+def test_seed_demo__workers_have_peoples_names_and_the_unit_has_a_supervisor_over_all():
+    load_demo(clients=4, password="demo-pw-123")
+    workers = User.objects.filter(memberships__isnull=False).distinct()
+    names = [user.get_full_name() for user in workers]
+    # A person's name each, every one different: no list shows the same name twice, and
+    # none is a role or a team.
+    assert all(user.first_name and user.last_name for user in workers)
+    assert len(set(names)) == len(names) == workers.count()
+    team_names = set(Team.objects.values_list("name", flat=True))
+    assert not {user.last_name for user in workers} & team_names
+    # The Immigration Unit's supervisor supervises every Immigration Unit team.
+    unit = User.objects.get(username=UNIT_SUPERVISOR)
+    supervised = set(
+        Membership.objects.filter(user=unit, role=Role.SUPERVISOR).values_list("team", flat=True)
+    )
+    assert supervised == set(
+        Team.objects.filter(kind=TeamKind.IMMIGRATION_UNIT).values_list("pk", flat=True)
+    )
+    assert {"koto1", "koto2", "koto3", "koto4"} <= set(
+        Team.objects.filter(pk__in=supervised).values_list("code", flat=True)
+    )
+    assert unit.check_password("demo-pw-123")

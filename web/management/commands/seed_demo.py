@@ -31,7 +31,7 @@ class Command(BaseCommand):
         summary = load_demo(clients=clients, password=password)
         lines = [
             f"Demo password for every user below and for 'admin': {summary['password']}",
-            "Users (team-role): " + ", ".join(summary["users"]),
+            "Users (team-role, name): " + ", ".join(summary["users"]),
         ]
         credentials.parent.mkdir(exist_ok=True)
         credentials.write_text("\n".join(lines) + "\n", encoding="utf-8")
