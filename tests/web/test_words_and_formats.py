@@ -96,3 +96,40 @@ def test_a_select_starts_empty_and_refuses_a_missing_choice_beside_it(form, fiel
         )
         assert not bound.is_valid()
         assert message in " ".join(bound.errors[field])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "words", "english"),
+    [
+        (
+            "fi",
+            ["Kirjautumisyritykset", "IP-osoite", "Käyttäjätunnus", "Yrityksen aika"],
+            "IP Address",
+        ),
+        (
+            "sv",
+            ["Inloggningsförsök", "IP-adress", "Användarnamn", "Tid för försöket"],
+            "IP Address",
+        ),
+    ],
+)
+def test_the_admins_axes_pages_speak_the_users_language(admin_client, language, words, english):
+    """django-axes ships no Finnish or Swedish: Silta's catalogue carries its words."""
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username="kokeilija",
+        ip_address="192.0.2.10",
+        user_agent="test",
+        http_accept="*/*",
+        path_info="/login/",
+        failures_since_start=2,
+    )
+    admin_client.cookies["django_language"] = language
+    html = admin_client.get("/admin/axes/accessattempt/").content.decode()
+    for word in words:
+        assert word in html
+    assert english not in html
+    index = admin_client.get("/admin/").content.decode()
+    assert words[0] in index and ">Axes<" not in index
