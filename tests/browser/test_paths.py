@@ -76,7 +76,7 @@ def test_caseworker_reviews_and_proposes(sign_in, language):
     for assessment in assessments:
         _choose(form.locator(f"#c-{assessment.pk}"), "met")
     form.locator(".checklist-save button[type=submit]").click()
-    page.locator(".messages [role=status]").wait_for()
+    page.locator("#messages .hds-notification").wait_for()
     # The readiness summary: ready, and the proposal offers the routed team.
     page.locator(f"form[action='{reverse('web:review-propose', args=[review.pk])}']").wait_for()
     assert org.adult.name in page.locator("#decide").inner_text()
