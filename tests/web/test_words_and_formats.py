@@ -133,3 +133,16 @@ def test_the_admins_axes_pages_speak_the_users_language(admin_client, language, 
     assert english not in html
     index = admin_client.get("/admin/").content.decode()
     assert words[0] in index and ">Axes<" not in index
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_a_date_typed_as_the_page_shows_it_is_accepted(language):
+    """An admin user types what the help text shows (esim. / t.ex. 3.12.2026 10.00)."""
+    from django import forms
+
+    with translation.override(language):
+        moment = forms.DateTimeField().clean("3.12.2026 10.00")
+        day = forms.DateField().clean("3.12.2026")
+        iso = forms.DateField().clean("2026-12-03")
+    assert (moment.day, moment.month, moment.hour) == (3, 12, 10)
+    assert day == iso == dt.date(2026, 12, 3)
