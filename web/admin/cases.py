@@ -30,6 +30,7 @@ from criteria import services as criteria_services
 from transfers import services
 from web.admin.base import AccessLoggedAdmin, ReadOnlyAdmin
 from web.admin.widgets import SafeAutocomplete
+from web.labels import language_name
 
 # Organisation and routing -----------------------------------------------------------------
 
@@ -149,7 +150,7 @@ class ClientForm(forms.ModelForm):
 @admin.register(Client)
 class ClientAdmin(AccessLoggedAdmin):
     form = ClientForm
-    list_display = ["__str__", "date_of_birth", "language", "postal_code", "is_ppt"]
+    list_display = ["__str__", "date_of_birth", "language_in_words", "postal_code", "is_ppt"]
     list_filter = ["is_ppt", "housing_situation", "interpreter_needed"]
     search_fields = ["last_name", "first_name", "personal_identity_code"]
     readonly_fields = ["created_at", "updated_at"]
@@ -164,6 +165,11 @@ class ClientAdmin(AccessLoggedAdmin):
 
     def subject_of(self, obj):
         return obj.pk, None
+
+    @admin.display(description=_("language"), ordering="language")
+    def language_in_words(self, obj) -> str:
+        """The language named in the admin's language, not as its ISO code."""
+        return language_name(obj.language)
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and _is_unit_member(request.user)
