@@ -125,6 +125,34 @@ def test_regional_pages(sign_in, language, busy_week):
     assert re.search(MOMENT[language], me.page.inner_text("main"))
 
 
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(one: str, other: str) -> float:
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _sign_out_focus_ring(page) -> tuple[str, str]:
+    """Tab to the sign-out button as a keyboard user does; its focus ring's colour and
+    the header's."""
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('.site-header__user') !== null"):
+            break
+    return page.evaluate(
+        """() => {
+            const ring = getComputedStyle(document.activeElement);
+            if (ring.outlineStyle === 'none' || ring.outlineWidth === '0px') return ['none', ''];
+            return [ring.outlineColor,
+                    getComputedStyle(document.querySelector('.site-header')).backgroundColor];
+        }"""
+    )
+
+
 def test_supervisor_pages(sign_in, language, busy_week):
     """The Immigration Unit's supervisor sees every Koto team's overdue reviews."""
     supervisor = User.objects.get(username=UNIT_SUPERVISOR)
@@ -138,6 +166,9 @@ def test_supervisor_pages(sign_in, language, busy_week):
     shown = page.inner_text("main")
     assert all(name in shown for name in overdue_teams)
     _dates_as_the_language_writes_them(page, language)
+    ring, header = _sign_out_focus_ring(page)
+    assert ring != "none", "the sign-out button shows no focus ring"
+    assert _contrast(ring, header) >= 3, f"focus ring {ring} on {header}"  # WCAG 1.4.11
     me.go(reverse("web:figures"))
     me.check("figures")
     me.go(reverse("web:reassign") + f"?team=koto2&from_worker={_user('koto2', Role.CASEWORKER).pk}")
