@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,6 +22,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fi import hetu as stdnum_hetu
 
 from audit.models import AppendOnlyModel
+from core.languages import language_name
 
 from . import rules
 from .enums import (
@@ -499,8 +499,8 @@ class Client(models.Model):
 
     @property
     def language_name(self) -> str:
-        language = pycountry.languages.get(alpha_3=self.language)
-        return language.name if language else self.language
+        """The language named in the current page's language (core.languages)."""
+        return language_name(self.language)
 
 
 def case_reference(case_id: int) -> str:

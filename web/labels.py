@@ -1,15 +1,10 @@
 """Words for codes the services store: event actions, readiness blockers and the stages a
-transfer waits in."""
+transfer waits in; client languages named in the page's language (core.languages)."""
 
-import functools
-
-import pycountry
-from babel import Locale
-from django.conf import settings
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cases.enums import CaseAction, ClientAction, EventSubject
+from core.languages import language_choices, language_name
 from criteria.enums import ReviewAction
 from transfers.enums import TransferAction
 
@@ -55,39 +50,4 @@ BLOCKERS = {
 
 STAGES = {"acceptance": _("Awaiting acceptance"), "booking": _("Booking not confirmed")}
 
-
-# Where CLDR names an ISO 639-3 language under another code than ISO 639-1's (Dari is
-# Persian as spoken in Afghanistan in CLDR).
-_CLDR_CODE = {"prs": "fa_AF"}
-
-
-@functools.cache
-def _names(page_language: str) -> dict[str, str]:
-    return dict(Locale.parse(page_language).languages)
-
-
-def language_name(code: str | None, page_language: str | None = None) -> str:
-    """A client's language (ISO 639-3, as stored) named in the page's language from CLDR
-    (Babel): "arabia" on a Finnish page, "arabiska" on a Swedish one, "Arabic" in English.
-    The stored code is shown only for a language CLDR does not name."""
-    if not code:
-        return ""
-    page = (page_language or get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    names = _names(page)
-    found = pycountry.languages.get(alpha_3=code.lower())
-    for candidate in (
-        _CLDR_CODE.get(code.lower()),
-        getattr(found, "alpha_2", None),
-        code.lower(),
-    ):
-        if candidate and candidate in names:
-            return names[candidate]
-    return code
-
-
-def language_choices(codes, page_language: str | None = None) -> list[tuple[str, str]]:
-    """(code, name) pairs for a select, sorted by the name in the page's language."""
-    return sorted(
-        ((code, language_name(code, page_language)) for code in codes),
-        key=lambda pair: pair[1].casefold(),
-    )
+__all__ = ["language_choices", "language_name"]

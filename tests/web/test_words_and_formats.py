@@ -146,3 +146,15 @@ def test_a_date_typed_as_the_page_shows_it_is_accepted(language):
         iso = forms.DateField().clean("2026-12-03")
     assert (moment.day, moment.month, moment.hour) == (3, 12, 10)
     assert day == iso == dt.date(2026, 12, 3)
+
+
+def test_a_clients_language_name_is_the_pages_too():
+    """Client.language_name, for templates that use it: CLDR's name, not pycountry's
+    English one."""
+    from cases.models import Client
+
+    client = Client(language="ara")
+    with translation.override("fi"):
+        assert client.language_name == "arabia"
+    with translation.override("sv"):
+        assert client.language_name == "arabiska"
