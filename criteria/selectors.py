@@ -26,9 +26,9 @@ PLAN_CASE_STATES = (CaseState.ACTIVE, CaseState.REVIEW_DUE, CaseState.IN_REVIEW)
 
 
 def assessments_of(review: Review) -> QuerySet[CriterionAssessment]:
-    return review.assessments.select_related("criterion", "exception_approved_by").order_by(
-        "criterion__order"
-    )
+    return review.assessments.select_related(
+        "criterion", "exception_approved_by", "exception_refused_by"
+    ).order_by("criterion__order")
 
 
 def ordered_assessments(review: Review) -> list[CriterionAssessment]:

@@ -161,6 +161,16 @@ class ExceptionForm(SiltaForm):
     )
 
 
+class ExceptionRequestForm(SiltaForm):
+    """The caseworker asks a supervisor for an exception to an "as a rule" criterion."""
+
+    justification = forms.CharField(
+        label=_("Why an exception is justified"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write the justification for the exception.")},
+    )
+
+
 class NotReadyForm(SiltaForm):
     next_review_on = forms.DateField(label=_("Next review"), widget=DateInput())
 

@@ -20,6 +20,11 @@ urlpatterns = [
     path("reviews/<int:pk>/not-ready/", views.review_not_ready, name="review-not-ready"),
     path("reviews/<int:pk>/propose/", views.review_propose, name="review-propose"),
     path("assessments/<int:pk>/exception/", views.approve_exception, name="approve-exception"),
+    path(
+        "assessments/<int:pk>/request-exception/",
+        views.request_exception,
+        name="request-exception",
+    ),
     path("transfers/", views.inbox, name="inbox"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
     path(

@@ -94,6 +94,7 @@ WEB_PK_MODELS = {
     "review_bring_forward": Case,
     "extension_decide": ExtensionRequest,
     "approve_exception": CriterionAssessment,
+    "request_exception": CriterionAssessment,
     "transfer_detail": Transfer,
     "transfer_action": Transfer,
     "notification_read": Notification,

@@ -171,3 +171,49 @@ def test_overdue_plans__on_the_caseload_and_the_supervisors_page(web, org):
     # Someone else's caseload does not show it.
     html = web(org.receiving_worker).get(reverse("web:inbox")).content.decode()
     assert "Plantest" not in html
+
+
+def test_exception__requested_on_the_review_page_and_approved_by_the_supervisor(web, org):
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    review = open_review_of(case)
+    housing = review.assessments.get(criterion__code="housing")
+    worker = web(org.caseworker)
+    # Not assessed yet: no exception is offered.
+    html = worker.get(reverse("web:review", args=[review.pk])).content.decode()
+    assert reverse("web:request-exception", args=[housing.pk]) not in html
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=housing,
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Asunnon haku",
+    )
+    html = worker.get(reverse("web:review", args=[review.pk])).content.decode()
+    url = reverse("web:request-exception", args=[housing.pk])
+    assert f'action="{url}"' in html
+    page = worker.post(url, {f"r{housing.pk}-justification": "  "})
+    assert page.status_code == 400
+    assert "Kirjoita poikkeuksen perustelu." in page.content.decode()
+    assert reload(housing).exception_requested_at is None
+    page = worker.post(url, {f"r{housing.pk}-justification": "Asuu tuetusti sukulaisten luona"})
+    assert page.status_code == 302
+    housing = reload(housing)
+    assert housing.exception_requested and housing.exception_requested_by == org.caseworker
+    html = worker.get(reverse("web:review", args=[review.pk])).content.decode()
+    assert "Poikkeusta pyydetty: odottaa esihenkilön päätöstä" in html
+    assert f'action="{url}"' not in html  # one request at a time
+
+    boss = web(org.koto_supervisor)
+    html = boss.get(reverse("web:review", args=[review.pk])).content.decode()
+    assert "Asuu tuetusti sukulaisten luona" in html  # the request's words, to approve
+    page = boss.post(
+        reverse("web:approve-exception", args=[housing.pk]),
+        {f"x{housing.pk}-justification": "Asuu tuetusti sukulaisten luona"},
+    )
+    assert page.status_code == 302
+    assert reload(housing).exception_approved_by == org.koto_supervisor
+    actions = list(
+        Event.objects.filter(review=review, action__endswith="_exception").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == ["request_exception", "approve_exception"]

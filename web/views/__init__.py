@@ -19,6 +19,7 @@ from .desk import desk
 from .notifications import notification_read, notifications_inbox
 from .reviews import (
     approve_exception,
+    request_exception,
     review_assess,
     review_detail,
     review_extension,
@@ -44,6 +45,7 @@ __all__ = [
     "notification_read",
     "notifications_inbox",
     "reassign",
+    "request_exception",
     "review_assess",
     "review_bring_forward",
     "review_detail",

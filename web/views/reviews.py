@@ -92,14 +92,31 @@ def _review_context(request, review, *, checklist=None, **forms_given) -> dict:
     assessments = checklist if checklist is not None else ordered_assessments(review)
     roles = roles_of(request)
     supervisor = review.case.team in roles.supervised_teams
+    context = _readiness_context(review, assessments)
+    editable = review.is_open and review.case.team in roles.caseload_teams
+    possible = context["readiness"].exceptions_possible
     for assessment in assessments:
         if getattr(assessment, "form", None) is None:
             assessment.form = _assessment_form(assessment)
         if supervisor and assessment.criterion.exception_allowed and review.is_open:
             assessment.exception_form = forms_given.get(f"exception_{assessment.pk}") or (
-                forms.ExceptionForm(prefix=f"x{assessment.pk}", target=f"x{assessment.pk}")
+                forms.ExceptionForm(
+                    prefix=f"x{assessment.pk}",
+                    target=f"x{assessment.pk}",
+                    initial={"justification": assessment.exception_justification}
+                    if assessment.exception_requested
+                    else None,
+                )
             )
-    context = _readiness_context(review, assessments)
+        if (
+            editable
+            and assessment.criterion.code in possible
+            and not assessment.exception_requested
+            and not assessment.exception_approved
+        ):
+            assessment.request_form = forms_given.get(f"request_{assessment.pk}") or (
+                forms.ExceptionRequestForm(prefix=f"r{assessment.pk}", target=f"r{assessment.pk}")
+            )
     context.update(
         assessments=assessments,
         checklist_errors=[
@@ -119,7 +136,7 @@ def _review_context(request, review, *, checklist=None, **forms_given) -> dict:
         or forms.ExtensionRequestForm(prefix="extension"),
         extension_requests=list(review.extension_requests.select_related("decided_by")),
         extension_threshold_on=criteria_services.extension_threshold_on(review),
-        editable=review.is_open and review.case.team in roles.caseload_teams,
+        editable=editable,
     )
     return context
 
@@ -255,4 +272,28 @@ def review_extension(request, pk: int):
         back=f"{reverse('web:review', args=[review.pk])}#decide",
         done=_("The extension waits for a supervisor's approval."),
         again=lambda form: _review_page(request, review, status=400, extension=form),
+    )
+
+
+@login_required
+@require_POST
+def request_exception(request, pk: int):
+    """The caseworker asks a supervisor for an exception, with the justification."""
+    assessment = scoped(request, assessments_visible_to(request.user), pk, assessment_subject)
+    review = assessment.review
+    return act(
+        request,
+        assessment,
+        forms.ExceptionRequestForm(
+            request.POST, prefix=f"r{assessment.pk}", target=f"r{assessment.pk}"
+        ),
+        criteria_services.assessment_request_exception,
+        target="assessment",
+        subject=assessment_subject(assessment),
+        back=f"{reverse('web:review', args=[review.pk])}#c-{assessment.pk}",
+        done=_("Exception requested: %(name)s. A supervisor decides.")
+        % {"name": assessment.criterion},
+        again=lambda form: _review_page(
+            request, review, status=400, **{f"request_{assessment.pk}": form}
+        ),
     )
