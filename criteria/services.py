@@ -458,6 +458,18 @@ def assessment_refuse_exception(
     return assessment
 
 
+def _supervisors_of(case: Case, *, besides: AbstractBaseUser) -> list[Any]:
+    """The active supervisors of the case's team, but the one who acts."""
+    return list(
+        get_user_model()
+        .objects.filter(
+            is_active=True, memberships__team=case.team, memberships__role=Role.SUPERVISOR
+        )
+        .exclude(pk=besides.pk)
+        .distinct()
+    )
+
+
 def _tell_decided(
     assessment: CriterionAssessment, *, actor: AbstractBaseUser, kind: str, event: Any
 ) -> None:
@@ -639,13 +651,22 @@ def extension_request(
         requested_by=cast("User", actor),
         requested_at=clock.now(),
     )
-    review_event(
+    event = review_event(
         review,
         ReviewAction.REQUEST_EXTENSION,
         actor=actor,
         role=role,
         reason=reason,
         params={"request": request.pk, "next_review_on": next_review_on.isoformat()},
+    )
+    notify(
+        recipients=_supervisors_of(case, besides=actor),
+        kind=NotificationKind.EXTENSION_REQUESTED,
+        subject_key=f"extension:{request.pk}:event:{event.pk}",
+        on_date=clock.today(),
+        reference=case.reference,
+        link=reverse("web:supervisor"),
+        case_id=case.pk,
     )
     return request
 
@@ -675,13 +696,24 @@ def extension_decide(
     extension.decided_at = clock.now()
     extension.decision_reason = reason
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-    review_event(
+    event = review_event(
         review,
         ReviewAction.APPROVE_EXTENSION if approve else ReviewAction.REFUSE_EXTENSION,
         actor=actor,
         role=role,
         reason=reason,
         params={"request": extension.pk, "next_review_on": extension.next_review_on.isoformat()},
+    )
+    notify(
+        recipients=list(
+            {extension.requested_by_id, review.case.responsible_worker_id} - {actor.pk}
+        ),
+        kind=NotificationKind.EXTENSION_APPROVED if approve else NotificationKind.EXTENSION_REFUSED,
+        subject_key=f"extension:{extension.pk}:event:{event.pk}",
+        on_date=clock.today(),
+        reference=review.case.reference,
+        link=_review_link(review),
+        case_id=review.case_id,
     )
     return extension
 
@@ -712,7 +744,7 @@ def review_bring_forward(
     previous = case.review_due_on
     case.review_due_on = review_on
     case.save(update_fields=["review_due_on"])
-    record_event(
+    event = record_event(
         subject=EventSubject.REVIEW,
         action=ReviewAction.BRING_FORWARD,
         client_id=case.client_id,
@@ -725,6 +757,7 @@ def review_bring_forward(
     )
     if review_on <= today:
         case_services.case_move(case, CaseAction.MARK_DUE, actor=actor, role=role)
+    case_services.notice_review_brought_forward(case, actor=actor, event_id=event.pk)
     return case
 
 

@@ -87,6 +87,11 @@ HEADLINES = {
     NotificationKind.EXCEPTION_REFUSED: _("The exception is refused"),
     NotificationKind.CASE_REASSIGNED: _("A case is assigned to you"),
     NotificationKind.REVIEW_BROUGHT_FORWARD: _("A readiness review is brought forward"),
+    NotificationKind.PLAN_TARGET_SOON: _("A plan's target date is in %(days)s days"),
+    NotificationKind.PLAN_TARGET_TODAY: _("A plan's target date is today"),
+    NotificationKind.EXTENSION_REQUESTED: _("An extension waits for your decision"),
+    NotificationKind.EXTENSION_APPROVED: _("The extension is approved"),
+    NotificationKind.EXTENSION_REFUSED: _("The extension is refused"),
 }
 
 

@@ -46,6 +46,12 @@ class NotificationKind(models.TextChoices):
     EXCEPTION_REFUSED = "exception_refused", _("Exception refused")
     CASE_REASSIGNED = "case_reassigned", _("Case assigned to you")
     REVIEW_BROUGHT_FORWARD = "review_brought_forward", _("Review brought forward")
+    # Follow-up between reviews (criteria): plans' target dates and extensions.
+    PLAN_TARGET_SOON = "plan_target_soon", _("Plan's target date soon")
+    PLAN_TARGET_TODAY = "plan_target_today", _("Plan's target date today")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension waits for approval")
+    EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+    EXTENSION_REFUSED = "extension_refused", _("Extension refused")
 
 
 class Notification(models.Model):
@@ -203,6 +209,7 @@ class ReminderKind(models.TextChoices):
         _("Booking not confirmed in N working days (front desk and sender)"),
     )
     CAP_WARNING = "cap_warning", _("N days before the 5-year cap (caseworker and supervisor)")
+    PLAN_TARGET = "plan_target", _("N days before a plan's target date (caseworker)")
 
 
 class ReminderPolicy(models.Model):

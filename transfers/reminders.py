@@ -19,11 +19,13 @@ from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from cases import rules as date_rules
 from cases.enums import CaseState, Role
 from cases.models import REFERENCE_SQL, Case, Event, Membership, Team
 from core import clock, workdays
+from criteria.selectors import current_plans
 from notifications.models import NotificationKind, ReminderKind, ReminderPolicy
 from notifications.services import dispatch, notify_many
 from transfers import links
@@ -468,6 +470,39 @@ def _cap_warning(today: dt.date, days: int) -> list[dict]:
     return items
 
 
+def _plan_target(today: dt.date, days: int) -> list[dict]:
+    """A plan's target date in N days, and on the day (N = 0) -> the case's responsible
+    worker, who follows the plan up in Silta (the plan's "who does it" may be the client or
+    a partner). Once per plan and date: the key names the case, the criterion and the
+    target date, so a plan copied into a later review is not reminded twice, and a plan
+    given a new date is reminded again for it."""
+    first, last = _window(today)
+    plans = current_plans().filter(
+        plan_target_on__gte=first + dt.timedelta(days=days),
+        plan_target_on__lte=last + dt.timedelta(days=days),
+    )
+    kind = NotificationKind.PLAN_TARGET_TODAY if days == 0 else NotificationKind.PLAN_TARGET_SOON
+    return [
+        {
+            "recipient": worker,
+            "kind": kind,
+            **_about_case(case_id),
+            "link": reverse("web:review", args=[review_id]),
+            "subject_key": f"plan:{case_id}:{criterion_id}:{target:%Y%m%d}",
+            "on_date": target - dt.timedelta(days=days),
+            "params": {"days": days},
+        }
+        for case_id, worker, criterion_id, review_id, target in plans.values_list(
+            "review__case_id",
+            "review__case__responsible_worker_id",
+            "criterion_id",
+            "review_id",
+            "plan_target_on",
+        )
+        if target is not None  # current_plans() has a date; the column may be empty
+    ]
+
+
 BUILDERS = {
     ReminderKind.REVIEW_DUE_SOON: _due_soon,
     ReminderKind.OVERDUE_ESCALATION: _overdue_digest,
@@ -475,4 +510,5 @@ BUILDERS = {
     ReminderKind.ACCEPTANCE_SUPERVISOR: _acceptance_supervisor,
     ReminderKind.BOOKING_UNCONFIRMED: _booking_unconfirmed,
     ReminderKind.CAP_WARNING: _cap_warning,
+    ReminderKind.PLAN_TARGET: _plan_target,
 }
