@@ -420,9 +420,10 @@ def test_case_open__in_a_regional_team_of_either_kind__refused(org, kind):
     team = org.adult if kind == "adult" else org.youth
     actor = member(team, Role.SUPERVISOR)
     worker = member(team, Role.CASEWORKER)
-    with pytest.raises(InvalidInput) as refused:
+    with translation.override("en"), pytest.raises(InvalidInput) as refused:
         _open(org, responsible_worker=worker, actor=actor, team=team)
-    assert list(refused.value.errors) == ["team"]
+    # The reason in words, not only the team field's "not a valid choice".
+    assert refused.value.errors == {"team": "A case is opened in an Immigration Unit team."}
 
 
 def test_identity_code_check__a_clients_own_code__not_another_clients(org):
