@@ -102,6 +102,26 @@ def append_only_tables() -> list[str]:
     )
 
 
+def log_partitions(connection: BaseDatabaseWrapper) -> list[str]:
+    """The partitions of the logs in the schema (the access log's months): the app's
+    role reaches their rows only through the log itself, so it has no privilege on them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE part(oid) AS (
+                SELECT i.inhrelid FROM pg_inherits i
+                WHERE i.inhparent = ANY(ARRAY(SELECT to_regclass(t) FROM unnest(%s::text[]) t))
+                UNION ALL
+                SELECT i.inhrelid FROM pg_inherits i JOIN part ON i.inhparent = part.oid
+            )
+            SELECT c.relname::text FROM part JOIN pg_class c ON c.oid = part.oid
+            WHERE c.relnamespace = current_schema()::regnamespace ORDER BY 1
+            """,
+            [append_only_tables()],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
 def ensure_app_role(connection: BaseDatabaseWrapper) -> None:
     """Create the app's role if it is missing (LOGIN and nothing else), or check that the
     existing one has no attribute or membership beyond that."""
@@ -171,7 +191,8 @@ def role_problems(connection: BaseDatabaseWrapper, role: str) -> list[str]:
 def grant_app_privileges(connection: BaseDatabaseWrapper) -> None:
     """Give the app's role exactly its privileges on every table and sequence of the
     schema, in one transaction: SELECT, INSERT, UPDATE and DELETE on the data; SELECT and
-    INSERT only on the append-only logs; SELECT only on django_migrations; never
+    INSERT only on the append-only logs and nothing on their partitions (the rows are
+    reached through the log); SELECT only on django_migrations; never
     TRUNCATE, REFERENCES or TRIGGER; no CREATE in the schema. Then check the result as
     PostgreSQL sees it (PUBLIC's privileges included) and that every log has its
     append-only trigger."""
@@ -189,9 +210,12 @@ def grant_app_privileges(connection: BaseDatabaseWrapper) -> None:
         "REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {role}",
     ] + [f"REVOKE UPDATE, DELETE ON {{log{i}}} FROM {{role}}" for i in range(len(logs))]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        parts = log_partitions(connection)
+        statements += [f"REVOKE ALL ON {{part{i}}} FROM {{role}}" for i in range(len(parts))]
         cursor.execute("SELECT current_schema()")
         schema = sql.Identifier(cursor.fetchone()[0])
         names = {f"log{i}": sql.Identifier(table) for i, table in enumerate(logs)}
+        names |= {f"part{i}": sql.Identifier(table) for i, table in enumerate(parts)}
         for statement in statements:
             cursor.execute(
                 sql.SQL(statement)
@@ -206,8 +230,10 @@ def grant_app_privileges(connection: BaseDatabaseWrapper) -> None:
 def privilege_problems(connection: BaseDatabaseWrapper, role: str) -> list[str]:
     """What is wrong with the role's privileges on the schema, as PostgreSQL decides them:
     any privilege on a log beyond SELECT and INSERT, TRUNCATE or TRIGGER on any table,
-    CREATE in the schema, and a log without its append-only trigger."""
-    logs = append_only_tables()
+    CREATE in the schema, and a log or a partition of one without its append-only trigger
+    (or with any privilege at all on a partition)."""
+    parts = log_partitions(connection)
+    logs = append_only_tables() + parts
     problems = []
     with connection.cursor() as cursor:
         cursor.execute(
@@ -222,6 +248,15 @@ def privilege_problems(connection: BaseDatabaseWrapper, role: str) -> list[str]:
             ORDER BY 1, 2
             """,
             [role, logs],
+        )
+        problems += [f"may {privilege} {table}" for table, privilege in cursor.fetchall()]
+        cursor.execute(
+            """
+            SELECT t.relname, p.privilege FROM unnest(%s::text[]) AS t(relname)
+            CROSS JOIN unnest(ARRAY['SELECT', 'INSERT']) AS p(privilege)
+            WHERE has_table_privilege(%s, to_regclass(t.relname), p.privilege) ORDER BY 1, 2
+            """,
+            [parts, role],
         )
         problems += [f"may {privilege} {table}" for table, privilege in cursor.fetchall()]
         cursor.execute(

@@ -57,6 +57,11 @@ app.conf.beat_schedule = {
     "relay-outbox": {"task": "silta.relay_outbox", "schedule": 60.0},
     # Yesterday's notices for those who chose a daily digest (one e-mail per user per day).
     "email-digest": {"task": "silta.email_digest", "schedule": crontab(hour=6, minute=30)},
+    # The access log's months ahead and its archive (audit/partitions.py), nightly.
+    "accesslog-partitions": {
+        "task": "silta.accesslog_partitions",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 app.autodiscover_tasks()
 

@@ -27,6 +27,7 @@ env = environ.Env(
     DATABASE_URL=(str, f"sqlite:///{BASE_DIR / 'var' / 'silta.sqlite3'}"),
     DATABASE_CONN_MAX_AGE=(int, 60),
     DATABASE_OWNER_URL=(str, ""),
+    SILTA_ACCESS_LOG_RETENTION_MONTHS=(int, 144),
     REDIS_URL=(str, ""),
     CELERY_FILESYSTEM_BROKER_DIR=(str, str(BASE_DIR / "var" / "broker")),
     LOG_LEVEL=(str, "INFO"),
@@ -186,6 +187,16 @@ if env("DATABASE_OWNER_URL"):
             "host, port and name); only the user and password differ."
         )
     SILTA_DATABASE_OWNER = {key: _owner.get(key, "") for key in ("USER", "PASSWORD")}
+# On PostgreSQL through django-postgres-extra's backend (Django's, with a schema editor
+# that manages partitions: the access log is partitioned by month, audit/partitions.py).
+# It would create the hstore extension at connect time; Silta uses none.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "psqlextra.backend"
+POSTGRES_EXTRA_AUTO_EXTENSION_SET_UP = False
+# How long the access log's months stay in the log (months; default 12 years, the period
+# Act 703/2023 sets for the use logs). Older months are detached and archived, never deleted,
+# by `manage.py accesslog_partitions` (audit/partitions.py).
+SILTA_ACCESS_LOG_RETENTION_MONTHS = env("SILTA_ACCESS_LOG_RETENTION_MONTHS")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands import migrate
 from django.db import connections
 
-from audit import db_roles
+from audit import db_roles, partitions
 
 
 class Command(migrate.Command):
@@ -22,11 +22,15 @@ class Command(migrate.Command):
         database = options["database"]
         with db_roles.as_owner(database) as two_roles:
             connection = connections[database]
-            grant = two_roles and not (options["plan"] or options["check_unapplied"])
+            applies = not (options["plan"] or options["check_unapplied"])
+            grant = two_roles and applies
             try:
                 if two_roles:
                     db_roles.ensure_app_role(connection)
                 super().handle(*args, **options)
+                if applies:
+                    # The access log's months ahead (PostgreSQL; audit/partitions.py).
+                    partitions.create_ahead(database)
                 if grant:
                     db_roles.grant_app_privileges(connection)
             except db_roles.RoleError as exc:
