@@ -13,8 +13,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import cast
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Case as DbCase
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, When
+from django.db.models.functions import Coalesce, TruncMonth
 
 from cases.enums import CaseState
 from cases.models import Case
@@ -62,51 +63,132 @@ def _first_offset(kind: str, default: int) -> int:
     return offsets[0] if offsets else default
 
 
+_WAITING = [TransferState.PROPOSED, TransferState.ACCEPTED, TransferState.BOOKING_REQUESTED]
+
+
+def thresholds() -> tuple[int, int]:
+    """The working days after which a wait for acceptance and for a booking is stalled."""
+    from notifications.models import ReminderKind
+
+    return (
+        _first_offset(ReminderKind.ACCEPTANCE_TEAM, DEFAULT_ACCEPTANCE_DAYS),
+        _first_offset(ReminderKind.BOOKING_UNCONFIRMED, DEFAULT_BOOKING_DAYS),
+    )
+
+
+def _waiting_query(team_ids) -> QuerySet[Transfer]:
+    """Open transfers of these teams that wait for someone, each with `since`: when the
+    wait began (proposed; or booking requested, else accepted). Longest wait first."""
+    return (
+        Transfer.objects.filter(
+            Q(sending_team_id__in=team_ids) | Q(receiving_team_id__in=team_ids),
+            state__in=_WAITING,
+        )
+        .annotate(
+            since=DbCase(
+                When(state=TransferState.PROPOSED, then=F("proposed_at")),
+                default=Coalesce("booking_requested_at", "accepted_at"),
+            )
+        )
+        .select_related("case", "sending_team", "receiving_team", "receiving_worker")
+        .order_by("since", "id")
+    )
+
+
+def _row(transfer: Transfer, today: dt.date, acceptance: int, booking: int) -> Waiting:
+    if transfer.state == TransferState.PROPOSED:
+        stage, since, threshold = "acceptance", transfer.proposed_at, acceptance
+    else:
+        stage = "booking"
+        # an accepted transfer has accepted_at
+        since = cast(dt.datetime, transfer.booking_requested_at or transfer.accepted_at)
+        threshold = booking
+    local = since.astimezone(clock.tz()).date()
+    return Waiting(
+        transfer=transfer,
+        stage=stage,
+        since=since,
+        working_days=workdays.working_days_between(local, today),
+        threshold=threshold,
+    )
+
+
 def waiting_transfers(team_ids, today: dt.date | None = None) -> list[Waiting]:
     """Open transfers sent or addressed to these teams that wait for someone: acceptance
     (proposed) or a confirmed booking (accepted, booking requested). Longest wait first."""
-    from notifications.models import ReminderKind
-
     today = today or clock.today()
-    acceptance = _first_offset(ReminderKind.ACCEPTANCE_TEAM, DEFAULT_ACCEPTANCE_DAYS)
-    booking = _first_offset(ReminderKind.BOOKING_UNCONFIRMED, DEFAULT_BOOKING_DAYS)
-    transfers = (
-        Transfer.objects.filter(
-            Q(sending_team_id__in=team_ids) | Q(receiving_team_id__in=team_ids),
-            state__in=[
-                TransferState.PROPOSED,
-                TransferState.ACCEPTED,
-                TransferState.BOOKING_REQUESTED,
-            ],
-        )
-        .select_related("case", "sending_team", "receiving_team", "receiving_worker")
-        .order_by("id")
-    )
-    rows = []
-    for transfer in transfers:
-        if transfer.state == TransferState.PROPOSED:
-            stage, since, threshold = "acceptance", transfer.proposed_at, acceptance
-        else:
-            stage = "booking"
-            # an accepted transfer has accepted_at
-            since = cast(dt.datetime, transfer.booking_requested_at or transfer.accepted_at)
-            threshold = booking
-        local = since.astimezone(clock.tz()).date()
-        rows.append(
-            Waiting(
-                transfer=transfer,
-                stage=stage,
-                since=since,
-                working_days=workdays.working_days_between(local, today),
-                threshold=threshold,
-            )
-        )
-    rows.sort(key=lambda row: (row.since, row.transfer.pk))
-    return rows
+    acceptance, booking = thresholds()
+    return [_row(t, today, acceptance, booking) for t in _waiting_query(team_ids)]
+
+
+def stalled_since(today: dt.date, threshold: int) -> dt.datetime | None:
+    """The moment before which a wait has lasted at least `threshold` working days on
+    `today`: the start (Helsinki time) of the threshold-th working day back from today,
+    today included (working_days_between(d, today) >= threshold exactly when d is before
+    it). None when any wait counts (threshold 0). Walks back at most the threshold's
+    working days, whatever the number of transfers."""
+    if threshold <= 0:
+        return None
+    day, found = today, 0
+    while True:
+        if workdays.is_working_day(day):
+            found += 1
+            if found == threshold:
+                return dt.datetime.combine(day, dt.time.min, tzinfo=clock.tz())
+        day -= dt.timedelta(days=1)
+
+
+def stalled_query(
+    team_ids, today: dt.date | None = None, limits: tuple[int, int] | None = None
+) -> QuerySet[Transfer]:
+    """The stalled transfers as one query, filtered, sorted and counted in SQL: the
+    working days are turned into a moment per stage (stalled_since), so the database
+    compares a time instead of Python counting days transfer by transfer."""
+    today = today or clock.today()
+    acceptance, booking = limits or thresholds()
+    stalled = Q()
+    for states, threshold in (
+        ([TransferState.PROPOSED], acceptance),
+        ([TransferState.ACCEPTED, TransferState.BOOKING_REQUESTED], booking),
+    ):
+        before = stalled_since(today, threshold)
+        stage = Q(state__in=states) if before is None else Q(state__in=states, since__lt=before)
+        stalled = stage if not stalled else stalled | stage
+    return _waiting_query(team_ids).filter(stalled)
+
+
+def waiting_rows(
+    transfers, today: dt.date | None = None, limits: tuple[int, int] | None = None
+) -> list[Waiting]:
+    """The report's rows for the transfers shown (a page of stalled_query)."""
+    today = today or clock.today()
+    acceptance, booking = limits or thresholds()
+    return [_row(t, today, acceptance, booking) for t in transfers]
 
 
 def stalled_transfers(team_ids, today: dt.date | None = None) -> list[Waiting]:
-    return [row for row in waiting_transfers(team_ids, today) if row.stalled]
+    return waiting_rows(stalled_query(team_ids, today), today)
+
+
+def exceptions_waiting_query(team_ids) -> QuerySet:
+    """Open reviews of these teams with a criterion whose exception a supervisor may
+    approve, from the stored assessments (as criteria.rules decides it: not met, the
+    criterion allows an exception, none approved yet, and the criterion applies to the
+    client), oldest first: one query, paged and counted in SQL."""
+    from criteria.models import AssessmentStatus, CriterionAssessment, Review
+
+    waiting = CriterionAssessment.objects.filter(
+        review=OuterRef("pk"),
+        status=AssessmentStatus.NOT_MET,
+        criterion__exception_allowed=True,
+        exception_approved_at__isnull=True,
+    ).exclude(criterion__requires_children=True, review__case__client__children_count=0)
+    return (
+        Review.objects.filter(Exists(waiting), case__team_id__in=list(team_ids))
+        .filter(completed_at__isnull=True)
+        .select_related("case__client", "case__team", "case__responsible_worker")
+        .order_by("started_at", "id")
+    )
 
 
 def figures(team_ids, *, since: dt.date) -> dict:

@@ -72,6 +72,11 @@ urlpatterns = [
     path("desk/", views.desk, name="desk"),
     path("supervisor/", views.supervisor, name="supervisor"),
     path("supervisor/figures/", views.figures, name="figures"),
+    path(
+        "supervisor/clients/<int:pk>/access-log.pdf",
+        views.client_access_report,
+        name="client-access-report",
+    ),
     path("supervisor/reassign/", views.reassign, name="reassign"),
     path(
         "supervisor/extensions/<int:pk>/decide/",

@@ -98,6 +98,7 @@ WEB_PK_MODELS = {
     "transfer_detail": Transfer,
     "transfer_action": Transfer,
     "notification_read": Notification,
+    "client_access_report": Client,
 }
 
 # Bad input for the forms whose empty post would be valid, so that they are shown again.

@@ -26,7 +26,7 @@ from .reviews import (
     review_not_ready,
     review_propose,
 )
-from .supervisor import extension_decide, figures, reassign, supervisor
+from .supervisor import client_access_report, extension_decide, figures, reassign, supervisor
 from .transfers import TRANSFER_ACTIONS, inbox, transfer_action, transfer_detail
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "case_coordinator",
     "case_detail",
     "caseload",
+    "client_access_report",
     "desk",
     "extension_decide",
     "figures",

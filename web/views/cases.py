@@ -171,6 +171,7 @@ def case_page(request, case, status=200, **forms_given):
         "reviews": case.reviews.select_related("started_by").order_by("-started_at"),
         "timeline": timeline,
         "can_review": can_review,
+        "can_report_access": bool(roles_of(request).supervised_teams),
         "today": today(),
     }
     if can_review and case.state not in (CaseState.TRANSFERRED, CaseState.CLOSED):

@@ -7,30 +7,50 @@ from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audit.access import log_access
+from audit.access import get_in_scope_or_404, log_access
+from audit.report import client_report_pdf
 from cases import services as case_services
 from cases.enums import CaseState
 from cases.roles import roles_of
-from cases.selectors import cases_at_cap, open_cases_of_worker, regions_by_code
+from cases.selectors import (
+    cases_at_cap,
+    clients_visible_to,
+    open_cases_of_worker,
+    regions_by_code,
+)
+from core import clock
 from criteria import services as criteria_services
+from criteria.models import AssessmentStatus
 from criteria.selectors import (
     criterion_names,
-    exceptions_waiting,
     extension_requests_visible_to,
     extension_requests_waiting,
+    ordered_assessments,
     overdue_plans,
+    review_readiness,
 )
 from transfers import reports
 from web import forms, labels
 
 from .cases import PLANS_SHOWN
-from .common import attempt, case_subject, page_of, scoped, stale, today, transfer_subject
+from .common import (
+    PAGE_SIZE,
+    attempt,
+    case_subject,
+    page_of,
+    scoped,
+    stale,
+    today,
+    transfer_subject,
+)
 
 
 def _supervised(request):
@@ -40,18 +60,57 @@ def _supervised(request):
     return teams
 
 
-def _stalled_rows(team_ids, on) -> list[dict]:
-    """The stalled transfers as table rows, each with its stage's label (the report's rows
-    are frozen, so the label goes in a row of the page's own)."""
-    return [
+def _page(request, items, name: str):
+    """A first page of 25 (or the page asked for in `name`) and the count, in SQL, with
+    the links to the page before and after (the other lists' pages kept)."""
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get(name))
+
+    def link(number):
+        query = request.GET.copy()
+        query[name] = number
+        return f"?{query.urlencode()}#h-{name.removesuffix('_page')}"
+
+    page.previous_link = link(page.previous_page_number()) if page.has_previous() else ""
+    page.next_link = link(page.next_page_number()) if page.has_next() else ""
+    return page
+
+
+def _stalled(request, team_ids, on):
+    """The stalled transfers, a page of them, each row with its stage's label (the
+    report's rows are frozen, so the label goes in a row of the page's own)."""
+    limits = reports.thresholds()
+    page = _page(request, reports.stalled_query(team_ids, on, limits), "stalled_page")
+    rows = [
         {
             "transfer": row.transfer,
             "stage_label": labels.STAGES[row.stage],
             "since": row.since,
             "working_days": row.working_days,
         }
-        for row in reports.stalled_transfers(team_ids, on)
+        for row in reports.waiting_rows(page.object_list, on, limits)
     ]
+    return page, rows
+
+
+def _exceptions(request, team_ids):
+    """Open reviews with an exception to decide, a page of them; the criteria named for
+    the reviews shown only."""
+    page = _page(
+        request,
+        reports.exceptions_waiting_query(team_ids).prefetch_related("assessments__criterion"),
+        "exceptions_page",
+    )
+    items = []
+    for review in page.object_list:
+        assessments = ordered_assessments(review)
+        possible = review_readiness(review, assessments).exceptions_possible
+        criteria = [
+            {"code": a.criterion.code, "name": a.criterion.name}
+            for a in assessments
+            if a.criterion.code in possible and a.status == AssessmentStatus.NOT_MET
+        ]
+        items.append({"review": review, "criteria": criteria})
+    return page, items
 
 
 def _overdue(request, team_ids, on) -> dict:
@@ -91,9 +150,10 @@ def _supervisor_page(request, *, status=200, decision_forms=None):
     team_ids = [t.pk for t in teams]
     on = today()
     context = _overdue(request, team_ids, on)
-    stalled = _stalled_rows(team_ids, on)
-    exceptions = exceptions_waiting(team_ids)
-    cap_cases = list(cases_at_cap(team_ids, on))
+    stalled_page, stalled = _stalled(request, team_ids, on)
+    exceptions_page, exceptions = _exceptions(request, team_ids)
+    cap_page = _page(request, cases_at_cap(team_ids, on), "cap_page")
+    cap_cases = list(cap_page.object_list)
     extensions = list(extension_requests_waiting(team_ids))
     for extension in extensions:
         extension.form = (decision_forms or {}).get(extension.pk) or forms.ExtensionDecisionForm(
@@ -101,6 +161,7 @@ def _supervisor_page(request, *, status=200, decision_forms=None):
         )
     plans = overdue_plans(on=on, team_ids=team_ids)
     plans_shown = list(plans[:PLANS_SHOWN])
+    # Rows only for the clients shown: each list is a page, never the whole caseload.
     log_access(
         user=request.user,
         action="web_list",
@@ -116,8 +177,11 @@ def _supervisor_page(request, *, status=200, decision_forms=None):
     context.update(
         teams=teams,
         stalled=stalled,
+        stalled_page=stalled_page,
         exceptions=exceptions,
+        exceptions_page=exceptions_page,
         cap_cases=cap_cases,
+        cap_page=cap_page,
         extension_requests=extensions,
         overdue_plans=plans_shown,
         overdue_plans_count=len(plans_shown) if len(plans_shown) < PLANS_SHOWN else plans.count(),
@@ -274,3 +338,29 @@ def reassign(request):
         {"form": form, "teams": teams, "team": team, "cases": cases, "chosen": chosen},
         status=400 if posted else 200,
     )
+
+
+@login_required
+def client_access_report(request, pk: int):
+    """The client's own access-log report as a PDF the supervisor hands over (Act 703/2023
+    gives the client the right to it). For the supervisors of a team that carries the
+    client; making it is itself an access, logged before the report is made (and listed in
+    it)."""
+    _supervised(request)
+    client = get_in_scope_or_404(
+        clients_visible_to(request.user),
+        pk,
+        user=request.user,
+        action="access_report",
+        subject_of=lambda found: (found.pk, None),
+    )
+    log_access(user=request.user, action="access_report", subjects=[(client.pk, None)])
+    pdf = client_report_pdf(
+        client_name=f"{client.first_name} {client.last_name}",
+        client_id=client.pk,
+        made_by=request.user.get_full_name() or request.user.get_username(),
+        now=clock.now(),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="access-log-{client.pk}.pdf"'
+    return response
