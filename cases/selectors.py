@@ -41,17 +41,26 @@ def client_facts(client: Client) -> ClientFacts:
     )
 
 
-def _scope(teams: list[int]) -> Q:
-    """The cases of these teams: their own (Immigration Unit) and those they received.
-    A user of only Immigration Unit teams needs only the first branch and a regional team
-    member only the second, which leaves the planner a filter it can match to an index
-    (an OR across both it cannot)."""
+def _branches(teams: list[int]) -> tuple[list[Q], bool]:
+    """The branches of the scope over cases for these teams, and whether one of them is an
+    Immigration Unit team: their own cases (Immigration Unit) and those they received
+    (regional). A user of only one kind of team gets one branch, a filter the planner
+    matches to an index (an OR across both it cannot)."""
     kinds = set(Team.objects.filter(pk__in=teams).values_list("kind", flat=True))
     own = TeamKind.IMMIGRATION_UNIT in kinds
-    if kinds <= {TeamKind.IMMIGRATION_UNIT}:
-        return Q(team_id__in=teams) if own else Q(pk__in=[])
-    received = Q(receiving_team_id__in=teams)
-    return Q(team_id__in=teams) | received if own else received
+    branches = [Q(team_id__in=teams)] if own else []
+    if kinds - {TeamKind.IMMIGRATION_UNIT}:
+        branches.append(Q(receiving_team_id__in=teams))
+    return branches, own
+
+
+def _scope(teams: list[int]) -> Q:
+    """The cases of these teams: their own (Immigration Unit) and those they received."""
+    branches, _own = _branches(teams)
+    scope = Q(pk__in=[])
+    for branch in branches:
+        scope = branch if scope == Q(pk__in=[]) else scope | branch
+    return scope
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
@@ -62,15 +71,25 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
 
 
 def clients_visible_to(user: Any) -> QuerySet[Client]:
+    """The clients the user may see: an EXISTS per branch of the scope, each correlated on
+    the client (the index on cases' client), so one client's check reads that client's
+    cases only, whatever the size of the caseload (an IN over the team's cases would
+    hash all of them first)."""
     if user.is_superuser:
         return Client.objects.all()
     teams = scope_team_ids(user)
-    visible = Q(pk__in=Case.objects.filter(_scope(teams)).values("client_id"))
-    if Team.objects.filter(pk__in=teams, kind=TeamKind.IMMIGRATION_UNIT).exists():
+    branches, own = _branches(teams)
+    visible = Q(pk__in=[])
+    for branch in branches:
+        exists = Q(Exists(Case.objects.filter(branch, client_id=OuterRef("pk"))))
+        visible = exists if visible == Q(pk__in=[]) else visible | exists
+    if own:
         # A client just created, before a case is opened, is visible to its creator while
         # the creator works in the Immigration Unit (not after leaving it).
-        created = Event.objects.filter(actor=user, client__isnull=False).values("client_id")
-        visible |= Q(pk__in=created) & Q(~Exists(Case.objects.filter(client_id=OuterRef("pk"))))
+        created = Q(Exists(Event.objects.filter(actor=user, client_id=OuterRef("pk")))) & Q(
+            ~Exists(Case.objects.filter(client_id=OuterRef("pk")))
+        )
+        visible = created if visible == Q(pk__in=[]) else visible | created
     return Client.objects.filter(visible)
 
 
