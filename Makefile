@@ -23,6 +23,8 @@ messages:  ## Update the .po files (guesses are emptied, not kept fuzzy), then t
 		msgattrib --clear-fuzzy --empty --no-obsolete -o "$$po" "$$po"; done
 
 BENCH_ENV = DJANGO_SECRET_KEY=bench-only DJANGO_READ_DOT_ENV=0 LOG_LEVEL=WARNING
+# Access-log rows the bench generates (about 10 minutes per 10 million on 2 cores).
+ACCESS_LOG_ROWS ?= 10000000
 
 bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/results/
 	./scripts/bootstrap.sh
@@ -32,6 +34,9 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 		.venv/bin/python bench/reminder_fanout.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
 		.venv/bin/python bench/api.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/access_log.py $(ACCESS_LOG_ROWS)
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/pages.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/client_scope.py
 
 # Settings (environment): DRILL_REDIS_DOWN_SECONDS (600), DRILL_REMINDERS (1000),
 # DRILL_COMMIT_KILLS (1000), DRILL_CLIENTS (10), DRILL_PG_RESTARTS (3), DRILL_BACKUP_CASES

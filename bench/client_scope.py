@@ -1,0 +1,138 @@
+"""A client's detail at 1,000 and at 1,000,000 cases: the scope must not grow with the
+caseload (cases/selectors.py, clients_visible_to: an EXISTS per branch).
+
+For each size, in a database of its own: the scoped read of one client as the web app and
+the API make it (get_in_scope_or_404 over clients_visible_to, as a caseworker of the team
+that carries every case) and the API's client detail through the whole stack, median of
+51 each; the ratio of the large to the small is the figure (target: about 1.0x).
+Usage: make bench (or: scripts/with-postgres.sh .venv/bin/python bench/client_scope.py)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from common import report, setup_django, timed
+
+SIZES = [1_000, 1_000_000]
+
+
+def load(connection, cases: int):
+    from django.contrib.auth import get_user_model
+
+    from cases.enums import Role, TeamKind
+    from cases.models import Membership, Region, Team
+
+    region = Region.objects.get(code="pohjoinen")
+    koto = Team.objects.create(
+        code="koto2", name="Koto 2", kind=TeamKind.IMMIGRATION_UNIT, region=region
+    )
+    worker = get_user_model().objects.create(username="worker")
+    Membership.objects.create(user=worker, team=koto, role=Role.CASEWORKER)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO cases_client (first_name, last_name, date_of_birth, language,
+                interpreter_needed, street_address, postal_code, post_office,
+                housing_situation, children_count, family_reunification_pending,
+                reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
+            SELECT 'Bench', 'Client ' || g, DATE '1980-01-01', 'ara', false, '', '00700', '',
+                'settled', 0, false, false, false, false, now(), now()
+            FROM generate_series(1, %s) g
+            """,
+            [cases],
+        )
+        cursor.execute(
+            """
+            INSERT INTO cases_case (client_id, team_id, responsible_worker_id, state,
+                integration_started_on, review_due_on, ppt_coordinator, closure_reason,
+                closure_text, created_at)
+            SELECT c.id, %s, %s, 'active', DATE '2025-01-01', DATE '2027-01-01', '', '', '',
+                now()
+            FROM cases_client c
+            """,
+            [koto.pk, worker.pk],
+        )
+        for table in ("cases_client", "cases_case"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("SELECT id FROM cases_client ORDER BY id OFFSET %s LIMIT 1", [cases // 2])
+        (client,) = cursor.fetchone()
+    return worker, client
+
+
+def measure(cases: int) -> tuple[float, float, str]:
+    from django.db import connection
+    from django.test import Client
+    from knox.models import AuthToken
+
+    from audit.access import get_in_scope_or_404
+    from cases.selectors import clients_visible_to
+
+    connection.set_autocommit(True)
+    worker, client_id = load(connection, cases)
+
+    def scoped():
+        get_in_scope_or_404(
+            clients_visible_to(worker),
+            client_id,
+            user=worker,
+            action="bench",
+            subject_of=lambda c: (c.pk, None),
+        )
+
+    browser = Client(
+        HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=worker)[1]}",
+        HTTP_HOST="localhost",
+    )
+
+    def detail():
+        assert browser.get(f"/api/v1/clients/{client_id}/").status_code == 200
+
+    scoped()
+    detail()
+    query = clients_visible_to(worker).filter(pk=client_id)
+    plan = "\n".join(query.explain().splitlines()[:12])
+    return timed(scoped, repeat=51), timed(detail, repeat=51), plan
+
+
+def one(size: int) -> None:
+    """One size in a database of its own, in a process of its own; prints its figures."""
+    setup_django(f"silta_bench_scope_{size}")
+    scoped, detail, plan = measure(size)
+    print(json.dumps({"scoped": scoped, "detail": detail, "plan": plan}))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--one"]:
+        one(int(sys.argv[2]))
+        return
+    results = {}
+    for size in SIZES:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(size)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        ).stdout
+        results[size] = json.loads(out.strip().splitlines()[-1])
+    small, large = SIZES[0], SIZES[-1]
+    lines = [
+        f"one team carries every case; median of 51 each; sizes {small:,} and {large:,} cases",
+        "",
+        "| read | " + " | ".join(f"{size:,} cases" for size in SIZES) + " | ratio |",
+        "|---|" + "---|" * len(SIZES) + "---|",
+    ]
+    for key, name in (("scoped", "scoped read of one client"), ("detail", "API client detail")):
+        times = " | ".join(f"{results[size][key] * 1000:.2f} ms" for size in SIZES)
+        ratio = results[large][key] / results[small][key]
+        lines.append(f"| {name} | {times} | {ratio:.2f}x |")
+    lines += ["", f"plan at {large:,} cases:", "```", results[large]["plan"], "```"]
+    report("client_scope", lines)
+
+
+if __name__ == "__main__":
+    main()
