@@ -49,6 +49,7 @@ class TeamSerializer(serializers.ModelSerializer):
     front_desk_team = serializers.SlugRelatedField(
         slug_field="code",
         read_only=True,
+        allow_null=True,
         help_text="The team whose front desk books this team's handovers (its queue, "
         "booking hours, address); null: the team's own.",
     )
