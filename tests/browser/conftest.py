@@ -162,6 +162,11 @@ class Session:
         assert not errors, f"{name}: HTML_CodeSniffer (WCAG2AA) found {errors}"
         for width in NARROW_WIDTHS:
             wide = overflow_at(self.page, width)
+            if wide:  # a picture of what sticks out, beside the others
+                before = self.page.viewport_size
+                self.page.set_viewport_size({"width": width, "height": 900})
+                self.shoot(f"{name}-{width}px")
+                self.page.set_viewport_size(before)
             assert not wide, f"{name} at {width} px scrolls sideways: {wide}"
         lines = {line.strip() for line in self.page.inner_text("body").splitlines()}
         text = " ".join(lines)
