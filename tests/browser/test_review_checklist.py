@@ -100,7 +100,7 @@ def test_the_whole_checklist_in_one_go_with_a_mistake_corrected(sign_in, languag
     page.locator(f"#id_a{first.pk}-plan_target_on").fill(target)
     page.locator(f"#c-{second.pk} textarea[name$=plan_action]").fill("Kela-hakemus")
     _save(page, review)
-    page.locator(".messages [role=status]").wait_for()
+    page.locator("#messages .hds-notification").wait_for()
     assert reload(first).status == AssessmentStatus.NOT_MET
     assert reload(first).note == "Asunto haussa"
     assert reload(first).plan_target_on.isoformat() == target
@@ -139,7 +139,7 @@ def test_the_review_completed_with_the_keyboard_only(sign_in, language):
     _tab_to(page, ".checklist-save button")
     page.keyboard.press("Enter")
     page.wait_for_load_state()
-    page.locator(".messages [role=status]").wait_for()
+    page.locator("#messages .hds-notification").wait_for()
     assert all(reload(a).status == AssessmentStatus.MET for a in assessments)
     propose = f"form[action='{reverse('web:review-propose', args=[review.pk])}'] button"
     page.locator(propose).wait_for()
@@ -167,7 +167,7 @@ def test_an_exception_requested_and_approved_from_the_notice(sign_in, language):
     request = page.locator(f"#c-{housing.pk} .exception-request")
     request.locator("textarea").fill("Asuu tuetusti sukulaisten luona")
     request.locator("button[type=submit]").click()
-    page.locator(".messages [role=status]").wait_for()
+    page.locator("#messages .hds-notification").wait_for()
     assert reload(housing).exception_requested
     me.check("exception-requested")
 
@@ -188,6 +188,6 @@ def test_an_exception_requested_and_approved_from_the_notice(sign_in, language):
     )
     boss.check("exception-to-approve")
     approve.click()
-    page.locator(".messages [role=status]").wait_for()
+    page.locator("#messages .hds-notification").wait_for()
     housing = reload(housing)
     assert housing.exception_approved_by == org.koto_supervisor

@@ -3,6 +3,7 @@ decision, bringing a review forward, and overdue plans on the caseload and the s
 page."""
 
 import datetime as dt
+import re
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -56,7 +57,11 @@ def test_extension__asked_on_the_review_page_and_approved_on_the_supervisors(web
         {"notready-next_review_on": wanted.isoformat()},
     )
     assert page.status_code == 400
-    assert "esihenkilön on ensin hyväksyttävä jatkaminen" in page.content.decode()
+    html = page.content.decode()
+    assert "esihenkilön on ensin hyväksyttävä jatkaminen" in html
+    # The request form below is open with the date typed, ready to ask.
+    asked = re.search(r'<input[^>]*name="extension-next_review_on"[^>]*>', html).group(0)
+    assert f'value="{wanted.isoformat()}"' in asked
     page = worker.post(
         reverse("web:review-extension", args=[review.pk]),
         {"extension-next_review_on": wanted.isoformat(), "extension-reason": ""},

@@ -233,7 +233,17 @@ def review_not_ready(request, pk: int):
         subject=review_subject(review),
         back=reverse("web:case", args=[review.case_id]),
         done=_("Review completed: the next review is planned."),
-        again=lambda form: _review_page(request, review, status=400, not_ready=form),
+        again=lambda form: _review_page(
+            request,
+            review,
+            status=400,
+            not_ready=form,
+            # The date typed, ready to ask for the approval it may need.
+            extension=forms.ExtensionRequestForm(
+                prefix="extension",
+                initial={"next_review_on": getattr(form, "cleaned_data", {}).get("next_review_on")},
+            ),
+        ),
     )
 
 
