@@ -241,7 +241,7 @@ def review_not_ready(request, pk: int):
             # The date typed, ready to ask for the approval it may need.
             extension=forms.ExtensionRequestForm(
                 prefix="extension",
-                initial={"next_review_on": getattr(form, "cleaned_data", {}).get("next_review_on")},
+                initial={"next_review_on": form["next_review_on"].value()},
             ),
         ),
     )
