@@ -11,6 +11,7 @@ from cases.enums import ClosureReason, Role, TeamKind
 from cases.models import Team
 from core.errors import InvalidInput
 from criteria.models import AssessmentStatus
+from notifications.models import EmailDelivery
 from transfers.enums import BookingStatus, ReturnReason
 
 User = get_user_model()
@@ -351,4 +352,20 @@ class CancelForm(SiltaForm):
         label=_("Reason for cancelling"),
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Give the reason for cancelling the transfer.")},
+    )
+
+
+class NotificationPreferenceForm(SiltaForm):
+    """A user's own choice: the language of their notices and how e-mail reaches them."""
+
+    language = forms.ChoiceField(
+        label=_("Language of notices"),
+        choices=[("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")],
+        widget=forms.RadioSelect,
+    )
+    email_choice = forms.ChoiceField(
+        label=_("E-mail"),
+        choices=EmailDelivery.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Every notice is always in your notifications here."),
     )

@@ -8,6 +8,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("notifications/", views.notifications_inbox, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path(
+        "notifications/preferences/",
+        views.notification_preferences,
+        name="notification-preferences",
+    ),
     path("cases/", views.caseload, name="caseload"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/start-review/", views.review_start, name="review-start"),

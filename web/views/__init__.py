@@ -16,7 +16,7 @@ from .cases import (
     review_start,
 )
 from .desk import desk
-from .notifications import notification_read, notifications_inbox
+from .notifications import notification_preferences, notification_read, notifications_inbox
 from .reviews import (
     approve_exception,
     request_exception,
@@ -43,6 +43,7 @@ __all__ = [
     "figures",
     "home",
     "inbox",
+    "notification_preferences",
     "notification_read",
     "notifications_inbox",
     "reassign",
