@@ -42,6 +42,13 @@ class AssessmentSerializer(serializers.ModelSerializer):
     exception_approved_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    exception_requested = serializers.BooleanField(read_only=True)
+    exception_requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    exception_refused_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CriterionAssessment
@@ -62,6 +69,12 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "exception_justification",
             "exception_approved_by",
             "exception_approved_at",
+            "exception_requested",
+            "exception_requested_by",
+            "exception_requested_at",
+            "exception_refused_by",
+            "exception_refused_at",
+            "exception_refusal_reason",
         ]
         read_only_fields = fields
 
@@ -198,6 +211,10 @@ class ExceptionSerializer(serializers.Serializer):
     justification = serializers.CharField()
 
 
+class RefuseExceptionSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
 class ReviewViewSet(AccessLoggedViewSet):
     """Reviews: start one on a due case (POST), read the checklist with its readiness, then
     complete it as not ready or propose the transfer."""
@@ -285,7 +302,9 @@ class AssessmentViewSet(AccessLoggedViewSet):
     def get_queryset(self):
         return (
             assessments_visible_to(self.request.user)
-            .select_related("exception_approved_by")
+            .select_related(
+                "exception_approved_by", "exception_requested_by", "exception_refused_by"
+            )
             .order_by("review_id", "criterion__order")
         )
 
@@ -316,6 +335,33 @@ class AssessmentViewSet(AccessLoggedViewSet):
             request,
             ExceptionSerializer,
             criteria_services.assessment_approve_exception,
+            target="assessment",
+            respond=self._fresh,
+        )
+
+    @extend_schema(request=ExceptionSerializer, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"], url_path="request-exception")
+    def request_exception(self, request, pk=None):
+        """The caseworker asks a supervisor for an exception to a criterion that is not
+        met, with the justification; the team's supervisors are told. 409 while a request
+        already waits or the exception is approved."""
+        return self.act(
+            request,
+            ExceptionSerializer,
+            criteria_services.assessment_request_exception,
+            target="assessment",
+            respond=self._fresh,
+        )
+
+    @extend_schema(request=RefuseExceptionSerializer, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"], url_path="refuse-exception")
+    def refuse_exception(self, request, pk=None):
+        """A supervisor refuses a requested exception, with the reason; the caseworker is
+        told. 409 when no request waits."""
+        return self.act(
+            request,
+            RefuseExceptionSerializer,
+            criteria_services.assessment_refuse_exception,
             target="assessment",
             respond=self._fresh,
         )

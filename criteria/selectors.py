@@ -100,6 +100,22 @@ def exceptions_waiting(team_ids: Iterable[int]) -> list[dict[str, Any]]:
     return waiting
 
 
+def exception_requests_waiting(team_ids: Iterable[int]) -> list[CriterionAssessment]:
+    """Exception requests of these teams' open reviews that wait for a supervisor's
+    decision, oldest first (with the case, the criterion and who asked)."""
+    return list(
+        CriterionAssessment.objects.filter(
+            review__case__team_id__in=list(team_ids),
+            review__completed_at__isnull=True,
+            exception_requested_at__isnull=False,
+            exception_approved_at__isnull=True,
+            exception_refused_at__isnull=True,
+        )
+        .select_related("criterion", "review__case__client", "exception_requested_by")
+        .order_by("exception_requested_at", "id")
+    )
+
+
 def criterion_names(codes: Iterable[str]) -> dict[str, str]:
     """Each code's name in the latest checklist version that has it."""
     names: dict[str, str] = {}

@@ -419,7 +419,8 @@ def assessment_request_exception(
         subject_key=f"assessment:{assessment.pk}:event:{event.pk}",
         on_date=clock.today(),
         reference=case.reference,
-        link=_review_link(review),
+        # The supervisor page, at this request: approve or refuse it there.
+        link=reverse("web:supervisor") + f"#exception-{assessment.pk}",
         case_id=case.pk,
     )
     return assessment

@@ -369,3 +369,28 @@ class NotificationPreferenceForm(SiltaForm):
         widget=forms.RadioSelect,
         help_text=_("Every notice is always in your notifications here."),
     )
+
+
+class ExceptionDecisionForm(SiltaForm):
+    """A supervisor's decision on a requested exception: approve (the request's
+    justification stands unless another is written) or refuse with the reason."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve the exception")), ("refuse", _("Refuse the exception"))],
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Justification or reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Refusing needs the reason; approving keeps the caseworker's justification."),
+    )
+
+    def add_service_errors(self, error: InvalidInput) -> None:
+        """The services name the text "justification" or "reason": it is this form's text."""
+        renamed = {
+            ("text" if name in ("justification", "reason") else name): message
+            for name, message in error.errors.items()
+        }
+        super().add_service_errors(InvalidInput(renamed))

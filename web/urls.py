@@ -30,6 +30,11 @@ urlpatterns = [
         views.request_exception,
         name="request-exception",
     ),
+    path(
+        "assessments/<int:pk>/exception-decision/",
+        views.exception_decide,
+        name="exception-decide",
+    ),
     path("transfers/", views.inbox, name="inbox"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
     path(

@@ -107,6 +107,33 @@ def all_met_review(org):
     return objects
 
 
+def housing_not_met(org):
+    """A review whose first criterion (housing, an exception is possible) is not met."""
+    objects = in_case_state(CaseState.IN_REVIEW)(org)
+    from criteria.models import CriterionAssessment
+
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=CriterionAssessment.objects.get(pk=objects.assessment),
+        status="not_met",
+        plan_action="Apply for a rental flat",
+    )
+    return objects
+
+
+def exception_requested(org):
+    """... and the caseworker has asked for an exception."""
+    objects = housing_not_met(org)
+    from criteria.models import CriterionAssessment
+
+    criteria_services.assessment_request_exception(
+        actor=org.caseworker,
+        assessment=CriterionAssessment.objects.get(pk=objects.assessment),
+        justification="A flat is promised for next month.",
+    )
+    return objects
+
+
 def reassignable(org):
     """An open case and a second caseworker of the team to take it over."""
     org.new_caseworker = member(org.koto, Role.CASEWORKER)
@@ -138,6 +165,24 @@ ACTIONS = [
         "post",
         "/api/v1/assessments/{assessment}/approve-exception/",
         {"justification": "Housing secured by the city for two years."},
+        {KS},
+        SENDER,
+    ),
+    (
+        "request_exception",
+        housing_not_met,
+        "post",
+        "/api/v1/assessments/{assessment}/request-exception/",
+        {"justification": "A flat is promised for next month."},
+        SENDER,
+        SENDER,
+    ),
+    (
+        "refuse_exception",
+        exception_requested,
+        "post",
+        "/api/v1/assessments/{assessment}/refuse-exception/",
+        {"reason": "The flat is not signed yet."},
         {KS},
         SENDER,
     ),

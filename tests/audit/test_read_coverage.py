@@ -95,6 +95,7 @@ WEB_PK_MODELS = {
     "extension_decide": ExtensionRequest,
     "approve_exception": CriterionAssessment,
     "request_exception": CriterionAssessment,
+    "exception_decide": CriterionAssessment,
     "transfer_detail": Transfer,
     "transfer_action": Transfer,
     "notification_read": Notification,
@@ -191,6 +192,14 @@ def build_world() -> World:
     )
     open_review_of(in_review).assessments.filter(status=AssessmentStatus.NOT_MET).update(
         plan_target_on=clock.today() - dt.timedelta(days=3)
+    )
+    # An exception request waiting for a supervisor (the supervisor page shows it).
+    criteria_services.assessment_request_exception(
+        actor=org.caseworker,
+        assessment=open_review_of(in_review).assessments.filter(criterion__exception_allowed=True)[
+            0
+        ],
+        justification=f"{in_review.client.first_name} has a flat promised",
     )
     for state in (
         TransferState.PROPOSED,

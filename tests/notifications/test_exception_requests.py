@@ -189,7 +189,11 @@ def test_exception_notices__rendered_in_each_language_without_client_detail(org,
     for note in Notification.objects.filter(
         kind__in=[NotificationKind.EXCEPTION_REQUESTED, NotificationKind.EXCEPTION_REFUSED]
     ):
-        assert note.link == f"/reviews/{housing.review_id}/"
+        assert note.link == (
+            f"/supervisor/#exception-{housing.pk}"
+            if note.kind == NotificationKind.EXCEPTION_REQUESTED
+            else f"/reviews/{housing.review_id}/"
+        )
         seen = set()
         for language in ("fi", "sv", "en"):
             text = render(

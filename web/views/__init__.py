@@ -26,7 +26,14 @@ from .reviews import (
     review_not_ready,
     review_propose,
 )
-from .supervisor import client_access_report, extension_decide, figures, reassign, supervisor
+from .supervisor import (
+    client_access_report,
+    exception_decide,
+    extension_decide,
+    figures,
+    reassign,
+    supervisor,
+)
 from .transfers import TRANSFER_ACTIONS, inbox, transfer_action, transfer_detail
 
 __all__ = [
@@ -39,6 +46,7 @@ __all__ = [
     "caseload",
     "client_access_report",
     "desk",
+    "exception_decide",
     "extension_decide",
     "figures",
     "home",

@@ -30,7 +30,9 @@ from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import (
+    assessments_visible_to,
     criterion_names,
+    exception_requests_waiting,
     extension_requests_visible_to,
     extension_requests_waiting,
     ordered_assessments,
@@ -43,6 +45,7 @@ from web import forms, labels
 from .cases import PLANS_SHOWN
 from .common import (
     PAGE_SIZE,
+    assessment_subject,
     attempt,
     case_subject,
     page_of,
@@ -144,8 +147,8 @@ def supervisor(request):
     return _supervisor_page(request)
 
 
-def _supervisor_page(request, *, status=200, decision_forms=None):
-    """The supervisor's page, also shown again with an extension decision's errors."""
+def _supervisor_page(request, *, status=200, decision_forms=None, exception_forms=None):
+    """The supervisor's page, shown again with an extension or exception decision's errors."""
     teams = _supervised(request)
     team_ids = [t.pk for t in teams]
     on = today()
@@ -154,6 +157,7 @@ def _supervisor_page(request, *, status=200, decision_forms=None):
     exceptions_page, exceptions = _exceptions(request, team_ids)
     cap_page = _page(request, cases_at_cap(team_ids, on), "cap_page")
     cap_cases = list(cap_page.object_list)
+    requests = exception_requests_waiting(team_ids)
     extensions = list(extension_requests_waiting(team_ids))
     for extension in extensions:
         extension.form = (decision_forms or {}).get(extension.pk) or forms.ExtensionDecisionForm(
@@ -169,17 +173,23 @@ def _supervisor_page(request, *, status=200, decision_forms=None):
             *[case_subject(c) for c in context["page"]],
             *[transfer_subject(row["transfer"]) for row in stalled],
             *[case_subject(item["review"].case) for item in exceptions],
+            *[case_subject(a.review.case) for a in requests],
             *[case_subject(c) for c in cap_cases],
             *[case_subject(e.review.case) for e in extensions],
             *[case_subject(p.review.case) for p in plans_shown],
         ],
     )
+    for assessment in requests:
+        assessment.decision_form = (exception_forms or {}).get(assessment.pk) or (
+            forms.ExceptionDecisionForm(prefix=f"x{assessment.pk}")
+        )
     context.update(
         teams=teams,
         stalled=stalled,
         stalled_page=stalled_page,
         exceptions=exceptions,
         exceptions_page=exceptions_page,
+        requests=requests,
         cap_cases=cap_cases,
         cap_page=cap_page,
         extension_requests=extensions,
@@ -227,6 +237,43 @@ def extension_decide(request, pk: int):
             )
             return redirect(back)
     return _supervisor_page(request, status=400, decision_forms={extension.pk: form})
+
+
+@login_required
+@require_POST
+def exception_decide(request, pk: int):
+    """A supervisor approves or refuses a requested exception from the supervisor page
+    (where the notice of the request points). Bad input comes back beside its field;
+    a request someone else decided first says so."""
+    _supervised(request)
+    assessment = scoped(request, assessments_visible_to(request.user), pk, assessment_subject)
+    form = forms.ExceptionDecisionForm(request.POST, prefix=f"x{assessment.pk}")
+    back = reverse("web:supervisor") + f"#exception-{assessment.pk}"
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        text = form.cleaned_data["text"]
+        service = (
+            criteria_services.assessment_approve_exception
+            if approve
+            else criteria_services.assessment_refuse_exception
+        )
+        _done, problem = attempt(
+            request,
+            form,
+            service,
+            subject=assessment_subject(assessment),
+            assessment=assessment,
+            **({"justification": text} if approve else {"reason": text}),
+        )
+        if problem is None:
+            messages.success(
+                request, _("Exception approved.") if approve else _("Exception refused.")
+            )
+            return redirect(back)
+        if problem == "conflict":
+            messages.warning(request, _done.detail)
+            return redirect(back)
+    return _supervisor_page(request, status=400, exception_forms={assessment.pk: form})
 
 
 def _bars(rows: list[tuple[str, float]]) -> list[dict]:
