@@ -35,6 +35,7 @@ from drills import (
     env_int,
     free_port,
     machine_load,
+    message_ids,
     start_worker,
     stop_process,
     wait_for,
@@ -162,7 +163,7 @@ def main() -> int:
         teams.shutdown()
         redis.cleanup()
 
-    sent_mails = len(list(mail_dir.glob("*")))
+    sent_mails = len(set(message_ids(mail_dir)))  # a file may hold several e-mails
     lines = [
         f"{PROPOSALS} proposals, one at a time, through transfers.services.transfer_propose;",
         "a Celery worker (prefork, 2 processes) on a real Redis; PostgreSQL; e-mail to files,",
@@ -175,7 +176,7 @@ def main() -> int:
         f"- the receiving team's Teams outbox row sent by the relay: {_ms(chat)}"
         if chat
         else "- Teams: none sent",
-        f"e-mail files written: {sent_mails}; Teams posts received: {_Teams.posts} "
+        f"e-mails written: {sent_mails}; Teams posts received: {_Teams.posts} "
         "(each with one more, the unmeasured first proposal's)",
         f"machine: {machine_load()}",
     ]
