@@ -62,7 +62,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(SafeAutocomplete, admin.ModelAdmin):
-    list_display = ["user", "language", "email"]
+    list_display = ["user", "language", "email", "email_digest"]
     autocomplete_fields = ["user"]
 
 
