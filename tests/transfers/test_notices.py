@@ -17,6 +17,7 @@ from django.db import transaction
 from cases import services as case_services
 from cases.enums import CaseState, Role
 from cases.models import BookingHours, Client
+from criteria import services as criteria_services
 from criteria.selectors import open_review_of
 from notifications.channels import render
 from notifications.models import (
@@ -142,9 +143,12 @@ def _release(org, transfer):
 
 def _rebook(outcome):
     def when(org, transfer):
-        services.transfer_rebook(
-            actor=org.front_desk, transfer=transfer, outcome=outcome, reason=FREE_TEXT
-        )
+        # A no-show is recorded once the meeting's time has passed; a cancellation any time.
+        later = dt.timedelta(days=8 if outcome == BookingStatus.NO_SHOW else 0)
+        with time_machine.travel(MONDAY_MORNING + later, tick=False):
+            services.transfer_rebook(
+                actor=org.front_desk, transfer=transfer, outcome=outcome, reason=FREE_TEXT
+            )
 
     return when
 
@@ -171,6 +175,21 @@ def _reassign(org, case):
 
 def _bring_forward(org, case):
     case_services.case_mark_due(case=case, actor=org.koto_supervisor)
+
+
+def _review_in_a_year(org):
+    case = open_case(org, started_months_ago=12)
+    _canary(case)
+    return case
+
+
+def _bring_forward_to_a_date(org, case):
+    criteria_services.review_bring_forward(
+        actor=org.koto_supervisor,
+        case=case,
+        review_on=MONDAY_MORNING.date() + dt.timedelta(days=10),
+        reason=FREE_TEXT,
+    )
 
 
 SCENARIOS = {
@@ -258,6 +277,12 @@ SCENARIOS = {
         NotificationKind.REVIEW_BROUGHT_FORWARD,
         _reassign_given,
         _bring_forward,
+        lambda org: [org.caseworker],
+    ),
+    "review brought forward to a date": Scenario(
+        NotificationKind.REVIEW_BROUGHT_FORWARD,
+        _review_in_a_year,
+        _bring_forward_to_a_date,
         lambda org: [org.caseworker],
     ),
 }
@@ -360,7 +385,7 @@ def test_notices__acceptance_outside_booking_hours_says_when_the_desk_gets_it(pe
     assert note.recipient_id == people.receiving_worker.pk
     assert note.params == {"when": "2026-11-24T07:00:00+00:00"}  # 9.00 in Helsinki
     text = render(Channel.EMAIL, kind=note.kind, language="fi", params=note.params)
-    assert "24.11.2026 9.00" in text["subject"]
+    assert "24.11.2026 klo 9.00" in text["subject"]
     english = render(Channel.EMAIL, kind=note.kind, language="en", params=note.params)
     assert "2026" in english["subject"] and "9" in english["subject"]
 
