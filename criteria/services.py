@@ -756,7 +756,6 @@ def review_bring_forward(
         from_state=previous.isoformat(),
         to_state=review_on.isoformat(),
     )
-    case_services.notice_review_brought_forward(case, actor=actor, event_id=event.pk)
     if review_on <= today:
         case_services.case_move(case, CaseAction.MARK_DUE, actor=actor, role=role)
     case_services.notice_review_brought_forward(case, actor=actor, event_id=event.pk)
