@@ -95,10 +95,11 @@ def load(connection, cases: int):
         cursor.execute(
             """
             INSERT INTO criteria_criterionassessment (status, note, plan_action, plan_owner,
-                multi_problem, exception_justification, criterion_id, review_id)
+                multi_problem, exception_justification, exception_refusal_reason,
+                criterion_id, review_id)
             SELECT CASE WHEN r.case_id %% 2 = 0 AND d.code = 'housing' THEN 'not_met'
                         ELSE 'met' END,
-                '', 'plan', '', false, '', d.id, r.id
+                '', 'plan', '', false, '', '', d.id, r.id
             FROM criteria_review r
             CROSS JOIN criteria_criteriondefinition d
             WHERE r.completed_at IS NULL AND d.template_id = %s
