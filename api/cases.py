@@ -170,6 +170,17 @@ class ClientSerializer(serializers.ModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="code", read_only=True)
     responsible_worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner_team = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        help_text="Who carries the case: `team` until the handover is held, then the "
+        "receiving team.",
+    )
+    owner_worker = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        help_text="`responsible_worker` until the handover is held, then the receiving worker.",
+    )
     closure_reason = serializers.ChoiceField(
         choices=ClosureReason.choices, allow_blank=True, read_only=True
     )
@@ -183,6 +194,9 @@ class CaseSerializer(serializers.ModelSerializer):
             "client",
             "team",
             "responsible_worker",
+            "owner_team",
+            "owner_worker",
+            "transferred_at",
             "state",
             "integration_started_on",
             "review_due_on",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -545,6 +546,22 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("receiving team"),
         help_text=_("The regional team that accepted the case's transfer and carries it on."),
     )
+    receiving_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="carried_cases",
+        null=True,
+        blank=True,
+        db_index=False,
+        verbose_name=_("receiving worker"),
+        help_text=_("The receiving team's worker named at acceptance, who carries the case on."),
+    )
+    transferred_at = models.DateTimeField(
+        _("transferred"),
+        null=True,
+        blank=True,
+        help_text=_("When the handover was held and the receiving team took the case over."),
+    )
     state = FSMField(
         _("state"),
         default=CaseState.ACTIVE,
@@ -598,6 +615,25 @@ class Case(ConcurrentTransitionMixin, models.Model):
         return case_reference(self.pk) if self.pk else "SILTA-new"
 
     @property
+    def is_transferred(self) -> bool:
+        return self.state == CaseState.TRANSFERRED
+
+    @property
+    def owner_team(self) -> Team:
+        """Who carries the case: the Immigration Unit team until the handover is held, the
+        receiving team from then on."""
+        if self.is_transferred and self.receiving_team_id:
+            return self.receiving_team  # type: ignore[return-value]
+        return self.team
+
+    @property
+    def owner_worker(self) -> User:
+        """The responsible worker until the handover, then the receiving worker."""
+        if self.is_transferred and self.receiving_worker_id:
+            return self.receiving_worker  # type: ignore[return-value]
+        return self.responsible_worker
+
+    @property
     def cap_on(self) -> dt.date:
         """The end of the longest possible integration period (5 years)."""
         return rules.cap_on(self.integration_started_on)
@@ -624,8 +660,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=state, source=CaseState.TRANSFER_PENDING, target=CaseState.TRANSFERRED)
-    def complete_transfer(self) -> None:
-        pass
+    def complete_transfer(self, *, at: dt.datetime) -> None:
+        self.transferred_at = at
 
     @transition(
         field=state,

@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from core import clock
 
 from .enums import CaseState, TeamKind
 from .models import BookingHours, Case, Client, Event, MeetingHours, Region, Team
@@ -48,7 +51,7 @@ def _branches(teams: list[int]) -> tuple[list[Q], bool]:
     matches to an index (an OR across both it cannot)."""
     kinds = set(Team.objects.filter(pk__in=teams).values_list("kind", flat=True))
     own = TeamKind.IMMIGRATION_UNIT in kinds
-    branches = [Q(team_id__in=teams)] if own else []
+    branches = [sending_side(teams)] if own else []
     if kinds - {TeamKind.IMMIGRATION_UNIT}:
         branches.append(Q(receiving_team_id__in=teams))
     return branches, own
@@ -63,8 +66,22 @@ def _scope(teams: list[int]) -> Q:
     return scope
 
 
+def sending_side(teams: Iterable[int], *, prefix: str = "") -> Q:
+    """The Immigration Unit teams' own cases (`prefix` "case__" for rows of a case). Once
+    the handover is held the receiving team owns the case: the sending team keeps reading
+    it, never changing it, for SILTA_SENDING_TEAM_READ_DAYS after the handover (to answer
+    the receiving worker's questions and close its own follow-up), then not at all."""
+    days = settings.SILTA_SENDING_TEAM_READ_DAYS
+    still = ~Q(**{f"{prefix}state": CaseState.TRANSFERRED})
+    if days > 0:
+        still |= Q(**{f"{prefix}transferred_at__gte": clock.now() - dt.timedelta(days=days)})
+    return Q(**{f"{prefix}team_id__in": list(teams)}) & still
+
+
 def cases_visible_to(user: Any) -> QuerySet[Case]:
-    cases = Case.objects.select_related("client", "team", "responsible_worker")
+    cases = Case.objects.select_related(
+        "client", "team", "responsible_worker", "receiving_team", "receiving_worker"
+    )
     if user.is_superuser:
         return cases
     return cases.filter(_scope(scope_team_ids(user)))

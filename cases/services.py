@@ -58,11 +58,6 @@ CLIENT_FIELDS = (
 ENDED = (CaseState.TRANSFERRED, CaseState.CLOSED)
 
 
-def _client_team(client: Client) -> Team | None:
-    case = client.cases.select_related("team").order_by("-created_at").first()
-    return case.team if case else None
-
-
 class ClientExists(LoggedRefusal):
     """The identity code is already a client's whom the user may see: that client is
     offered (its id), and the user's learning of it is logged as a read."""
@@ -217,11 +212,14 @@ def client_update(*, actor: AbstractBaseUser, client: Client, **fields: Any) -> 
     the log must not become a second copy of the client data). A new identity code is
     stored normalised and refused as in `client_create` if it is another client's."""
     client = lock(Client, client.pk)
-    team = _client_team(client)
-    if team is None:
+    latest = client.cases.select_related("team").order_by("-created_at").first()
+    if latest is None:
         role = require_immigration_unit_role(actor, action="client_update")
     else:
-        role = require_role(actor, team=team, roles=SENDING_ROLES, action="client_update")
+        role = require_role(actor, team=latest.team, roles=SENDING_ROLES, action="client_update")
+        if latest.state == CaseState.TRANSFERRED:
+            # The receiving team owns the case now; the sending team only reads it.
+            raise Conflict(_("The case has been transferred: the receiving team carries it now."))
     unknown = set(fields) - set(CLIENT_FIELDS)
     if unknown:
         raise InvalidInput({name: _("Unknown field.") for name in sorted(unknown)})
@@ -415,13 +413,15 @@ def case_open(
     return case
 
 
-def case_hand_to(case: Case, *, team: Team | None) -> Case:
-    """Record which regional team carries the case: the team that accepted its transfer
-    (it sees the case from then on), or None again when that transfer is cancelled. The
-    transfers services call this in their transaction, on a case they hold locked; the
-    transfer's own event records the decision."""
+def case_hand_to(case: Case, *, team: Team | None, worker: Any = None) -> Case:
+    """Record which regional team and worker carry the case: the team that accepted its
+    transfer and the worker it named (they see the case from then on, and own it once the
+    handover is held), or None again when that transfer is cancelled. The transfers
+    services call this in their transaction, on a case they hold locked; the transfer's own
+    event records the decision."""
     case.receiving_team = team
-    case.save(update_fields=["receiving_team"])
+    case.receiving_worker = worker if team is not None else None
+    case.save(update_fields=["receiving_team", "receiving_worker"])
     return case
 
 

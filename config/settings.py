@@ -68,6 +68,7 @@ env = environ.Env(
     AXES_LOCKOUT_PARAMETERS=(list, ["username", "ip_address"]),
     SILTA_TRUSTED_PROXIES=(int, 0),
     SILTA_API_TOKEN_DAYS=(int, 90),
+    SILTA_SENDING_TEAM_READ_DAYS=(int, 30),
 )
 if env.bool("DJANGO_READ_DOT_ENV", default=True):
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -321,6 +322,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
 }
 SILTA_API_TOKEN_DAYS = env("SILTA_API_TOKEN_DAYS")
+# After the handover is held the receiving team owns the case; the sending team may read it
+# (never change it) for this many days, then not at all (0: not at all). README, ownership.
+SILTA_SENDING_TEAM_READ_DAYS = env("SILTA_SENDING_TEAM_READ_DAYS")
+if SILTA_SENDING_TEAM_READ_DAYS < 0:
+    raise ImproperlyConfigured("SILTA_SENDING_TEAM_READ_DAYS must be 0 or more.")
 if SILTA_API_TOKEN_DAYS < 1:
     raise ImproperlyConfigured("SILTA_API_TOKEN_DAYS must be 1 or more: API tokens expire.")
 REST_KNOX = {

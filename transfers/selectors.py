@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from cases.roles import scope_team_ids
+from cases.selectors import sending_side
 
 from . import handoff
 from .enums import BookingStatus, TransferState
@@ -32,7 +33,11 @@ def transfers_visible_to(user: Any) -> QuerySet[Transfer]:
     if user.is_superuser:
         return transfers
     teams = scope_team_ids(user)
-    return transfers.filter(Q(sending_team_id__in=teams) | Q(receiving_team_id__in=teams))
+    # The sending team sees its transfers while it may read their case (cases.selectors).
+    return transfers.filter(
+        (Q(sending_team_id__in=teams) & sending_side(teams, prefix="case__"))
+        | Q(receiving_team_id__in=teams)
+    )
 
 
 def _bookings_of(team_ids: Iterable[int]) -> QuerySet[HandoverBooking]:

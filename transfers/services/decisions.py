@@ -56,7 +56,7 @@ def transfer_accept(
         source=source,
         params={"receiving_worker": receiving_worker.pk},
     )
-    case_hand_to(case, team=transfer.receiving_team)
+    case_hand_to(case, team=transfer.receiving_team, worker=receiving_worker)
     handoff.schedule_open(transfer)
     notices.transfer_accepted(transfer, actor=actor)
     return transfer

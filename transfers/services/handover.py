@@ -312,7 +312,9 @@ def transfer_complete(*, actor: AbstractBaseUser, transfer: Transfer) -> Transfe
     end_booking(live, status=BookingStatus.HELD, at=now)
     transfer_event(transfer, TransferAction.COMPLETE, actor=actor, role=role, source=source)
     notices.handover_held(transfer, actor=actor)
-    case_move(case, CaseAction.COMPLETE_TRANSFER, actor=actor, role=role, transfer_id=transfer.pk)
+    case_move(
+        case, CaseAction.COMPLETE_TRANSFER, actor=actor, role=role, transfer_id=transfer.pk, at=now
+    )
     return transfer
 
 
