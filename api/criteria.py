@@ -190,6 +190,14 @@ class ProposeSerializer(serializers.Serializer):
         default="",
         help_text="At the 5-year cap: the supervisor's written decision.",
     )
+    sender_availability = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text="For an escorted transfer: when the sending worker can attend the "
+        "handover (the front desk sees it when booking).",
+    )
 
 
 class AssessSerializer(serializers.Serializer):

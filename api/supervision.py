@@ -10,7 +10,7 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,7 +27,7 @@ from cases.roles import desk_team_ids, roles_of
 from cases.selectors import booking_hours_of, cases_at_cap, open_cases_of_worker
 from core import clock
 from criteria.selectors import exceptions_waiting
-from transfers import reports
+from transfers import handoff, reports
 from transfers.models import HandoverBooking
 from transfers.selectors import booking_queue
 
@@ -302,6 +302,12 @@ class SupervisorViewSet(viewsets.GenericViewSet):
         return Response(reports.figures(self._teams(request), since=since))
 
 
+class AttendeeSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["sending_worker"])
+    name = serializers.CharField()
+    availability = serializers.CharField(allow_blank=True)
+
+
 class BookingQueueSerializer(serializers.ModelSerializer):
     transfer = serializers.IntegerField(source="transfer_id", read_only=True)
     reference = serializers.CharField(source="transfer.case.reference", read_only=True)
@@ -309,6 +315,10 @@ class BookingQueueSerializer(serializers.ModelSerializer):
     escorted = serializers.BooleanField(source="transfer.escorted", read_only=True)
     receiving_worker = serializers.CharField(
         source="transfer.receiving_worker.username", read_only=True, allow_null=True
+    )
+    attendees = serializers.SerializerMethodField(
+        help_text="Who attends besides the client and the receiving side: the escorting "
+        "sending worker, with their availability note (as the booking webhook sends)."
     )
 
     class Meta:
@@ -320,6 +330,7 @@ class BookingQueueSerializer(serializers.ModelSerializer):
             "receiving_team",
             "receiving_worker",
             "escorted",
+            "attendees",
             "status",
             "requested_at",
             "interpreter_language",
@@ -328,6 +339,10 @@ class BookingQueueSerializer(serializers.ModelSerializer):
             "delivery_error",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AttendeeSerializer(many=True))
+    def get_attendees(self, booking) -> list[dict[str, str]]:
+        return handoff.attendees(booking.transfer)
 
 
 class BookingHoursOutSerializer(serializers.ModelSerializer):

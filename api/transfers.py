@@ -73,6 +73,7 @@ class TransferSerializer(serializers.ModelSerializer):
             "override_reason",
             "receiving_worker",
             "escorted",
+            "sender_availability",
             "language",
             "interpreter_needed",
             "ppt_coordinator",
@@ -239,3 +240,9 @@ class TransferViewSet(AccessLoggedViewSet):
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._transition(request, None, services.transfer_complete)
+
+    @extend_schema(request=None, responses=TRANSFER_OR_SUMMARY)
+    @action(detail=True, methods=["post"], url_path="confirm-attendance")
+    def confirm_attendance(self, request, pk=None):
+        """The escorting sending worker confirms the booked handover time (recorded)."""
+        return self._transition(request, None, services.transfer_confirm_attendance)

@@ -61,6 +61,7 @@ class TransferAction(models.TextChoices):
     RETURN = "return", _("Transfer returned")
     REQUEST_BOOKING = "request_booking", _("Handover booking requested")
     CONFIRM_BOOKING = "confirm_booking", _("Handover booked")
+    CONFIRM_ATTENDANCE = "confirm_attendance", _("Escorting worker confirmed the time")
     REBOOK = "rebook", _("Handover to be booked again")
     RETRY_BOOKING = "retry_booking", _("Booking request sent again")
     COMPLETE = "complete", _("Handover held")

@@ -141,7 +141,13 @@ def attendees(transfer: Transfer) -> list[dict[str, str]]:
     if not transfer.escorted:
         return []
     worker = transfer.sending_worker
-    return [{"role": "sending_worker", "name": worker.get_full_name() or worker.get_username()}]
+    return [
+        {
+            "role": "sending_worker",
+            "name": worker.get_full_name() or worker.get_username(),
+            "availability": transfer.sender_availability,
+        }
+    ]
 
 
 def failed_requests(transfer: Transfer) -> list[OutboxMessage]:

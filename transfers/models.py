@@ -83,6 +83,14 @@ class Transfer(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("receiving worker"),
     )
     escorted = models.BooleanField(_("escorted transfer"), default=False)
+    sender_availability = models.TextField(
+        _("sending worker's availability"),
+        blank=True,
+        help_text=_(
+            "For an escorted transfer: when the sending worker can attend the handover. "
+            "The front desk sees it when booking."
+        ),
+    )
     return_reason = models.CharField(
         _("return reason"), max_length=30, choices=ReturnReason.choices, blank=True
     )
@@ -190,6 +198,12 @@ class HandoverBooking(models.Model):
     outside_hours_reason = models.TextField(_("reason for the time"), blank=True)
     requested_at = models.DateTimeField(_("requested"))
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    sender_confirmed_at = models.DateTimeField(
+        _("escorting worker confirmed"),
+        null=True,
+        blank=True,
+        help_text=_("An escorted handover: when the sending worker confirmed the time."),
+    )
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
 
     class Meta:

@@ -470,7 +470,11 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
             override_reason="Postilokero-osoite; asuu alueella",
         )
         return
-    transfer = services.transfer_propose(actor=worker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        actor=worker,
+        review=open_review_of(case),
+        sender_availability="Ti ja to aamupäivisin, ei perjantaisin",  # kept if escorted
+    )
     receiving = transfer.receiving_team.code
     receiver = org.users[receiving, Role.RECEIVING_WORKER]
     front_desk = org.users[transfer.receiving_team.desk.code, Role.FRONT_DESK]
@@ -502,6 +506,8 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
         interpreter="TIMMI-varaus",
     )
     if kind == "booked":
+        if transfer.escorted and rng.random() < 0.5:  # the other half still to confirm
+            services.transfer_confirm_attendance(actor=worker, transfer=transfer)
         if rng.random() < 0.3:
             # The client did not come: recorded once the meeting's time has passed.
             with _clock_at(starts_at + dt.timedelta(minutes=30)):

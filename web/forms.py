@@ -231,7 +231,7 @@ class CapDecisionForm(SiltaForm):
 
 
 class ProposeForm(CapDecisionForm):
-    field_order = ["receiving_team", "override_reason", "decision"]
+    field_order = ["receiving_team", "override_reason", "sender_availability", "decision"]
 
     receiving_team = forms.ModelChoiceField(
         label=_("Receiving team"),
@@ -246,6 +246,16 @@ class ProposeForm(CapDecisionForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed when you choose a team other than the routed one."),
+    )
+    sender_availability = forms.CharField(
+        label=_("When can you attend the handover?"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "For an escorted transfer: you take part in the handover. The front desk sees "
+            "this when it books the time."
+        ),
     )
 
 

@@ -74,6 +74,12 @@ urlpatterns = [
         name="transfer-cancel",
     ),
     path(
+        "transfers/<int:pk>/confirm-attendance/",
+        views.transfer_action,
+        {"action": "attend"},
+        name="transfer-attend",
+    ),
+    path(
         "transfers/<int:pk>/retry-booking/",
         views.transfer_action,
         {"action": "retry"},

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from cases.enums import CaseState, Role, TeamKind
-from cases.models import Region, Team
+from cases.models import Case, Region, Team
 from core import clock
 from criteria import services as criteria_services
 from criteria.selectors import open_review_of
@@ -285,7 +285,35 @@ ACTIONS = [
         RECEIVER,
         SENDER | RECEIVER,
     ),
+    (
+        # The escorting sending worker, and only they, confirms the booked time.
+        "confirm_attendance",
+        lambda org: escorted_and_booked(org),
+        "post",
+        "/api/v1/transfers/{transfer}/confirm-attendance/",
+        {},
+        {CW},
+        SENDER | RECEIVER,
+    ),
 ]
+
+
+def escorted_and_booked(org):
+    from tests.factories import bring_transfer_to
+    from transfers import services
+
+    objects = all_met_review(org)
+    review = open_review_of(Case.objects.get(pk=objects.case))
+    marked = review.assessments.filter(criterion__has_multi_problem_marker=True).first()
+    criteria_services.assessment_update(
+        actor=org.caseworker, assessment=marked, status="met", multi_problem=True
+    )
+    transfer = services.transfer_propose(
+        actor=org.caseworker, review=review, sender_availability="Aamupäivisin"
+    )
+    assert transfer.escorted
+    transfer = bring_transfer_to(org, transfer, TransferState.BOOKED)
+    return Objects(client=transfer.case.client_id, case=transfer.case_id, transfer=transfer.pk)
 
 
 def filled(org, value):
@@ -365,6 +393,40 @@ def test_read_matrix(org, accepted, role, name):
     if response.status_code != 200:
         assert b"Secretname" not in response.content
         assert b"SILTA-" not in response.content
+
+
+# After the handover is held: the receiving side owns the case; the sending side reads it
+# for SILTA_SENDING_TEAM_READ_DAYS (30), then gets 404 like any team outside the scope.
+AFTER_HANDOVER = {
+    # (days after the handover): {role: status}
+    1: {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+    31: {CW: 404, KS: 404, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+}
+
+
+@pytest.mark.parametrize("days", list(AFTER_HANDOVER))
+@pytest.mark.parametrize("role", ROLES)
+def test_read_matrix__after_the_handover(org, role, days):
+    transfer = transfer_in_state(org, TransferState.COMPLETED, last_name="Secretname")
+    held = Case.objects.get(pk=transfer.case_id).transferred_at
+    review = transfer.review
+    objects = Objects(
+        client=transfer.case.client_id,
+        case=transfer.case_id,
+        transfer=transfer.pk,
+        review=review.pk,
+        assessment=review.assessments.first().pk,
+    )
+    with time_machine.travel(held + dt.timedelta(days=days), tick=False):
+        for name in ("client", "case", "history", "transfer", "review", "assessment"):
+            response = as_user(user_of(org, role)).get(
+                read_paths()[name].format(**objects.__dict__)
+            )
+            assert response.status_code == AFTER_HANDOVER[days][role], (name, role)
+            if response.status_code == 200 and name == "case":
+                assert response.json()["owner_team"] == "pohjoinen-aiso"
+            if response.status_code != 200:
+                assert b"Secretname" not in response.content
 
 
 SUPERVISOR_ONLY = [

@@ -20,6 +20,7 @@ from notifications.services import relay_pending
 from tests.factories import (
     assess_all_met,
     case_in_state,
+    handover_slot,
     member,
     open_case,
     reload,
@@ -128,7 +129,7 @@ def test_shared_desk__malmi_s_front_desk_books_the_second_team_s_handover(org, s
     services.transfer_confirm_booking(
         actor=org.front_desk,
         transfer=transfer,
-        starts_at=clock.now() + dt.timedelta(days=3),
+        starts_at=handover_slot(days=3),
         place="Malmi FrontDesk",
         interpreter="TIMMI 1",
     )
@@ -144,7 +145,7 @@ def test_shared_desk__another_team_s_front_desk_may_not_book(org, second_adult):
         services.transfer_confirm_booking(
             actor=lansi_desk,
             transfer=transfer,
-            starts_at=clock.now() + dt.timedelta(days=3),
+            starts_at=handover_slot(days=3),
             place="Haaga",
             interpreter="",
         )
@@ -163,7 +164,7 @@ def test_shared_desk__a_served_team_s_supervisor_does_not_book_the_other_teams(o
         services.transfer_confirm_booking(
             actor=supervisor_2,
             transfer=reload(transfer),
-            starts_at=clock.now() + dt.timedelta(days=3),
+            starts_at=handover_slot(days=3),
             place="Malmi",
             interpreter="",
         )

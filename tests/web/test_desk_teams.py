@@ -11,10 +11,9 @@ from django.urls import reverse
 from audit.models import AccessLog, AccessOutcome
 from cases.enums import CaseState, Role, TeamKind
 from cases.models import BookingHours, PostalArea, Team
-from core import clock
 from criteria.selectors import open_review_of
 from notifications.services import relay_pending
-from tests.factories import case_in_state, member, reload
+from tests.factories import case_in_state, handover_slot, member, reload
 from transfers import services
 from transfers.enums import TransferState
 
@@ -112,7 +111,7 @@ def test_desk__the_desk_opens_and_books_a_served_team_s_transfer(web, org, secon
     transfer = _requested(org, second_adult, postal_code="00640")
     desk = web(org.front_desk)
     assert desk.get(reverse("web:transfer", args=[transfer.pk])).status_code == 200
-    future = (clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    future = handover_slot(days=3).strftime("%Y-%m-%dT%H:%M")
     page = desk.post(
         reverse("web:transfer-confirm", args=[transfer.pk]),
         {"confirm-starts_at": future, "confirm-place": "Malmi", "confirm-interpreter": "T 1"},

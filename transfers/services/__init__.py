@@ -12,6 +12,7 @@ ConcurrentUpdate (`core.retry`), never a server error.
 
 from .closure import case_close
 from .decisions import transfer_accept, transfer_cancel, transfer_return
+from .escort import transfer_confirm_attendance
 from .handover import (
     transfer_complete,
     transfer_confirm_booking,
@@ -27,6 +28,7 @@ __all__ = [
     "transfer_accept",
     "transfer_cancel",
     "transfer_complete",
+    "transfer_confirm_attendance",
     "transfer_confirm_booking",
     "transfer_propose",
     "transfer_rebook",

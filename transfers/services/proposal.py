@@ -83,6 +83,7 @@ def transfer_propose(
     receiving_team: Team | None = None,
     override_reason: str = "",
     decision: str = "",
+    sender_availability: str = "",
 ) -> Transfer:
     """in_review -> transfer_pending, with a new Transfer (proposed).
 
@@ -90,6 +91,7 @@ def transfer_propose(
     for a PPT client, a named coordinator. The receiving team is routed; choosing another
     team, or choosing by hand where routing cannot, needs a reason, which is logged.
     At the cap a supervisor may decide on a transfer that is not ready, in writing.
+    An escorted transfer carries the sending worker's availability for the front desk.
     """
     case = lock_case(review.case_id)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="propose_transfer")
@@ -111,6 +113,7 @@ def transfer_propose(
         routed_team=routed,
         override_reason=override_reason.strip(),
         escorted=readiness.escorted,
+        sender_availability=sender_availability.strip() if readiness.escorted else "",
         proposed_at=now,
     )
     case_move(

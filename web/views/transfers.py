@@ -127,6 +127,14 @@ def _transfer_page(request, transfer, status=200, **forms_given):
     }
     if failed and (receiving or desk or sending):
         context["retry_form"] = forms.SiltaForm(prefix="retry")
+    if (
+        transfer.escorted
+        and transfer.state == TransferState.BOOKED
+        and transfer.sending_worker_id == request.user.pk
+        and booking is not None
+        and booking.sender_confirmed_at is None
+    ):
+        context["attend_form"] = forms.SiltaForm(prefix="attend")
     if sending and transfer.state in OPEN_TRANSFER_STATES:
         context["cancel_form"] = forms_given.get("cancel") or forms.CancelForm(prefix="cancel")
     return render(request, "web/transfer.html", context, status=status)
@@ -184,6 +192,11 @@ TRANSFER_ACTIONS = {
         forms.CancelForm,
         services.transfer_cancel,
         gettext_lazy("Transfer cancelled. The case is back in review."),
+    ),
+    "attend": TransferAction(
+        forms.SiltaForm,
+        services.transfer_confirm_attendance,
+        gettext_lazy("Thank you: the front desk sees that you confirmed the time."),
     ),
     "retry": TransferAction(
         forms.SiltaForm,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_postal_areas_name_their_teams'),
+        ('cases', '0013_meeting_hours_defaults'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -28,6 +28,6 @@ def empty(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0012_case_receiving_worker_and_transferred_at")]
+    dependencies = [("cases", "0014_case_receiving_worker_and_transferred_at")]
 
     operations = [migrations.RunPython(backfill, empty)]
