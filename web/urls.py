@@ -94,9 +94,5 @@ urlpatterns = [
         name="client-access-report",
     ),
     path("supervisor/reassign/", views.reassign, name="reassign"),
-    path(
-        "supervisor/extensions/<int:pk>/decide/",
-        views.extension_decide,
-        name="extension-decide",
-    ),
+    path("extensions/<int:pk>/decide/", views.extension_decide, name="extension-decide"),
 ]

@@ -37,7 +37,7 @@ from cases.enums import CaseState, Role
 from cases.models import Case, Client, Event
 from core import clock
 from criteria import services as criteria_services
-from criteria.models import AssessmentStatus, CriterionAssessment, Review
+from criteria.models import AssessmentStatus, CriterionAssessment, ExtensionRequest, Review
 from criteria.selectors import open_review_of
 from notifications.models import Notification, OutboxMessage, OutboxStatus
 from notifications.services import MAX_ATTEMPTS
@@ -57,6 +57,8 @@ OBJECTS = {
     "assessments": CriterionAssessment,
     "transfers": Transfer,
     "notifications": Notification,
+    "extensions": ExtensionRequest,
+    "supervisor": Client,  # the client's access log (a PDF): the one id under supervisor/
 }
 # Django's own forms in the page header; the language switch is fuzzed like any other.
 NOT_SILTAS = {"logout", "admin:logout"}
