@@ -158,7 +158,8 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
     cap_page = _page(request, cases_at_cap(team_ids, on), "cap_page")
     cap_cases = list(cap_page.object_list)
     requests = exception_requests_waiting(team_ids)
-    extensions = list(extension_requests_waiting(team_ids))
+    waiting = extension_requests_waiting(team_ids)
+    extensions = list(waiting[:PLANS_SHOWN])
     for extension in extensions:
         extension.form = (decision_forms or {}).get(extension.pk) or forms.ExtensionDecisionForm(
             prefix=f"e{extension.pk}"
@@ -193,6 +194,9 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
         cap_cases=cap_cases,
         cap_page=cap_page,
         extension_requests=extensions,
+        extension_requests_count=(
+            len(extensions) if len(extensions) < PLANS_SHOWN else waiting.count()
+        ),
         overdue_plans=plans_shown,
         overdue_plans_count=len(plans_shown) if len(plans_shown) < PLANS_SHOWN else plans.count(),
         show_worker=True,
