@@ -325,7 +325,7 @@ class ClientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AccessLogg
             lambda: self.act(
                 request,
                 partial_form(ClientWriteSerializer) if partial else ClientWriteSerializer,
-                case_services.client_update,
+                criteria_services.client_update,
                 target="client",
                 action="api_update",
                 respond=lambda client: ClientSerializer(client).data,

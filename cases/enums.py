@@ -55,6 +55,17 @@ class EventSubject(models.TextChoices):
 class ClientAction(models.TextChoices):
     CREATE = "create", _("Client added")
     UPDATE = "update", _("Client details changed")
+    HOUSEHOLD_JOIN = "household_join", _("Linked to a household")
+    HOUSEHOLD_LEAVE = "household_leave", _("Removed from the household")
+
+
+class HouseholdRelation(models.TextChoices):
+    """A member's place in the family; a child is any member marked as one."""
+
+    PARENT = "parent", _("Parent")
+    SPOUSE = "spouse", _("Spouse or partner")
+    CHILD = "child", _("Child")
+    OTHER_ADULT = "other_adult", _("Other adult relative")
 
 
 class CaseAction(models.TextChoices):
@@ -70,6 +81,7 @@ class CaseAction(models.TextChoices):
     CLOSE = "close", _("Case closed")
     SET_COORDINATOR = "set_coordinator", _("PPT coordinator named")
     REASSIGN = "reassign", _("Responsible worker changed")
+    REVIEW_DATE_CHANGED = "review_date_changed", _("Review date recomputed")
 
 
 class MembershipAction(models.TextChoices):

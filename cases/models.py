@@ -10,6 +10,7 @@ a state directly fails loudly.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -30,6 +31,7 @@ from .enums import (
     CaseState,
     ClosureReason,
     EventSubject,
+    HouseholdRelation,
     HousingSituation,
     Role,
     TeamKind,
@@ -395,6 +397,19 @@ class PostalArea(models.Model):
             raise ValidationError(errors)
 
 
+# Letters a name search treats as their plain forms, so "Mäkinen" is found by "makinen"
+# (Finnish keyboards abroad, a typing caseworker in a hurry). The same table runs in the
+# database (the generated search column) and in Python (the query, `search_form`).
+SEARCH_FOLD_FROM = "äöåüéèáàâêëïíìîóòôõúùûçñšžøæ"
+SEARCH_FOLD_TO = "aoaueeaaaeeiiiioooouuucnszoa"
+_SEARCH_FOLD = str.maketrans(SEARCH_FOLD_FROM, SEARCH_FOLD_TO)
+
+
+def search_form(text: str) -> str:
+    """A name as the search column holds it: lower case, the letters above folded."""
+    return " ".join(text.lower().translate(_SEARCH_FOLD).split())
+
+
 # A personal identity code as stored: DDMMYY, a century sign, three digits and a control
 # character, upper case, nothing else.
 IDENTITY_CODE_STORED_FORM = r"^[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-FHJ-NPR-Y]$"
@@ -456,11 +471,16 @@ class Client(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # "first last" as `search_form` gives it, kept by `save` (every writer saves through
+    # the services; a bulk insert sets it itself). On PostgreSQL a trigram index serves
+    # the name search (migration 0011).
+    search_name = models.CharField(max_length=201, blank=True, editable=False, default="")
 
     class Meta:
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["date_of_birth"], name="client_date_of_birth_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(personal_identity_code__isnull=True)
@@ -472,6 +492,13 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = search_form(f"{self.first_name} {self.last_name}")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         errors = {}
@@ -502,6 +529,47 @@ class Client(models.Model):
     def language_name(self) -> str:
         """The language named in the current page's language (core.languages)."""
         return language_name(self.language)
+
+
+class Household(models.Model):
+    """A family whose members are clients: reviewed together and handed over together
+    (one transfer per member's case, one handover meeting)."""
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return f"{_('household')} {self.pk}"
+
+
+class HouseholdMember(models.Model):
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="members", verbose_name=_("household")
+    )
+    # A client belongs to one household at most.
+    client = models.OneToOneField(
+        Client,
+        on_delete=models.PROTECT,
+        related_name="household_membership",
+        verbose_name=_("client"),
+    )
+    relation = models.CharField(_("relation"), max_length=20, choices=HouseholdRelation.choices)
+    joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+        ordering = ["household", "joined_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.client_id} ({self.relation})"
+
+    @property
+    def is_child(self) -> bool:
+        return self.relation == HouseholdRelation.CHILD
 
 
 def case_reference(case_id: int) -> str:

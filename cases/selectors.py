@@ -9,19 +9,34 @@ A superuser (an administrator of the service) sees everything in the admin.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.fi import hetu as stdnum_hetu
 
 from core import clock
 
 from .enums import CaseState, TeamKind
-from .models import BookingHours, Case, Client, Event, MeetingHours, Region, Team
+from .models import (
+    BookingHours,
+    Case,
+    Client,
+    Event,
+    HouseholdMember,
+    MeetingHours,
+    Region,
+    Team,
+    search_form,
+)
 from .roles import desk_ids_of, scope_team_ids
 from .rules import CAP_MONTHS, ClientFacts
+from .validators import normalise_personal_identity_code
 
 OPEN_CASE_STATES = (
     CaseState.ACTIVE,
@@ -160,3 +175,90 @@ def meeting_hours_of(team_ids: Iterable[int]) -> QuerySet[MeetingHours]:
 
 def regions_by_code() -> dict[str, Region]:
     return {region.code: region for region in Region.objects.all()}
+
+
+# Search ------------------------------------------------------------------------------------
+
+_REFERENCE = re.compile(r"^(?:silta\s*-?\s*)?(\d{1,9})$", re.IGNORECASE)
+_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y")
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """What a search box's text is: an identity code (exact, normalised), a case
+    reference, a date of birth, or words of a name (each must occur, dots optional)."""
+
+    kind: str  # "identity_code", "reference", "date_of_birth", "name" or "none"
+    value: Any
+
+
+def search_terms(text: str) -> SearchTerms:
+    text = " ".join(text.split())
+    if not text:
+        return SearchTerms("none", None)
+    try:
+        code = normalise_personal_identity_code(text)
+        if len(code) == 11 and stdnum_hetu.validate(code, allow_temporary=True):
+            return SearchTerms("identity_code", code)
+    except StdnumValidationError:
+        pass
+    reference = _REFERENCE.match(text)
+    if reference:
+        return SearchTerms("reference", int(reference.group(1)))
+    for pattern in _DATE_FORMATS:
+        try:
+            return SearchTerms("date_of_birth", dt.datetime.strptime(text, pattern).date())
+        except ValueError:
+            continue
+    words = search_form(text).split()
+    return SearchTerms("name", words) if words else SearchTerms("none", None)
+
+
+def _client_filter(terms: SearchTerms, prefix: str = "") -> Q:
+    if terms.kind == "identity_code":
+        return Q(**{f"{prefix}personal_identity_code": terms.value})
+    if terms.kind == "date_of_birth":
+        return Q(**{f"{prefix}date_of_birth": terms.value})
+    if terms.kind == "name":
+        found = Q()
+        for word in terms.value:
+            found &= Q(**{f"{prefix}search_name__contains": word})
+        return found
+    return Q(pk__in=[])
+
+
+def cases_matching(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """The cases among `cases` (already scoped) whose client or reference matches `text`."""
+    terms = search_terms(text)
+    if terms.kind == "reference":
+        return cases.filter(pk=terms.value)
+    return cases.filter(_client_filter(terms, "client__"))
+
+
+def clients_without_case_matching(user: Any, text: str) -> QuerySet[Client]:
+    """Clients in the user's scope with no case yet whose facts match `text` (a client
+    just registered is found before a case is opened)."""
+    terms = search_terms(text)
+    if terms.kind in ("reference", "none"):
+        return Client.objects.none()
+    return (
+        clients_visible_to(user)
+        .filter(_client_filter(terms))
+        .filter(~Exists(Case.objects.filter(client_id=OuterRef("pk"))))
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+# Households --------------------------------------------------------------------------------
+
+
+def household_members_of(client: Client) -> list[HouseholdMember]:
+    """The members of `client`'s household (client included), adults first; empty when the
+    client has none. Unscoped: the caller shows only those the user may see."""
+    household_id = (
+        HouseholdMember.objects.filter(client=client).values_list("household_id", flat=True).first()
+    )
+    if household_id is None:
+        return []
+    members = HouseholdMember.objects.filter(household_id=household_id).select_related("client")
+    return sorted(members, key=lambda m: (m.is_child, m.joined_at, m.pk))

@@ -26,11 +26,11 @@ from notifications.models import NotificationKind
 from notifications.services import notify
 
 from . import rules
-from .enums import CaseAction, CaseState, ClientAction, Role, TeamKind
+from .enums import CaseAction, CaseState, ClientAction, HouseholdRelation, Role, TeamKind
 from .events import case_event, client_event
-from .models import Case, Client, Team
+from .models import Case, Client, Household, HouseholdMember, Team
 from .roles import SENDING_ROLES, is_member, require_immigration_unit_role, require_role
-from .selectors import client_facts, clients_visible_to
+from .selectors import client_facts, clients_visible_to, open_case_of
 from .validators import normalise_personal_identity_code
 
 if TYPE_CHECKING:
@@ -207,10 +207,20 @@ def client_create(*, actor: AbstractBaseUser, **fields: Any) -> Client:
 
 
 @transaction.atomic
-def client_update(*, actor: AbstractBaseUser, client: Client, **fields: Any) -> Client:
+def client_update(
+    *,
+    actor: AbstractBaseUser,
+    client: Client,
+    threshold_years: int | None = None,
+    **fields: Any,
+) -> Client:
     """Change a client's facts. The event row lists which fields changed (not their values:
     the log must not become a second copy of the client data). A new identity code is
-    stored normalised and refused as in `client_create` if it is another client's."""
+    stored normalised and refused as in `client_create` if it is another client's.
+
+    Given `threshold_years` (the current checklist version's, which
+    `criteria.services.client_update` passes), the open case's review date follows the
+    new facts: see `_review_date_follow`."""
     client = lock(Client, client.pk)
     latest = client.cases.select_related("team").order_by("-created_at").first()
     if latest is None:
@@ -234,6 +244,180 @@ def client_update(*, actor: AbstractBaseUser, client: Client, **fields: Any) -> 
         client_event(
             client, ClientAction.UPDATE, actor=actor, role=role, params={"fields": changed}
         )
+        if threshold_years is not None:
+            _review_date_follow(
+                client, actor=actor, role=role, fields=changed, threshold_years=threshold_years
+            )
+    return client
+
+
+def _review_date_follow(
+    client: Client, *, actor: AbstractBaseUser, role: str, fields: list[str], threshold_years: int
+) -> None:
+    """The first review's date follows the client's facts (a reunited family whose
+    situation stabilises is reviewed after one year, not two): recomputed by the rules
+    for an active case whose date no review has set yet, never past the 5-year cap. A
+    change is an event with the old and new date; a date that has already come makes the
+    review due at once."""
+    case = open_case_of(client)
+    if case is None or case.state != CaseState.ACTIVE:
+        return
+    case = lock(Case, case.pk)
+    if (
+        case.state != CaseState.ACTIVE
+        or case.events.filter(action=CaseAction.COMPLETE_NOT_READY).exists()
+    ):
+        return  # a review has set the next date: the worker's, not the rules'
+    old = case.review_due_on
+    new = min(
+        rules.review_due_on(
+            integration_started_on=case.integration_started_on,
+            client=client_facts(client),
+            threshold_years=threshold_years,
+        ),
+        case.cap_on,
+    )
+    if new == old:
+        return
+    case.review_due_on = new
+    case.save(update_fields=["review_due_on"])
+    case_event(
+        case,
+        CaseAction.REVIEW_DATE_CHANGED,
+        actor=actor,
+        role=role,
+        source=case.state,
+        params={"from": old.isoformat(), "to": new.isoformat(), "fields": fields},
+    )
+    if new <= clock.today():
+        source, _target = run_transition(case, CaseAction.MARK_DUE)
+        case_event(
+            case,
+            CaseAction.MARK_DUE,
+            actor=actor,
+            role=role,
+            source=source,
+            params={"review_due_on": new.isoformat()},
+        )
+
+
+# Households ---------------------------------------------------------------------------
+
+
+def _require_household_role(actor: AbstractBaseUser, client: Client) -> str:
+    team = _client_team(client)
+    if team is None:
+        return require_immigration_unit_role(actor, action="household_link")
+    return require_role(actor, team=team, roles=SENDING_ROLES, action="household_link")
+
+
+@transaction.atomic
+def household_link(
+    *,
+    actor: AbstractBaseUser,
+    client: Client,
+    member: Client,
+    relation: str,
+    client_relation: str = HouseholdRelation.PARENT,
+) -> Household:
+    """Link `member` to `client`'s household with its relation (a household is created,
+    `client` in it as `client_relation`, when `client` has none). Both clients must be in
+    the actor's scope and their team's; a member already in another household is refused.
+    One event per client who joins."""
+    if client.pk == member.pk:
+        raise InvalidInput({"member": _("Choose another client than this one.")})
+    # Locked in id order (two workers linking the same two clients wait, not deadlock).
+    first, second = sorted([client.pk, member.pk])
+    locked = {pk: lock(Client, pk) for pk in (first, second)}
+    client, member = locked[client.pk], locked[member.pk]
+    visible = clients_visible_to(actor)
+    if visible.filter(pk__in=[client.pk, member.pk]).count() != 2:
+        raise InvalidInput({"member": _("No such client in your caseload.")})
+    role = _require_household_role(actor, client)
+    _require_household_role(actor, member)
+    for value in (relation, client_relation):
+        if value not in HouseholdRelation.values:
+            raise InvalidInput({"relation": _("Choose the relation.")})
+    if HouseholdMember.objects.filter(client=member).exists():
+        raise Conflict(_("This client already belongs to a household."))
+    membership = HouseholdMember.objects.filter(client=client).select_related("household")
+    found = membership.first()
+    if found is None:
+        household = Household.objects.create()
+        HouseholdMember.objects.create(household=household, client=client, relation=client_relation)
+        client_event(
+            client,
+            ClientAction.HOUSEHOLD_JOIN,
+            actor=actor,
+            role=role,
+            params={"household": household.pk, "relation": client_relation},
+        )
+    else:
+        household = found.household
+    HouseholdMember.objects.create(household=household, client=member, relation=relation)
+    client_event(
+        member,
+        ClientAction.HOUSEHOLD_JOIN,
+        actor=actor,
+        role=role,
+        params={"household": household.pk, "relation": relation},
+    )
+    return household
+
+
+@transaction.atomic
+def client_create_in_household(
+    *,
+    actor: AbstractBaseUser,
+    household_of: Client,
+    relation: str,
+    client_relation: str = HouseholdRelation.PARENT,
+    **fields: Any,
+) -> Client:
+    """Register a client as a member of `household_of`'s household: both or nothing."""
+    client = client_create(actor=actor, **fields)
+    household_link(
+        actor=actor,
+        client=household_of,
+        member=client,
+        relation=relation,
+        client_relation=client_relation,
+    )
+    return client
+
+
+@transaction.atomic
+def household_leave(*, actor: AbstractBaseUser, client: Client) -> Client:
+    """Take a client out of their household (a household left with one member ends)."""
+    client = lock(Client, client.pk)
+    if not clients_visible_to(actor).filter(pk=client.pk).exists():
+        raise InvalidInput({"member": _("No such client in your caseload.")})
+    role = _require_household_role(actor, client)
+    membership = HouseholdMember.objects.filter(client=client).first()
+    if membership is None:
+        raise Conflict(_("This client is not in a household."))
+    household_id = membership.household_id
+    membership.delete()
+    client_event(
+        client,
+        ClientAction.HOUSEHOLD_LEAVE,
+        actor=actor,
+        role=role,
+        params={"household": household_id},
+    )
+    remaining = list(HouseholdMember.objects.filter(household_id=household_id))
+    if len(remaining) == 1:
+        last = remaining[0]
+        last.delete()
+        client_event(
+            Client(pk=last.client_id),
+            ClientAction.HOUSEHOLD_LEAVE,
+            actor=actor,
+            role=role,
+            params={"household": household_id},
+        )
+    if len(remaining) <= 1:
+        Household.objects.filter(pk=household_id).delete()
     return client
 
 

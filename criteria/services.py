@@ -18,7 +18,7 @@ from cases import rules as date_rules
 from cases import services as case_services
 from cases.enums import CaseAction, CaseState, EventSubject, Role
 from cases.events import record_event
-from cases.models import Case
+from cases.models import Case, Client
 from cases.roles import SENDING_ROLES, require_role
 from cases.selectors import client_facts
 from core import clock
@@ -49,6 +49,14 @@ def case_open(**arguments: Any) -> Case:
     """Open a case (cases.services.case_open) with its first review date set by the current
     checklist version's threshold for a reunited family's sponsor."""
     return case_services.case_open(
+        **arguments, threshold_years=current_checklist().sponsor_long_residence_years
+    )
+
+
+def client_update(**arguments: Any) -> Client:
+    """Change a client's facts (cases.services.client_update); the open case's first
+    review date follows them by the current checklist version's threshold."""
+    return case_services.client_update(
         **arguments, threshold_years=current_checklist().sponsor_long_residence_years
     )
 

@@ -190,7 +190,7 @@ class ClientAdmin(AccessLoggedAdmin):
         fields = {name: form.cleaned_data[name] for name in case_services.CLIENT_FIELDS}
         if change:
             perform_and_log(
-                case_services.client_update,
+                criteria_services.client_update,
                 user=request.user,
                 action="admin_change",
                 subjects=[(obj.pk, None)],
