@@ -7,8 +7,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from cases.enums import ClosureReason, Role, TeamKind
-from cases.models import Team
+from cases.enums import ClosureReason, HouseholdRelation, Role, TeamKind
+from cases.models import Case, Client, Team
+from cases.services import CLIENT_FIELDS
 from core.errors import InvalidInput
 from criteria.models import AssessmentStatus
 from notifications.models import EmailDelivery
@@ -404,3 +405,108 @@ class ExceptionDecisionForm(SiltaForm):
             for name, message in error.errors.items()
         }
         super().add_service_errors(InvalidInput(renamed))
+
+
+# Clients, cases and households ------------------------------------------------------------
+
+
+class ClientForm(SiltaForm):
+    """A client's facts, each field as the model defines it (label, choices, and the
+    validators: a date of birth not in the future nor before 1900, a valid identity code),
+    so the form refuses what the service would, beside the field."""
+
+    def __init__(self, *args, **kwargs):
+        self.base_fields = forms.fields_for_model(
+            Client,
+            fields=CLIENT_FIELDS,
+            widgets={"date_of_birth": DateInput(), "sponsor_in_finland_since": DateInput()},
+        )
+        # The model's own validators (the ranges of dates, the identity code, the postal
+        # code, the language) run here too, so each error is beside its field at once.
+        for name, field in self.base_fields.items():
+            field.validators = [
+                *field.validators,
+                *(
+                    v
+                    for v in Client._meta.get_field(name).validators
+                    if not hasattr(v, "limit_value") and v not in field.validators
+                ),
+            ]
+        # Typed with spaces or in lower case it is still one code: the service normalises.
+        code = self.base_fields["personal_identity_code"]
+        code.max_length = 20
+        code.validators = [v for v in code.validators if not hasattr(v, "limit_value")]
+        code.widget.attrs["maxlength"] = "20"
+        code.help_text = _("Optional. E.g. 010594Y123W.")
+        super().__init__(*args, **kwargs)
+
+
+class HouseholdRelationField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Relation in the household"))
+        super().__init__(choices=[("", "---------"), *HouseholdRelation.choices], **kwargs)
+
+
+class ClientRegisterForm(ClientForm):
+    """Registering a client; as a member of another client's household, with the relation."""
+
+    def __init__(
+        self, *args, household_of: Client | None = None, anchor_in_household=True, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        if household_of is not None:
+            self.fields["relation"] = HouseholdRelationField()
+            if not anchor_in_household:
+                self.fields["client_relation"] = HouseholdRelationField(
+                    label=_("Relation in the household of %(name)s")
+                    % {"name": f"{household_of.first_name} {household_of.last_name}"}
+                )
+
+
+class CaseOpenForm(SiltaForm):
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none())
+    responsible_worker = WorkerChoiceField(
+        label=_("Responsible worker"), queryset=User.objects.none()
+    )
+    integration_started_on = forms.DateField(
+        label=_("Integration period started"),
+        widget=DateInput(),
+        validators=Case._meta.get_field("integration_started_on").validators,
+    )
+    ppt_coordinator = forms.CharField(
+        label=_("PPT coordinator"),
+        max_length=200,
+        required=False,
+        help_text=_("Needed before a PPT client's transfer; may be named later."),
+    )
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        team_field = self.fields["team"]
+        team_field.queryset = Team.objects.filter(pk__in=[t.pk for t in teams]).order_by("name")
+        if len(teams) == 1:
+            team_field.empty_label = None
+        self.fields["responsible_worker"].queryset = (
+            User.objects.filter(
+                is_active=True,
+                memberships__team__in=[t.pk for t in teams],
+                memberships__role=Role.CASEWORKER,
+            )
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
+
+
+class HouseholdLinkForm(SiltaForm):
+    member = forms.CharField(
+        label=_("Household member"),
+        max_length=40,
+        help_text=_("The member's case reference (SILTA-000123) or personal identity code."),
+    )
+    relation = HouseholdRelationField()
+    client_relation = HouseholdRelationField(label=_("This client's relation in the household"))
+
+    def __init__(self, *args, has_household: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if has_household:
+            del self.fields["client_relation"]

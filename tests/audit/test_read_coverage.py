@@ -100,6 +100,11 @@ WEB_PK_MODELS = {
     "transfer_action": Transfer,
     "notification_read": Notification,
     "client_access_report": Client,
+    "client_detail": Client,
+    "client_edit": Client,
+    "case_open": Client,
+    "household_add": Client,
+    "household_leave": Client,
 }
 
 # Bad input for the forms whose empty post would be valid, so that they are shown again.
@@ -107,6 +112,8 @@ WEB_BAD_INPUT = {
     "case_coordinator": {"coordinator-coordinator": "x" * 201},
     "review_propose": {"propose-receiving_team": "0"},
     "reassign": {"to_worker": "0"},
+    "client_edit": {"date_of_birth": "2999-01-01"},
+    "household_add": {"household-member": "SILTA-999999"},
 }
 
 

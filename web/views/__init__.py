@@ -15,6 +15,14 @@ from .cases import (
     review_bring_forward,
     review_start,
 )
+from .clients import (
+    case_open,
+    client_detail,
+    client_edit,
+    client_register,
+    household_add,
+    household_leave,
+)
 from .desk import desk
 from .notifications import notification_preferences, notification_read, notifications_inbox
 from .reviews import (
@@ -43,13 +51,19 @@ __all__ = [
     "case_close",
     "case_coordinator",
     "case_detail",
+    "case_open",
     "caseload",
     "client_access_report",
+    "client_detail",
+    "client_edit",
+    "client_register",
     "desk",
     "exception_decide",
     "extension_decide",
     "figures",
     "home",
+    "household_add",
+    "household_leave",
     "inbox",
     "notification_preferences",
     "notification_read",

@@ -10,21 +10,28 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.access import log_access
 from cases import rules as date_rules
 from cases import services as case_services
-from cases.enums import CaseState, Role
+from cases.enums import CaseAction, CaseState, Role
 from cases.roles import roles_of
-from cases.selectors import case_timeline, cases_visible_to
+from cases.selectors import (
+    case_timeline,
+    cases_matching,
+    cases_visible_to,
+    clients_without_case_matching,
+)
 from core.errors import Conflict
 from criteria import services as criteria_services
 from criteria.selectors import overdue_plans
 from transfers import services
 from web import forms, labels
 
+from .clients import household_context
 from .common import act, case_subject, page_of, perform, scoped, shown, stale, today
 
 GROUPS = ("overdue", "due", "soon", "in_review", "pending")
@@ -54,18 +61,45 @@ def _group_titles() -> dict[str, str]:
 
 
 def _caseload_filtered(request, cases, *, supervises_only: bool):
-    """The caseload narrowed by the page's filters: whose, which team, which reference."""
-    who = request.GET.get("who") or ("team" if supervises_only else "mine")
+    """The caseload narrowed by the page's filters: whose, which team. A search (`q`: a
+    name, an identity code, a case reference or a date of birth) looks through the whole
+    team's cases unless "mine" is chosen."""
+    query = request.GET.get("q", "").strip()[:100]
+    who = request.GET.get("who") or ("team" if supervises_only or query else "mine")
     if who == "mine":
         cases = cases.filter(responsible_worker=request.user)
     team_code = request.GET.get("team", "")
     if team_code:
         cases = cases.filter(team__code=team_code)
-    query = request.GET.get("q", "").strip()
-    if query:
-        digits = "".join(ch for ch in query if ch.isascii() and ch.isdigit())
-        cases = cases.filter(pk=int(digits)) if digits and len(digits) < 12 else cases.none()
     return cases, {"who": who, "team_code": team_code, "query": query}
+
+
+def _search_page(request, cases, filters_used, teams):
+    """A search's answer: every matching case of the scope in any state, and clients with
+    no case yet, one access-log row per client shown."""
+    query = filters_used["query"]
+    page = page_of(
+        request,
+        cases_matching(cases, query).select_related("client").order_by("client__last_name", "id"),
+    )
+    waiting = list(clients_without_case_matching(request.user, query)[:25])
+    log_access(
+        user=request.user,
+        action="web_search",
+        subjects=[case_subject(c) for c in page] + [(c.pk, None) for c in waiting],
+    )
+    return render(
+        request,
+        "web/caseload.html",
+        {
+            "searching": True,
+            "page": page,
+            "clients_without_case": waiting,
+            "teams": teams,
+            "today": today(),
+            **filters_used,
+        },
+    )
 
 
 @login_required
@@ -80,6 +114,8 @@ def caseload(request):
         cases_visible_to(request.user).filter(team__in=teams),
         supervises_only=not roles.teams([Role.CASEWORKER]),
     )
+    if filters_used["query"]:
+        return _search_page(request, cases, filters_used, teams)
     filters = _group_filters(on)
     counts = cases.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
     group = request.GET.get("group")
@@ -157,12 +193,24 @@ def _case_forms(case, forms_given) -> dict:
     return found
 
 
+def _event_words(event) -> str:
+    """The event's words; a recomputed review date names both dates."""
+    label = str(labels.event_label(event))
+    if event.action == CaseAction.REVIEW_DATE_CHANGED and {"from", "to"} <= set(event.params):
+        dates = [
+            formats.date_format(dt.date.fromisoformat(event.params[key]), "SHORT_DATE_FORMAT")
+            for key in ("from", "to")
+        ]
+        return f"{label}: {dates[0]} → {dates[1]}"
+    return label
+
+
 def case_page(request, case, status=200, **forms_given):
     """The case page, also shown again with a form's errors (each showing is a read)."""
     shown(request, case_subject(case))
     timeline = page_of(request, case_timeline(case, newest_first=True), size=30)
     for event in timeline:
-        event.label = labels.event_label(event)
+        event.label = _event_words(event)
     can_review = case.team in roles_of(request).caseload_teams
     context = {
         "case": case,
@@ -173,6 +221,7 @@ def case_page(request, case, status=200, **forms_given):
         "can_review": can_review,
         "can_report_access": bool(roles_of(request).supervised_teams),
         "today": today(),
+        **household_context(request, case.client),
     }
     if can_review and case.state not in (CaseState.TRANSFERRED, CaseState.CLOSED):
         context.update(_case_forms(case, forms_given))

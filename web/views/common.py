@@ -72,12 +72,18 @@ def shown(request, *subjects: Subject, action: str = "web_read") -> None:
     log_access(user=request.user, action=action, subjects=subjects)
 
 
-def perform(request, service, *, subjects, **kwargs):
-    """Runs one service with its access-log row in the same transaction. A role that may
-    not act gets 403 and leaves a denied row."""
+def perform(request, service, *, subjects=None, subjects_of=None, **kwargs):
+    """Runs one service with its access-log row in the same transaction (for `subjects`,
+    or `subjects_of(result)` for a write that creates its subject). A role that may not
+    act gets 403 and leaves a denied row."""
     try:
         return perform_and_log(
-            service, user=request.user, action="web_transition", subjects=subjects, **kwargs
+            service,
+            user=request.user,
+            action="web_transition",
+            subjects=subjects,
+            subjects_of=subjects_of,
+            **kwargs,
         )
     except ActorNotAllowed as exc:
         raise PermissionDenied(exc.detail) from exc
