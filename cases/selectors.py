@@ -237,16 +237,25 @@ def cases_matching(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
 
 def clients_without_case_matching(user: Any, text: str) -> QuerySet[Client]:
     """Clients in the user's scope with no case yet whose facts match `text` (a client
-    just registered is found before a case is opened)."""
+    just registered is found before a case is opened). The same rule as
+    `clients_visible_to` for a client with no case, asked of the matching clients only
+    (the scope's own subquery would read every case of the team)."""
     terms = search_terms(text)
     if terms.kind in ("reference", "none"):
         return Client.objects.none()
-    return (
-        clients_visible_to(user)
-        .filter(_client_filter(terms))
-        .filter(~Exists(Case.objects.filter(client_id=OuterRef("pk"))))
-        .order_by("last_name", "first_name", "id")
+    found = Client.objects.filter(_client_filter(terms)).filter(
+        ~Exists(Case.objects.filter(client_id=OuterRef("pk")))
     )
+    if not user.is_superuser:
+        teams = team_ids_of(user)
+        if not Team.objects.filter(pk__in=teams, kind=TeamKind.IMMIGRATION_UNIT).exists():
+            return Client.objects.none()
+        found = found.filter(
+            Exists(
+                Event.objects.filter(client_id=OuterRef("pk"), case__isnull=True, actor=user)
+            )
+        )
+    return found.order_by("last_name", "first_name", "id")
 
 
 # Households --------------------------------------------------------------------------------
