@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from cases.models import Case, Team
+from cases.models import Case, Household, Team
 from cases.validators import validate_language_code
 
 from .enums import (
@@ -103,6 +103,16 @@ class Transfer(ConcurrentTransitionMixin, models.Model):
     booked_at = models.DateTimeField(_("booked"), null=True, blank=True)
     completed_at = models.DateTimeField(_("handover held"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # Set when a household's transfers were proposed together (transfers.services.household):
+    # they are accepted or returned as one and share one handover booking.
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        related_name="transfers",
+        null=True,
+        blank=True,
+        verbose_name=_("household"),
+    )
 
     class Meta:
         verbose_name = _("transfer")

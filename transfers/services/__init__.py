@@ -20,12 +20,23 @@ from .handover import (
     transfer_request_booking,
     transfer_retry_booking_request,
 )
+from .household import (
+    HouseholdNotReady,
+    household_readiness,
+    household_transfer_propose,
+    transfer_accept_together,
+    transfer_return_together,
+)
 from .proposal import routed_team_for, transfer_propose
 
 __all__ = [
+    "HouseholdNotReady",
     "case_close",
+    "household_readiness",
+    "household_transfer_propose",
     "routed_team_for",
     "transfer_accept",
+    "transfer_accept_together",
     "transfer_cancel",
     "transfer_complete",
     "transfer_confirm_attendance",
@@ -35,4 +46,5 @@ __all__ = [
     "transfer_request_booking",
     "transfer_retry_booking_request",
     "transfer_return",
+    "transfer_return_together",
 ]

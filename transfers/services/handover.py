@@ -33,7 +33,45 @@ from transfers.enums import (
 from transfers.events import transfer_event
 from transfers.models import HandoverBooking, Transfer
 
-from .locks import lock_live_booking, lock_transfer
+from .locks import lock_case, lock_live_booking, lock_transfer
+
+# A household's transfers (proposed together, transfers.services.household) share one
+# booking: the first request makes it, the others join it, and confirming or holding the
+# handover moves them all. A transfer outside a household is its own household of one.
+
+
+def _household_booking(transfer: Transfer) -> HandoverBooking | None:
+    """The live booking of `transfer`, or of a transfer of its household, locked."""
+    own = lock_live_booking(transfer)
+    if own is not None or transfer.household_id is None:
+        return own
+    return (
+        HandoverBooking.objects.select_for_update(no_key=True)
+        .filter(
+            transfer__household_id=transfer.household_id,
+            status__in=[BookingStatus.REQUESTED, BookingStatus.CONFIRMED],
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def _with_household(transfer: Transfer, state: str) -> list[Transfer]:
+    """`transfer` and the other transfers of its household in `state`, locked (case, then
+    transfer, in the cases' order after the caller's own)."""
+    if transfer.household_id is None:
+        return [transfer]
+    others = (
+        Transfer.objects.filter(household_id=transfer.household_id, state=state)
+        .exclude(pk=transfer.pk)
+        .order_by("case_id")
+        .values_list("pk", "case_id")
+    )
+    found = [transfer]
+    for pk, case_id in others:
+        lock_case(case_id)
+        found.append(Transfer.objects.select_for_update(no_key=True).get(pk=pk))
+    return found
 
 
 def end_booking(booking: HandoverBooking, *, status: str, at: dt.datetime) -> bool:
@@ -67,20 +105,28 @@ def transfer_request_booking(
         action="request_booking",
         system_allowed=True,
     )
-    source, _target = run_transition(transfer, "request_booking", at=clock.now())
-    booking = _new_booking(transfer)
-    transfer_event(
-        transfer,
-        TransferAction.REQUEST_BOOKING,
-        actor=actor,
-        role=role,
-        source=source,
-        params={"booking": booking.pk},
+    check_transition(transfer, "request_booking")
+    household = _with_household(transfer, TransferState.ACCEPTED)
+    # One request for the household: the interpreter asked for is that of the first member
+    # who needs one.
+    booking = _household_booking(transfer) or _new_booking(
+        next((m for m in household if m.case.client.interpreter_needed), transfer)
     )
+    for member in household:
+        source, _target = run_transition(member, "request_booking", at=clock.now())
+        transfer_event(
+            member,
+            TransferAction.REQUEST_BOOKING,
+            actor=actor,
+            role=role,
+            source=source,
+            params={"booking": booking.pk},
+        )
     return booking
 
 
 def _new_booking(transfer: Transfer) -> HandoverBooking:
+    """A new booking request for `transfer` (with its client's interpreter need)."""
     client = transfer.case.client
     new = HandoverBooking.objects.create(
         transfer=transfer,
@@ -207,13 +253,24 @@ def transfer_confirm_booking(
                 ),
             }
         )
-    booking = lock_live_booking(transfer)
+    household = _with_household(transfer, TransferState.BOOKING_REQUESTED)
+    booking = _household_booking(transfer)
     assert booking is not None  # a transfer in booking_requested has its live booking
     if booking.interpreter_status == InterpreterStatus.REQUESTED:
         interpreter = require_text(
             interpreter, "interpreter", _("The client needs an interpreter: name the booking.")
         )
     now = clock.now()
+    for member in household[1:]:
+        source, _target = run_transition(member, "confirm_booking", at=now)
+        transfer_event(
+            member,
+            TransferAction.CONFIRM_BOOKING,
+            actor=actor,
+            role=role,
+            source=source,
+            params={"booking": booking.pk, "starts_at": starts_at.isoformat()},
+        )
     source, _target = run_transition(transfer, "confirm_booking", at=now)
     booking.status = BookingStatus.CONFIRMED
     booking.starts_at = starts_at
@@ -263,7 +320,8 @@ def transfer_rebook(
         raise InvalidInput(
             {"outcome": _("Choose “client did not come” or “appointment cancelled”.")}
         )
-    live = lock_live_booking(transfer)  # locked before anything is written
+    household = _with_household(transfer, TransferState.BOOKED)
+    live = _household_booking(transfer)  # locked before anything is written
     assert live is not None  # a booked transfer has its live booking
     now = clock.now()
     if outcome == BookingStatus.NO_SHOW and not _started(live, now):
@@ -276,18 +334,19 @@ def transfer_rebook(
                 % {"time": _when(live.starts_at)}
             }
         )
-    source, _target = run_transition(transfer, "rebook", at=now)
+    moved = [(member, run_transition(member, "rebook", at=now)[0]) for member in household]
     released = end_booking(live, status=outcome, at=now)
-    booking = _new_booking(transfer)
-    transfer_event(
-        transfer,
-        TransferAction.REBOOK,
-        actor=actor,
-        role=role,
-        source=source,
-        reason=reason,
-        params={"outcome": outcome, "interpreter_released": released, "booking": booking.pk},
-    )
+    booking = _new_booking(live.transfer)
+    for member, source in moved:
+        transfer_event(
+            member,
+            TransferAction.REBOOK,
+            actor=actor,
+            role=role,
+            source=source,
+            reason=reason,
+            params={"outcome": outcome, "interpreter_released": released, "booking": booking.pk},
+        )
     notices.booking_missed(live, actor=actor)
     return booking
 
@@ -299,22 +358,32 @@ def transfer_complete(*, actor: AbstractBaseUser, transfer: Transfer) -> Transfe
     case, transfer = lock_transfer(transfer)
     role = require_role(actor, team=transfer.receiving_team, roles=BOOKING_ROLES, action="complete")
     check_transition(transfer, "complete")
-    live = lock_live_booking(transfer)  # locked before anything is written
-    assert live is not None  # a booked transfer has its live booking
+    household = _with_household(transfer, TransferState.BOOKED)
+    live = _household_booking(transfer)  # locked before anything is written
+    # A booked transfer has its live booking; in a household whose booking's own
+    # transfer was cancelled, the others were still held at that appointment.
+    assert live is not None or transfer.household_id is not None
     now = clock.now()
-    if not _started(live, now):
+    if live is not None and not _started(live, now):
         raise HandoverNotStarted(
             _("The handover is at %(time)s: record it as held only after it has started.")
             % {"time": _when(live.starts_at)},
             starts_at=live.starts_at.isoformat() if live.starts_at else None,
         )
-    source, _target = run_transition(transfer, "complete", at=now)
-    end_booking(live, status=BookingStatus.HELD, at=now)
-    transfer_event(transfer, TransferAction.COMPLETE, actor=actor, role=role, source=source)
-    notices.handover_held(transfer, actor=actor)
-    case_move(
-        case, CaseAction.COMPLETE_TRANSFER, actor=actor, role=role, transfer_id=transfer.pk, at=now
-    )
+    for member in household:
+        source, _target = run_transition(member, "complete", at=now)
+        transfer_event(member, TransferAction.COMPLETE, actor=actor, role=role, source=source)
+        notices.handover_held(member, actor=actor)
+        case_move(
+            case if member.pk == transfer.pk else lock_case(member.case_id),
+            CaseAction.COMPLETE_TRANSFER,
+            actor=actor,
+            role=role,
+            transfer_id=member.pk,
+            at=now,
+        )
+    if live is not None:
+        end_booking(live, status=BookingStatus.HELD, at=now)
     return transfer
 
 

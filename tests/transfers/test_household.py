@@ -1,0 +1,167 @@
+"""A household moves together: one transfer per member's case in one transaction (all or
+nothing, one team), refused naming who is not ready and why; accepted or returned as one;
+one handover booking for the household, confirmed and held as one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cases import services as case_services
+from cases.enums import CaseState, Role, TeamKind
+from cases.models import Case, Team
+from core import clock
+from tests.factories import assess_all_met, case_in_state, make_client, member, reload
+from transfers import services
+from transfers.enums import TransferState
+from transfers.models import HandoverBooking, Transfer
+from transfers.services.household import HouseholdNotReady
+
+pytestmark = pytest.mark.django_db
+
+
+def ready_case(org, **client):
+    case = case_in_state(org, CaseState.IN_REVIEW, **client)
+    assess_all_met(org, case)
+    return case
+
+
+def family(org, *, second_ready=True):
+    parent = ready_case(org, first_name="Amina", last_name="Mäkinen", interpreter_needed=False)
+    spouse = (
+        ready_case(org, first_name="Omar", last_name="Mäkinen", interpreter_needed=True)
+        if second_ready
+        else case_in_state(org, CaseState.IN_REVIEW, first_name="Omar", last_name="Mäkinen")
+    )
+    child = make_client(
+        org, first_name="Sara", last_name="Mäkinen", date_of_birth=dt.date(2016, 1, 1)
+    )
+    household = case_services.household_link(
+        actor=org.caseworker, client=parent.client, member=spouse.client, relation="spouse"
+    )
+    case_services.household_link(
+        actor=org.caseworker, client=parent.client, member=child, relation="child"
+    )
+    return household, parent, spouse
+
+
+def test_household_propose__one_transfer_per_members_case_to_one_team(org):
+    household, parent, spouse = family(org)
+    transfers = services.household_transfer_propose(actor=org.caseworker, household=household)
+    assert sorted(t.case_id for t in transfers) == sorted([parent.pk, spouse.pk])
+    assert {t.receiving_team for t in transfers} == {org.adult}
+    assert {t.household_id for t in transfers} == {household.pk}
+    assert {reload(c).state for c in (parent, spouse)} == {CaseState.TRANSFER_PENDING}
+
+
+def test_household_propose__a_member_not_ready__refused_naming_who_nothing_written(org):
+    household, parent, spouse = family(org, second_ready=False)
+    with pytest.raises(HouseholdNotReady) as refused:
+        services.household_transfer_propose(actor=org.caseworker, household=household)
+    assert "Omar Mäkinen: not ready" in refused.value.detail
+    assert "Amina" not in refused.value.detail  # the ready member is not a problem
+    assert not Transfer.objects.exists()
+    assert {reload(c).state for c in (parent, spouse)} == {CaseState.IN_REVIEW}
+
+
+def test_household_propose__a_member_outside_the_scope__counted_not_named(org):
+    household, _parent, spouse = family(org)
+    other = Team.objects.create(
+        code="koto4", name="Koto-tiimi 4", kind=TeamKind.IMMIGRATION_UNIT, region=org.koto.region
+    )
+    member(other, Role.CASEWORKER)
+    Case.objects.filter(pk=spouse.pk).update(team=other)
+    with pytest.raises(HouseholdNotReady) as refused:
+        services.household_transfer_propose(actor=org.caseworker, household=household)
+    assert "Omar" not in refused.value.detail
+    assert "1 member of the household is not in your caseload" in refused.value.detail
+    assert not Transfer.objects.exists()
+
+
+def test_household_propose__a_later_member_fails__the_first_transfer_is_undone(org, monkeypatch):
+    """All or nothing even when a member's own proposal fails after another's succeeded."""
+    household, parent, spouse = family(org)
+    real = services.household.transfer_propose
+    calls = []
+
+    def second_fails(**kwargs):
+        calls.append(kwargs["review"].case_id)
+        if len(calls) == 2:
+            raise services.household.CriteriaNotMet(reasons=["changed meanwhile"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(services.household, "transfer_propose", second_fails)
+    with pytest.raises(services.household.CriteriaNotMet):
+        services.household_transfer_propose(actor=org.caseworker, household=household)
+    assert len(calls) == 2
+    assert not Transfer.objects.exists()
+    assert {reload(c).state for c in (parent, spouse)} == {CaseState.IN_REVIEW}
+
+
+def test_household_accept__accepting_one_accepts_the_household(org):
+    household, _parent, _spouse = family(org)
+    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=second, receiving_worker=org.receiving_worker
+    )
+    assert {reload(t).state for t in (first, second)} == {TransferState.ACCEPTED}
+
+
+def test_household_return__returning_one_returns_the_household(org):
+    household, parent, spouse = family(org)
+    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    services.transfer_return_together(
+        actor=org.receiving_worker,
+        transfer=first,
+        reason="missing_information",
+        text="Housing unclear for the family",
+    )
+    assert {reload(t).state for t in (first, second)} == {TransferState.RETURNED}
+    assert {reload(c).state for c in (parent, spouse)} == {CaseState.IN_REVIEW}
+
+
+def test_household_handover__one_booking_confirmed_and_held_as_one(org):
+    household, parent, spouse = family(org)
+    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
+    )
+    booking = services.transfer_request_booking(transfer=first)
+    assert HandoverBooking.objects.count() == 1
+    assert {reload(t).state for t in (first, second)} == {TransferState.BOOKING_REQUESTED}
+    # The spouse needs an interpreter: the household's one request asks for one.
+    assert booking.interpreter_language == "ara"
+
+    services.transfer_confirm_booking(
+        actor=org.front_desk,
+        transfer=second,
+        starts_at=clock.now() + dt.timedelta(days=7),
+        place="Malmi FrontDesk",
+        interpreter="Booking 123",
+    )
+    assert {reload(t).state for t in (first, second)} == {TransferState.BOOKED}
+
+    services.transfer_complete(actor=org.receiving_worker, transfer=first)
+    assert {reload(t).state for t in (first, second)} == {TransferState.COMPLETED}
+    assert {reload(c).state for c in (parent, spouse)} == {CaseState.TRANSFERRED}
+    assert HandoverBooking.objects.get().status == "held"
+
+
+def test_household_handover__a_no_show_books_the_household_again_once(org):
+    household, _parent, _spouse = family(org)
+    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
+    )
+    services.transfer_request_booking(transfer=first)
+    services.transfer_confirm_booking(
+        actor=org.front_desk,
+        transfer=first,
+        starts_at=clock.now() + dt.timedelta(days=7),
+        place="Malmi FrontDesk",
+        interpreter="Booking 123",
+    )
+    services.transfer_rebook(actor=org.front_desk, transfer=second, outcome="no_show")
+    assert {reload(t).state for t in (first, second)} == {TransferState.BOOKING_REQUESTED}
+    assert HandoverBooking.objects.filter(status="requested").count() == 1
