@@ -29,6 +29,11 @@ urlpatterns = [
     path("cases/<int:pk>/bring-forward/", views.review_bring_forward, name="review-bring-forward"),
     path("cases/<int:pk>/coordinator/", views.case_coordinator, name="case-coordinator"),
     path("cases/<int:pk>/close/", views.case_close, name="case-close"),
+    path(
+        "cases/<int:pk>/household-transfer/",
+        views.household_propose,
+        name="household-propose",
+    ),
     path("reviews/<int:pk>/", views.review_detail, name="review"),
     path("reviews/<int:pk>/assess/", views.review_assess, name="review-assess"),
     path("reviews/<int:pk>/extension/", views.review_extension, name="review-extension"),

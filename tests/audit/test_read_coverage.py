@@ -105,6 +105,7 @@ WEB_PK_MODELS = {
     "case_open": Client,
     "household_add": Client,
     "household_leave": Client,
+    "household_propose": Case,
 }
 
 # Bad input for the forms whose empty post would be valid, so that they are shown again.

@@ -12,6 +12,7 @@ from .cases import (
     case_coordinator,
     case_detail,
     caseload,
+    household_propose,
     review_bring_forward,
     review_start,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "home",
     "household_add",
     "household_leave",
+    "household_propose",
     "inbox",
     "notification_preferences",
     "notification_read",

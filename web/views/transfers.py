@@ -163,13 +163,13 @@ class TransferAction:
 TRANSFER_ACTIONS = {
     "accept": TransferAction(
         forms.AcceptForm,
-        services.transfer_accept,
+        services.transfer_accept_together,
         gettext_lazy("Transfer accepted. The front desk books the handover."),
         form_kwargs=lambda transfer: {"team": transfer.receiving_team},
     ),
     "return": TransferAction(
         forms.ReturnForm,
-        services.transfer_return,
+        services.transfer_return_together,
         gettext_lazy("Transfer returned to the Immigration Unit."),
     ),
     "confirm": TransferAction(
