@@ -405,6 +405,7 @@ def household_leave(*, actor: AbstractBaseUser, client: Client) -> Client:
         role=role,
         params={"household": household_id},
     )
+    # The household row stays (its transfers may name it); one left alone leaves too.
     remaining = list(HouseholdMember.objects.filter(household_id=household_id))
     if len(remaining) == 1:
         last = remaining[0]
@@ -416,8 +417,6 @@ def household_leave(*, actor: AbstractBaseUser, client: Client) -> Client:
             role=role,
             params={"household": household_id},
         )
-    if len(remaining) <= 1:
-        Household.objects.filter(pk=household_id).delete()
     return client
 
 
