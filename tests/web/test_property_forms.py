@@ -33,6 +33,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from cases import services as case_services
 from cases.enums import CaseState, Role
 from cases.models import Case, Client, Event
 from core import clock
@@ -41,7 +42,13 @@ from criteria.models import AssessmentStatus, CriterionAssessment, ExtensionRequ
 from criteria.selectors import open_review_of
 from notifications.models import Notification, OutboxMessage, OutboxStatus
 from notifications.services import MAX_ATTEMPTS
-from tests.factories import assess_all_met, case_in_state, member, transfer_in_state
+from tests.factories import (
+    assess_all_met,
+    case_in_state,
+    make_client,
+    member,
+    transfer_in_state,
+)
 from transfers.enums import TransferState
 from transfers.models import HandoverBooking, Transfer
 
@@ -53,6 +60,7 @@ EXAMPLES = int(os.environ.get("SILTA_FUZZ_EXAMPLES", "6"))
 # segment. A new kind of object in a route must be added here (the test says so).
 OBJECTS = {
     "cases": Case,
+    "clients": Client,
     "reviews": Review,
     "assessments": CriterionAssessment,
     "transfers": Transfer,
@@ -277,7 +285,14 @@ def world(org):
         status=AssessmentStatus.NOT_MET,
         plan_action="Find a flat",
     )
-    assess_all_met(org, case_in_state(org, CaseState.IN_REVIEW))  # propose
+    ready = case_in_state(org, CaseState.IN_REVIEW)
+    assess_all_met(org, ready)  # propose
+    # A household (the household's transfer, leaving it) and a client with no case yet
+    # (opening one).
+    case_services.household_link(
+        actor=org.caseworker, client=ready.client, member=in_review.client, relation="spouse"
+    )
+    make_client(org, first_name="Nocase")
     transfer_in_state(org, TransferState.PROPOSED)  # accept, return, cancel
     transfer_in_state(org, TransferState.BOOKING_REQUESTED)  # confirm
     transfer_in_state(org, TransferState.BOOKED)  # complete, rebook
