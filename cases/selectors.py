@@ -251,9 +251,7 @@ def clients_without_case_matching(user: Any, text: str) -> QuerySet[Client]:
         if not Team.objects.filter(pk__in=teams, kind=TeamKind.IMMIGRATION_UNIT).exists():
             return Client.objects.none()
         found = found.filter(
-            Exists(
-                Event.objects.filter(client_id=OuterRef("pk"), case__isnull=True, actor=user)
-            )
+            Exists(Event.objects.filter(client_id=OuterRef("pk"), case__isnull=True, actor=user))
         )
     return found.order_by("last_name", "first_name", "id")
 
