@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from cases import services as case_services
 from cases.enums import CaseState, Role, TeamKind
@@ -57,8 +58,9 @@ def test_household_propose__one_transfer_per_members_case_to_one_team(org):
 
 def test_household_propose__a_member_not_ready__refused_naming_who_nothing_written(org):
     household, parent, spouse = family(org, second_ready=False)
-    with pytest.raises(HouseholdNotReady) as refused:
+    with translation.override("en"), pytest.raises(HouseholdNotReady) as refused:
         services.household_transfer_propose(actor=org.caseworker, household=household)
+    assert refused.value.detail.startswith("The household is not ready for transfer: ")
     assert "Omar Mäkinen: not ready" in refused.value.detail
     assert "Amina" not in refused.value.detail  # the ready member is not a problem
     assert not Transfer.objects.exists()
@@ -72,7 +74,7 @@ def test_household_propose__a_member_outside_the_scope__counted_not_named(org):
     )
     member(other, Role.CASEWORKER)
     Case.objects.filter(pk=spouse.pk).update(team=other)
-    with pytest.raises(HouseholdNotReady) as refused:
+    with translation.override("en"), pytest.raises(HouseholdNotReady) as refused:
         services.household_transfer_propose(actor=org.caseworker, household=household)
     assert "Omar" not in refused.value.detail
     assert "1 member of the household is not in your caseload" in refused.value.detail

@@ -42,6 +42,13 @@ class HouseholdNotReady(CriteriaNotMet):
 
     code = "household_not_ready"
 
+    def __init__(self, *, reasons: list[str]) -> None:
+        super().__init__(reasons=reasons)
+        self.detail = _("The household is not ready for transfer: %(reasons)s.") % {
+            "reasons": "; ".join(reasons)
+        }
+        self.args = (self.detail,)
+
 
 def _open_review(case: Case) -> Review | None:
     return case.reviews.filter(completed_at__isnull=True).order_by("-started_at").first()
