@@ -13,11 +13,11 @@ from cases import services as case_services
 from cases.enums import CaseState, Role, TeamKind
 from cases.models import Case, Team
 from core import clock
+from core.errors import CriteriaNotMet
 from tests.factories import assess_all_met, case_in_state, make_client, member, reload
 from transfers import services
 from transfers.enums import TransferState
 from transfers.models import HandoverBooking, Transfer
-from transfers.services.household import HouseholdNotReady
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_household_propose__one_transfer_per_members_case_to_one_team(org):
 
 def test_household_propose__a_member_not_ready__refused_naming_who_nothing_written(org):
     household, parent, spouse = family(org, second_ready=False)
-    with translation.override("en"), pytest.raises(HouseholdNotReady) as refused:
+    with translation.override("en"), pytest.raises(CriteriaNotMet) as refused:
         services.household_transfer_propose(actor=org.caseworker, household=household)
     assert refused.value.detail.startswith("The household is not ready for transfer: ")
     assert "Omar Mäkinen: not ready" in refused.value.detail
@@ -74,7 +74,7 @@ def test_household_propose__a_member_outside_the_scope__counted_not_named(org):
     )
     member(other, Role.CASEWORKER)
     Case.objects.filter(pk=spouse.pk).update(team=other)
-    with translation.override("en"), pytest.raises(HouseholdNotReady) as refused:
+    with translation.override("en"), pytest.raises(CriteriaNotMet) as refused:
         services.household_transfer_propose(actor=org.caseworker, household=household)
     assert "Omar" not in refused.value.detail
     assert "1 member of the household is not in your caseload" in refused.value.detail

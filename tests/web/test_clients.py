@@ -316,3 +316,37 @@ def test_search__a_client_with_no_case_yet(web, org):
     client = make_client(org, last_name="Öberg")
     page = web(org.caseworker).get(reverse("web:caseload"), {"q": "oberg"})
     assert reverse("web:client", args=[client.pk]) in page.content.decode()
+
+
+# The role matrix of the new pages -------------------------------------------------------------
+
+ROLES = (
+    "caseworker",
+    "koto_supervisor",
+    "receiving_worker",
+    "front_desk",
+    "receiving_supervisor",
+    "outsider",
+)
+UNIT = {"caseworker", "koto_supervisor"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix__client_pages(web, org, role):
+    """The Immigration Unit's workers register, read, change and search; a regional
+    team before any transfer sees no such client (404, logged) and may not register (403)."""
+    case = open_case(org)
+    browser = web(getattr(org, role))
+    answers = {
+        "register": browser.get(reverse("web:client-new")).status_code,
+        "client": browser.get(reverse("web:client", args=[case.client_id])).status_code,
+        "edit": browser.get(reverse("web:client-edit", args=[case.client_id])).status_code,
+        "search": browser.get(reverse("web:caseload"), {"q": "amina"}).status_code,
+    }
+    if role in UNIT:
+        assert answers == {"register": 200, "client": 200, "edit": 200, "search": 200}
+    else:
+        assert answers == {"register": 403, "client": 404, "edit": 404, "search": 403}
+        assert AccessLog.objects.filter(
+            actor=getattr(org, role), client=case.client, outcome=AccessOutcome.DENIED
+        ).exists()

@@ -21,7 +21,6 @@ from .handover import (
     transfer_retry_booking_request,
 )
 from .household import (
-    HouseholdNotReady,
     household_readiness,
     household_transfer_propose,
     transfer_accept_together,
@@ -30,7 +29,6 @@ from .household import (
 from .proposal import routed_team_for, transfer_propose
 
 __all__ = [
-    "HouseholdNotReady",
     "case_close",
     "household_readiness",
     "household_transfer_propose",

@@ -37,17 +37,16 @@ BLOCKER_WORDS = {
 }
 
 
-class HouseholdNotReady(CriteriaNotMet):
-    """Which members are not ready, and why (members outside the scope are not named)."""
-
-    code = "household_not_ready"
-
-    def __init__(self, *, reasons: list[str]) -> None:
-        super().__init__(reasons=reasons)
-        self.detail = _("The household is not ready for transfer: %(reasons)s.") % {
-            "reasons": "; ".join(reasons)
-        }
-        self.args = (self.detail,)
+def household_not_ready(reasons: list[str]) -> CriteriaNotMet:
+    """The refusal of a household that is not ready: which members, and why (members
+    outside the scope are counted, not named). The API's `criteria_not_met`, worded for a
+    household."""
+    error = CriteriaNotMet(reasons=reasons)
+    error.detail = _("The household is not ready for transfer: %(reasons)s.") % {
+        "reasons": "; ".join(reasons)
+    }
+    error.args = (error.detail,)
+    return error
 
 
 def _open_review(case: Case) -> Review | None:
@@ -131,14 +130,14 @@ def household_transfer_propose(
     decision: str = "",
 ) -> list[Transfer]:
     """One transfer per member's case, all to one team, in one transaction: every member
-    is ready, or nothing is written and HouseholdNotReady names who and why. The team is
+    is ready, or nothing is written and the refusal (CriteriaNotMet) names who and why. The team is
     the one chosen, or the routed team of the first adult's case; a member routed
     elsewhere (a young adult to the youth team) moves with the household, which is the
     reason recorded."""
     household = Household.objects.select_for_update().get(pk=household.pk)
     found, problems = household_readiness(actor=actor, household=household)
     if problems:
-        raise HouseholdNotReady(reasons=problems)
+        raise household_not_ready(problems)
     cases = {case.pk: lock_case(case.pk) for _m, case in sorted(found, key=lambda f: f[1].pk)}
     if receiving_team is None:
         try:

@@ -30,7 +30,7 @@ from cases.selectors import (
     clients_without_case_matching,
     household_members_of,
 )
-from core.errors import Conflict, DomainError, InvalidInput
+from core.errors import Conflict, CriteriaNotMet, DomainError, InvalidInput
 from criteria import services as criteria_services
 from criteria.selectors import overdue_plans
 from transfers import services
@@ -327,7 +327,7 @@ def household_propose(request, pk: int):
                 override_reason=form.cleaned_data.get("override_reason", ""),
                 decision=form.cleaned_data.get("decision", ""),
             )
-        except services.HouseholdNotReady as exc:
+        except CriteriaNotMet as exc:
             # The reasons name members the user may see: each one is a read.
             named = clients_visible_to(request.user).filter(pk__in=[m.client_id for m in members])
             shown(request, *[(pk, None) for pk in named.values_list("pk", flat=True)])
