@@ -247,7 +247,7 @@ def clients_without_case_matching(user: Any, text: str) -> QuerySet[Client]:
         ~Exists(Case.objects.filter(client_id=OuterRef("pk")))
     )
     if not user.is_superuser:
-        teams = team_ids_of(user)
+        teams = scope_team_ids(user)
         if not Team.objects.filter(pk__in=teams, kind=TeamKind.IMMIGRATION_UNIT).exists():
             return Client.objects.none()
         found = found.filter(

@@ -7,14 +7,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.utils import translation
 
 from cases import services as case_services
 from cases.enums import CaseState, Role, TeamKind
 from cases.models import Case, Team
-from core import clock
 from core.errors import CriteriaNotMet
-from tests.factories import assess_all_met, case_in_state, make_client, member, reload
+from tests.factories import (
+    assess_all_met,
+    case_in_state,
+    handover_slot,
+    make_client,
+    member,
+    reload,
+)
 from transfers import services
 from transfers.enums import TransferState
 from transfers.models import HandoverBooking, Transfer
@@ -138,13 +145,14 @@ def test_household_handover__one_booking_confirmed_and_held_as_one(org):
     services.transfer_confirm_booking(
         actor=org.front_desk,
         transfer=second,
-        starts_at=clock.now() + dt.timedelta(days=7),
+        starts_at=handover_slot(),
         place="Malmi FrontDesk",
         interpreter="Booking 123",
     )
     assert {reload(t).state for t in (first, second)} == {TransferState.BOOKED}
 
-    services.transfer_complete(actor=org.receiving_worker, transfer=first)
+    with time_machine.travel(handover_slot() + dt.timedelta(minutes=5), tick=False):
+        services.transfer_complete(actor=org.receiving_worker, transfer=first)
     assert {reload(t).state for t in (first, second)} == {TransferState.COMPLETED}
     assert {reload(c).state for c in (parent, spouse)} == {CaseState.TRANSFERRED}
     assert HandoverBooking.objects.get().status == "held"
@@ -160,10 +168,11 @@ def test_household_handover__a_no_show_books_the_household_again_once(org):
     services.transfer_confirm_booking(
         actor=org.front_desk,
         transfer=first,
-        starts_at=clock.now() + dt.timedelta(days=7),
+        starts_at=handover_slot(),
         place="Malmi FrontDesk",
         interpreter="Booking 123",
     )
-    services.transfer_rebook(actor=org.front_desk, transfer=second, outcome="no_show")
+    with time_machine.travel(handover_slot() + dt.timedelta(minutes=5), tick=False):
+        services.transfer_rebook(actor=org.front_desk, transfer=second, outcome="no_show")
     assert {reload(t).state for t in (first, second)} == {TransferState.BOOKING_REQUESTED}
     assert HandoverBooking.objects.filter(status="requested").count() == 1

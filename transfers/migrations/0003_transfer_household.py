@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_client_search_name_filled'),
-        ('transfers', '0001_initial'),
+        ('cases', '0015_client_search_name_filled'),
+        ('transfers', '0002_booking_outside_hours'),
     ]
 
     operations = [

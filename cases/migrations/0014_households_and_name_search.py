@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0009_directory_group_mappings'),
+        ('cases', '0013_meeting_hours_defaults'),
     ]
 
     operations = [
