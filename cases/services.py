@@ -305,10 +305,10 @@ def _review_date_follow(
 
 
 def _require_household_role(actor: AbstractBaseUser, client: Client) -> str:
-    team = _client_team(client)
-    if team is None:
+    latest = _latest_case(client)
+    if latest is None:
         return require_immigration_unit_role(actor, action="household_link")
-    return require_role(actor, team=team, roles=SENDING_ROLES, action="household_link")
+    return require_role(actor, team=latest.team, roles=SENDING_ROLES, action="household_link")
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0015_client_search_name_filled'),
-        ('transfers', '0002_booking_outside_hours'),
+        ('transfers', '0003_escorted_handover_availability_and_confirmation'),
     ]
 
     operations = [
