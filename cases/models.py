@@ -473,7 +473,7 @@ class Client(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # "first last" as `search_form` gives it, kept by `save` (every writer saves through
     # the services; a bulk insert sets it itself). On PostgreSQL a trigram index serves
-    # the name search (migration 0015).
+    # the name search (migration 0017).
     search_name = models.CharField(max_length=201, blank=True, editable=False, default="")
 
     class Meta:

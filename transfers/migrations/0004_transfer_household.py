@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0015_client_search_name_filled'),
+        ('cases', '0017_client_search_name_filled'),
         ('transfers', '0003_escorted_handover_availability_and_confirmation'),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0013_meeting_hours_defaults'),
+        ('cases', '0015_case_owners_backfilled'),
     ]
 
     operations = [

@@ -32,7 +32,7 @@ def unindex(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0014_households_and_name_search")]
+    dependencies = [("cases", "0016_households_and_name_search")]
 
     operations = [
         migrations.RunPython(fill, migrations.RunPython.noop),
