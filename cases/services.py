@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from audit.access import LoggedRefusal
@@ -649,7 +650,7 @@ def require_cap_decision(case: Case, *, role: str, decision: str) -> bool:
                 "The case has reached the 5-year cap on %(cap)s: a supervisor decides on the "
                 "transfer or the closure."
             )
-            % {"cap": case.cap_on.isoformat()}
+            % {"cap": formats.date_format(case.cap_on, "SHORT_DATE_FORMAT")}
         )
     require_text(decision, "decision", _("Write the supervisor's decision at the cap."))
     return True

@@ -158,3 +158,21 @@ def test_a_clients_language_name_is_the_pages_too():
         assert client.language_name == "arabia"
     with translation.override("sv"):
         assert client.language_name == "arabiska"
+
+
+@pytest.mark.django_db
+def test_the_cap_message_writes_the_date_as_the_language_does():
+    from cases import services as case_services
+    from cases.enums import Role
+    from core.errors import CapReached
+    from tests.factories import open_case
+
+    case = open_case(make_org(), started_months_ago=60)
+    for language, written in (
+        ("fi", f"{case.cap_on.day}.{case.cap_on.month}.{case.cap_on.year}"),
+        ("en", f"{case.cap_on.day} {case.cap_on:%B} {case.cap_on.year}"),
+    ):
+        with translation.override(language), pytest.raises(CapReached) as refused:
+            case_services.require_cap_decision(case, role=Role.CASEWORKER, decision="")
+        assert written in str(refused.value.detail)
+        assert case.cap_on.isoformat() not in str(refused.value.detail)
