@@ -101,6 +101,7 @@ def test_caseworker_registers_a_family_and_proposes_its_transfer(sign_in, langua
 
     # The spouse, registered into the household from the client's page.
     me.go(reverse("web:client", args=[parent.pk]))
+    page.locator("details:has(a[href*='household_of']) > summary").click()
     page.click(f"a[href='{reverse('web:client-new')}?household_of={parent.pk}']")
     _fill_client(page, first="Omar", last="Mäkinen", born=dt.date(1990, 2, 3))
     page.select_option("select[name=relation]", "spouse")
