@@ -279,11 +279,24 @@ def world(org):
     case_in_state(org, CaseState.REVIEW_DUE)  # start review
     in_review = case_in_state(org, CaseState.IN_REVIEW, housing_situation="homeless")
     # An exception for the supervisor to decide: housing not met, with a plan.
+    housing = open_review_of(in_review).assessments.get(criterion__code="housing")
     criteria_services.assessment_update(
         actor=org.caseworker,
-        assessment=open_review_of(in_review).assessments.get(criterion__code="housing"),
+        assessment=housing,
         status=AssessmentStatus.NOT_MET,
         plan_action="Find a flat",
+    )
+    # Another not met, not yet asked for (the caseworker's request form) ...
+    asking = case_in_state(org, CaseState.IN_REVIEW, housing_situation="homeless")
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=open_review_of(asking).assessments.get(criterion__code="housing"),
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Find a flat",
+    )
+    # ... and one asked for by the caseworker (the supervisor's approve-or-refuse form).
+    criteria_services.assessment_request_exception(
+        actor=org.caseworker, assessment=housing, justification="Temporary flat found"
     )
     ready = case_in_state(org, CaseState.IN_REVIEW)
     assess_all_met(org, ready)  # propose
@@ -295,7 +308,9 @@ def world(org):
     make_client(org, first_name="Nocase")
     transfer_in_state(org, TransferState.PROPOSED)  # accept, return, cancel
     transfer_in_state(org, TransferState.BOOKING_REQUESTED)  # confirm
-    transfer_in_state(org, TransferState.BOOKED)  # complete, rebook
+    booked = transfer_in_state(org, TransferState.BOOKED)  # complete, rebook
+    # Escorted: the sending worker confirms the booked time.
+    Transfer.objects.filter(pk=booked.pk).update(escorted=True)
     failed = transfer_in_state(org, TransferState.ACCEPTED)  # retry
     OutboxMessage.objects.filter(key=f"booking:open:{failed.pk}").update(
         status=OutboxStatus.FAILED, attempts=MAX_ATTEMPTS, last_error="OperationalError"
