@@ -26,6 +26,7 @@ from criteria.selectors import (
     reviews_visible_to,
 )
 from transfers import services
+from transfers.enums import ConsentBasis
 from transfers.selectors import transfers_visible_to
 
 
@@ -197,6 +198,23 @@ class ProposeSerializer(serializers.Serializer):
         max_length=1000,
         help_text="For an escorted transfer: when the sending worker can attend the "
         "handover (the front desk sees it when booking).",
+    )
+    # Optional in the document (an additive change); the service answers 400 with
+    # `errors.consent_basis` when it is missing.
+    consent_basis = serializers.ChoiceField(
+        choices=ConsentBasis.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Needed: whether the client consented to the transfer of their data, or "
+        "the legal basis when consent is not needed; recorded with who and when. Without "
+        "it the answer is 400 with `errors.consent_basis`.",
+    )
+    consent_note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The legal basis, named: needed with `other_legal_basis`.",
     )
 
 

@@ -15,8 +15,21 @@ from cases.roles import team_ids_of
 from core.transitions import allowed_actions
 from transfers import services
 from transfers.enums import BookingStatus, ReturnReason
-from transfers.models import Transfer
+from transfers.models import Transfer, TransferMessage
 from transfers.selectors import RECEIVED_STATES, transfers_visible_to
+
+
+class TransferMessageSerializer(serializers.ModelSerializer):
+    """A question of the receiving team or an answer of the sender (client data: read with
+    the transfer, access-logged)."""
+
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = TransferMessage
+        fields = ["id", "kind", "author", "team", "text", "created_at"]
+        read_only_fields = fields
 
 
 class TransferSerializer(serializers.ModelSerializer):
@@ -38,6 +51,10 @@ class TransferSerializer(serializers.ModelSerializer):
         source="case.client.interpreter_needed", read_only=True
     )
     ppt_coordinator = serializers.CharField(source="case.ppt_coordinator", read_only=True)
+    consent_recorded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    messages = TransferMessageSerializer(many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
     disclosure = serializers.SerializerMethodField(
         help_text="`full`: the whole transfer; `summary`: the minimal summary a receiving "
@@ -56,6 +73,9 @@ class TransferSerializer(serializers.ModelSerializer):
         "interpreter_needed",
         "ppt_coordinator",
         "proposed_at",
+        "information_requested_at",
+        "paused_working_days",
+        "messages",
         "allowed_actions",
     )
 
@@ -77,10 +97,17 @@ class TransferSerializer(serializers.ModelSerializer):
             "language",
             "interpreter_needed",
             "ppt_coordinator",
+            "consent_basis",
+            "consent_note",
+            "consent_recorded_by",
+            "consent_recorded_at",
             "return_reason",
             "return_text",
             "cancel_reason",
             "proposed_at",
+            "information_requested_at",
+            "paused_working_days",
+            "messages",
             "accepted_at",
             "booking_requested_at",
             "booked_at",
@@ -143,6 +170,10 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class QuestionSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The question or the answer (client data).")
+
+
 class ConfirmBookingSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField(
         help_text="In the future and at most SILTA_HANDOVER_HORIZON_DAYS (default 90) days "
@@ -184,7 +215,11 @@ class TransferViewSet(AccessLoggedViewSet):
     ordering_fields = ["proposed_at", "id"]
 
     def get_queryset(self):
-        return transfers_visible_to(self.request.user).order_by("-proposed_at", "-id")
+        return (
+            transfers_visible_to(self.request.user)
+            .prefetch_related("messages__author", "messages__team")
+            .order_by("-proposed_at", "-id")
+        )
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "team_ids": set(team_ids_of(self.request.user))}
@@ -213,6 +248,26 @@ class TransferViewSet(AccessLoggedViewSet):
     @action(detail=True, methods=["post"], url_path="return")
     def return_transfer(self, request, pk=None):
         return self._transition(request, ReturnSerializer, services.transfer_return)
+
+    @extend_schema(
+        request=QuestionSerializer,
+        responses=TRANSFER_OR_SUMMARY,
+        description="The receiving team asks the sender a question instead of returning: "
+        "`proposed` -> `information_requested`; the awaiting-acceptance clock stops.",
+    )
+    @action(detail=True, methods=["post"], url_path="request-information")
+    def request_information(self, request, pk=None):
+        return self._transition(request, QuestionSerializer, services.transfer_request_information)
+
+    @extend_schema(
+        request=QuestionSerializer,
+        responses=TRANSFER_OR_SUMMARY,
+        description="The sender answers: `information_requested` -> `proposed`; the days "
+        "the question waited are added to `paused_working_days`.",
+    )
+    @action(detail=True, methods=["post"], url_path="answer-information")
+    def answer_information(self, request, pk=None):
+        return self._transition(request, QuestionSerializer, services.transfer_answer_information)
 
     @extend_schema(request=CancelSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"])

@@ -80,7 +80,7 @@ def main() -> int:
     ]
     reviews = clone_ready_reviews(org, ACCEPTS * len(phases))
     transfers = [
-        services.transfer_propose(actor=org.caseworker, review=review).pk
+        services.transfer_propose(consent_basis="consent", actor=org.caseworker, review=review).pk
         for review in Review.objects.filter(pk__in=reviews).order_by("pk")
     ]
     batches = {

@@ -124,7 +124,7 @@ def main() -> int:
     with_email(org.caseworker, "caseworker@example.invalid")
     accepts = (KILLS + 1) // 2
     transfers = [
-        services.transfer_propose(actor=org.caseworker, review=review).pk
+        services.transfer_propose(consent_basis="consent", actor=org.caseworker, review=review).pk
         for review in Review.objects.filter(pk__in=clone_ready_reviews(org, accepts)).order_by("pk")
     ]
     broker = redis.Redis.from_url(os.environ["REDIS_URL"])

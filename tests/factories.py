@@ -146,7 +146,9 @@ def case_in_state(org: Org, state: str, **client_overrides) -> Case:
     if state == CaseState.IN_REVIEW:
         return reload(case)
     assess_all_met(org, case)
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     if state == CaseState.TRANSFER_PENDING:
         return reload(case)
     assert state == CaseState.TRANSFERRED, state
@@ -157,6 +159,7 @@ def case_in_state(org: Org, state: str, **client_overrides) -> Case:
 def bring_transfer_to(org: Org, transfer: Transfer, state: str) -> Transfer:
     path = {
         TransferState.PROPOSED: [],
+        TransferState.INFORMATION_REQUESTED: ["ask"],
         TransferState.ACCEPTED: ["accept"],
         TransferState.RETURNED: ["return"],
         TransferState.BOOKING_REQUESTED: ["accept", "request"],
@@ -168,6 +171,10 @@ def bring_transfer_to(org: Org, transfer: Transfer, state: str) -> Transfer:
         if step == "accept":
             services.transfer_accept(
                 actor=org.receiving_worker, transfer=transfer, receiving_worker=org.receiving_worker
+            )
+        elif step == "ask":
+            services.transfer_request_information(
+                actor=org.receiving_worker, transfer=transfer, text="Is the rent plan in place?"
             )
         elif step == "return":
             services.transfer_return(

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 class TransferState(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
+    INFORMATION_REQUESTED = "information_requested", _("Information requested")
     ACCEPTED = "accepted", _("Accepted")
     RETURNED = "returned", _("Returned")
     BOOKING_REQUESTED = "booking_requested", _("Booking requested")
@@ -18,6 +19,7 @@ class TransferState(models.TextChoices):
 
 OPEN_TRANSFER_STATES = (
     TransferState.PROPOSED,
+    TransferState.INFORMATION_REQUESTED,
     TransferState.ACCEPTED,
     TransferState.BOOKING_REQUESTED,
     TransferState.BOOKED,
@@ -29,6 +31,26 @@ class ReturnReason(models.TextChoices):
     WRONG_TEAM = "wrong_team", _("Wrong receiving team")
     MISSING_INFORMATION = "missing_information", _("Information missing")
     OTHER = "other", _("Other")
+
+
+class ConsentBasis(models.TextChoices):
+    """Why the client's data may go to the receiving team: the client's consent, or the
+    legal basis when consent is not needed (recorded with who and when)."""
+
+    CONSENT = "consent", _("The client consented to the transfer of their data")
+    SAME_CONTROLLER = (
+        "same_controller",
+        _(
+            "No consent needed: the data stays within the city's social services "
+            "(the same controller)"
+        ),
+    )
+    OTHER_LEGAL_BASIS = "other_legal_basis", _("No consent needed: another legal basis (name it)")
+
+
+class MessageKind(models.TextChoices):
+    QUESTION = "question", _("Question")
+    ANSWER = "answer", _("Answer")
 
 
 class BookingStatus(models.TextChoices):
@@ -59,6 +81,8 @@ class TransferAction(models.TextChoices):
     PROPOSE = "propose", _("Transfer proposed")
     ACCEPT = "accept", _("Transfer accepted")
     RETURN = "return", _("Transfer returned")
+    REQUEST_INFORMATION = "request_information", _("Information requested from the sender")
+    ANSWER_INFORMATION = "answer_information", _("The sender answered")
     REQUEST_BOOKING = "request_booking", _("Handover booking requested")
     CONFIRM_BOOKING = "confirm_booking", _("Handover booked")
     CONFIRM_ATTENDANCE = "confirm_attendance", _("Escorting worker confirmed the time")

@@ -20,8 +20,10 @@ from cases.validators import validate_language_code
 from .enums import (
     OPEN_TRANSFER_STATES,
     BookingStatus,
+    ConsentBasis,
     DeliveryStatus,
     InterpreterStatus,
+    MessageKind,
     ReturnReason,
     TransferState,
 )
@@ -91,12 +93,36 @@ class Transfer(ConcurrentTransitionMixin, models.Model):
             "The front desk sees it when booking."
         ),
     )
+    consent_basis = models.CharField(
+        _("consent or legal basis"), max_length=20, choices=ConsentBasis.choices, blank=True
+    )
+    consent_note = models.TextField(_("legal basis"), blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("consent recorded by"),
+    )
+    consent_recorded_at = models.DateTimeField(_("consent recorded"), null=True, blank=True)
     return_reason = models.CharField(
         _("return reason"), max_length=30, choices=ReturnReason.choices, blank=True
     )
     return_text = models.TextField(_("return explanation"), blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     proposed_at = models.DateTimeField(_("proposed"))
+    information_requested_at = models.DateTimeField(
+        _("information requested"), null=True, blank=True
+    )
+    paused_working_days = models.PositiveIntegerField(
+        _("working days paused"),
+        default=0,
+        help_text=_(
+            "Working days the awaiting-acceptance clock stood still while the sender answered "
+            "the receiving team's questions."
+        ),
+    )
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
     booking_requested_at = models.DateTimeField(_("booking requested"), null=True, blank=True)
@@ -134,7 +160,24 @@ class Transfer(ConcurrentTransitionMixin, models.Model):
         self.receiving_worker = receiving_worker
         self.accepted_at = at
 
-    @transition(field=state, source=TransferState.PROPOSED, target=TransferState.RETURNED)
+    @transition(
+        field=state, source=TransferState.PROPOSED, target=TransferState.INFORMATION_REQUESTED
+    )
+    def request_information(self, *, at: dt.datetime) -> None:
+        self.information_requested_at = at
+
+    @transition(
+        field=state, source=TransferState.INFORMATION_REQUESTED, target=TransferState.PROPOSED
+    )
+    def answer_information(self, *, paused_working_days: int) -> None:
+        self.paused_working_days += paused_working_days
+        self.information_requested_at = None
+
+    @transition(
+        field=state,
+        source=[TransferState.PROPOSED, TransferState.INFORMATION_REQUESTED],
+        target=TransferState.RETURNED,
+    )
     def return_to_sender(self, *, reason: str, text: str, at: dt.datetime) -> None:
         self.return_reason = reason
         self.return_text = text
@@ -161,6 +204,36 @@ class Transfer(ConcurrentTransitionMixin, models.Model):
     def cancel(self, *, reason: str, at: dt.datetime) -> None:
         self.cancel_reason = reason
         self.cancelled_at = at
+
+
+class TransferMessage(models.Model):
+    """One question of the receiving team or answer of the sender, kept on the transfer.
+    The text is client data: it is shown only where reads are access-logged, and never
+    put in a notice. Written once, never changed."""
+
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="messages", verbose_name=_("transfer")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("team")
+    )
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("written"))
+
+    class Meta:
+        verbose_name = _("transfer message")
+        verbose_name_plural = _("transfer messages")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer.case.reference}: {self.get_kind_display()}"
 
 
 class HandoverBooking(models.Model):

@@ -153,7 +153,7 @@ def _label(choices: Any, code: str) -> str:
 def transfer_cancelled(transfer: Transfer, *, actor: Any, source: str) -> None:
     """The receiving side stops: before acceptance the team that was asked (and its
     channel), after it the receiving worker and, once a booking was requested, the desk."""
-    if source == TransferState.PROPOSED:
+    if source in (TransferState.PROPOSED, TransferState.INFORMATION_REQUESTED):
         recipients, team_id = _receiving_workers(transfer), transfer.receiving_team_id
     else:
         recipients, team_id = [transfer.receiving_worker], None

@@ -371,8 +371,12 @@ def _local_date(moment: dt.datetime) -> dt.date:
 def _awaiting(today: dt.date, working_days: int, *, roles, kind) -> list[dict]:
     first, last = _window(today)
     reached_now = []
+    # A transfer waiting for the sender's answer is not awaiting acceptance (it is not in
+    # `proposed`); once answered, the working days the question waited do not count.
     for transfer in Transfer.objects.filter(state=TransferState.PROPOSED):
-        reached = workdays.add_working_days(_local_date(transfer.proposed_at), working_days)
+        reached = workdays.add_working_days(
+            _local_date(transfer.proposed_at), working_days + transfer.paused_working_days
+        )
         if first <= reached <= last:
             reached_now.append((transfer, reached))
     people = _members_by_team({t.receiving_team_id for t, _ in reached_now}, *roles)

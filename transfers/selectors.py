@@ -15,7 +15,7 @@ from cases.selectors import sending_side
 
 from . import handoff
 from .enums import BookingStatus, TransferState
-from .models import HandoverBooking, Transfer
+from .models import HandoverBooking, Transfer, TransferMessage
 
 # From acceptance on, the receiving team carries the case.
 RECEIVED_STATES = (
@@ -78,3 +78,9 @@ def booking_request_failed(transfer: Transfer) -> bool:
     """Whether a booking request of this transfer failed for good and waits to be sent
     again: also when the request after acceptance failed before any booking existed."""
     return bool(handoff.failed_requests(transfer))
+
+
+def messages_of(transfer: Transfer) -> list[TransferMessage]:
+    """The questions and answers on the transfer, oldest first. Their text is client data:
+    the caller has written the access-log row of the transfer it shows them with."""
+    return list(transfer.messages.select_related("author", "team").order_by("created_at", "id"))

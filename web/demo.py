@@ -387,7 +387,8 @@ DEMO_MIX = {
     "reunification": 6,
     "not_ready_again": 10,
     "at_cap": 8,
-    "proposed": 16,
+    "proposed": 12,
+    "information_requested": 4,
     "accepted": 8,
     "booking_requested": 10,
     "booked": 8,
@@ -464,6 +465,7 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
     if kind == "manual_routing":
         regional = org.teams[f"{case.team.region.code}-aiso"]
         services.transfer_propose(
+            consent_basis="consent",
             actor=worker,
             review=open_review_of(case),
             receiving_team=regional,
@@ -471,6 +473,7 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
         )
         return
     transfer = services.transfer_propose(
+        consent_basis="consent",
         actor=worker,
         review=open_review_of(case),
         sender_availability="Ti ja to aamupäivisin, ei perjantaisin",  # kept if escorted
@@ -479,6 +482,13 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
     receiver = org.users[receiving, Role.RECEIVING_WORKER]
     front_desk = org.users[transfer.receiving_team.desk.code, Role.FRONT_DESK]
     if kind == "proposed":
+        return
+    if kind == "information_requested":
+        services.transfer_request_information(
+            actor=receiver,
+            transfer=transfer,
+            text="Onko vuokravelan maksusuunnitelma jo tehty?",
+        )
         return
     if kind == "returned":
         services.transfer_return(

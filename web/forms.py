@@ -13,7 +13,7 @@ from cases.services import CLIENT_FIELDS
 from core.errors import InvalidInput
 from criteria.models import AssessmentStatus
 from notifications.models import EmailDelivery
-from transfers.enums import BookingStatus, ReturnReason
+from transfers.enums import BookingStatus, ConsentBasis, ReturnReason
 
 User = get_user_model()
 
@@ -232,7 +232,14 @@ class CapDecisionForm(SiltaForm):
 
 
 class ProposeForm(CapDecisionForm):
-    field_order = ["receiving_team", "override_reason", "sender_availability", "decision"]
+    field_order = [
+        "receiving_team",
+        "override_reason",
+        "sender_availability",
+        "consent_basis",
+        "consent_note",
+        "decision",
+    ]
 
     receiving_team = forms.ModelChoiceField(
         label=_("Receiving team"),
@@ -258,6 +265,19 @@ class ProposeForm(CapDecisionForm):
             "this when it books the time."
         ),
     )
+    # Not required here: the service names the missing choice beside the field.
+    consent_basis = forms.ChoiceField(
+        label=_("Consent or legal basis"),
+        choices=ConsentBasis.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    consent_note = forms.CharField(
+        label=_("Legal basis"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when the legal basis is another one: name it."),
+    )
 
 
 class AcceptForm(SiltaForm):
@@ -281,6 +301,23 @@ class ReturnForm(SiltaForm):
         error_messages={"required": _("Choose one of the return reasons.")},
     )
     text = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AskForm(SiltaForm):
+    text = forms.CharField(
+        label=_("Question to the sender"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The transfer waits for the answer; the waiting days are not counted."),
+    )
+
+
+class AnswerForm(SiltaForm):
+    text = forms.CharField(
+        label=_("Answer to the receiving team"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ConfirmBookingForm(SiltaForm):

@@ -65,6 +65,18 @@ urlpatterns = [
         name="transfer-return",
     ),
     path(
+        "transfers/<int:pk>/ask/",
+        views.transfer_action,
+        {"action": "ask"},
+        name="transfer-ask",
+    ),
+    path(
+        "transfers/<int:pk>/answer/",
+        views.transfer_action,
+        {"action": "answer"},
+        name="transfer-answer",
+    ),
+    path(
         "transfers/<int:pk>/confirm/",
         views.transfer_action,
         {"action": "confirm"},

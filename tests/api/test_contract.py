@@ -126,7 +126,11 @@ def test_partner_flow__through_a_generated_client(generated, live_server):
 
     # The proposal, as the sending team sees it: the full transfer.
     proposed = endpoint(generated, "reviews", "reviews_propose_transfer_create").sync(
-        id=review.id, client=caseworker, body=model(generated, "ProposeRequest")()
+        id=review.id,
+        client=caseworker,
+        body=model(generated, "ProposeRequest")(
+            consent_basis=model(generated, "ConsentBasisEnum")("consent")
+        ),
     )
     assert (proposed.state, proposed.receiving_team) == ("proposed", org.adult.code)
 

@@ -63,7 +63,9 @@ def test_review__start_assess_and_propose_to_the_routed_team(org):
     assert detail["readiness"]["ready"] is True
 
     response = as_user(org.caseworker).post(
-        f"/api/v1/reviews/{review['id']}/propose-transfer/", {}, format="json"
+        f"/api/v1/reviews/{review['id']}/propose-transfer/",
+        {"consent_basis": "consent"},
+        format="json",
     )
     assert response.status_code == 201, response.json()
     transfer = response.json()
@@ -126,7 +128,9 @@ def test_complete_not_ready__with_plans_and_next_date(org):
     assert (case.state, case.review_due_on.isoformat()) == (CaseState.ACTIVE, next_on)
     # Proposing from the completed review is refused and changes nothing.
     again = as_user(org.caseworker).post(
-        f"/api/v1/reviews/{review['id']}/propose-transfer/", {}, format="json"
+        f"/api/v1/reviews/{review['id']}/propose-transfer/",
+        {"consent_basis": "consent"},
+        format="json",
     )
     assert again.status_code == 409
     assert reload(case).state == CaseState.ACTIVE
@@ -160,18 +164,24 @@ def test_propose__outside_the_routing_table_asks_for_a_manual_choice(org):
     assess_all_met(org, review)
     url = f"/api/v1/reviews/{review['id']}/propose-transfer/"
 
-    response = as_user(org.caseworker).post(url, {}, format="json")
+    response = as_user(org.caseworker).post(url, {"consent_basis": "consent"}, format="json")
     assert response.status_code == 422
     assert response.json()["code"] == "routing_needs_manual_choice"
     assert reload(case).state == CaseState.IN_REVIEW
 
-    no_reason = as_user(org.caseworker).post(url, {"receiving_team": "lansi-aiso"}, format="json")
+    no_reason = as_user(org.caseworker).post(
+        url, {"receiving_team": "lansi-aiso", "consent_basis": "consent"}, format="json"
+    )
     assert no_reason.status_code == 400
     assert "override_reason" in no_reason.json()["errors"]
 
     chosen = as_user(org.caseworker).post(
         url,
-        {"receiving_team": "lansi-aiso", "override_reason": "Moved to Länsi last week"},
+        {
+            "receiving_team": "lansi-aiso",
+            "override_reason": "Moved to Länsi last week",
+            "consent_basis": "consent",
+        },
         format="json",
     )
     assert chosen.status_code == 201, chosen.json()
@@ -185,7 +195,11 @@ def test_propose__overriding_the_routed_team_needs_a_reason(org):
     url = f"/api/v1/reviews/{review['id']}/propose-transfer/"
     response = as_user(org.caseworker).post(
         url,
-        {"receiving_team": "lansi-aiso", "override_reason": "Family lives in Länsi"},
+        {
+            "receiving_team": "lansi-aiso",
+            "override_reason": "Family lives in Länsi",
+            "consent_basis": "same_controller",
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()

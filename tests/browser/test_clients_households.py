@@ -142,6 +142,7 @@ def test_caseworker_registers_a_family_and_proposes_its_transfer(sign_in, langua
         assess_all_met(org, case)
     me.go(reverse("web:case", args=[parent_case.pk]))
     page.locator("details:has(form[action$='/household-transfer/']) > summary").click()
+    page.locator("label[for=id_household-consent_basis_0]").click()  # consent is required
     page.locator("form[action$='/household-transfer/'] button[type=submit]").click()
     page.locator(".hds-notification--success").wait_for()
     for case in (parent_case, spouse_case):

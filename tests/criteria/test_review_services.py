@@ -75,7 +75,9 @@ def test_propose__criteria_not_met__refused_and_nothing_changes(org):
     case = in_review(org)
     before = snapshot()
     with pytest.raises(CriteriaNotMet) as raised:
-        services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+        services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+        )
     assert "finances" in raised.value.extra["reasons"]
     assert snapshot() == before
 
@@ -84,7 +86,9 @@ def test_propose__homeless__blocked_until_supervisor_exception(org):
     case = in_review(org, housing_situation=HousingSituation.HOMELESS)
     assess_all_met(org, case)
     with pytest.raises(CriteriaNotMet) as raised:
-        services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+        services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+        )
     assert raised.value.extra["reasons"] == ["homeless_or_crisis_accommodation"]
 
     housing = assessment(case, "housing")
@@ -103,7 +107,9 @@ def test_propose__homeless__blocked_until_supervisor_exception(org):
         assessment=housing,
         justification="Y-Säätiö flat signed for next month",
     )
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     assert transfer.state == TransferState.PROPOSED
     approved = Event.objects.get(action="approve_exception", case=case)
     assert approved.actor == org.koto_supervisor
@@ -126,7 +132,9 @@ def test_propose__family_reunification_pending__always_blocked(org):
     case = in_review(org, family_reunification_pending=True)
     assess_all_met(org, case)
     with pytest.raises(CriteriaNotMet) as raised:
-        services.transfer_propose(actor=org.koto_supervisor, review=open_review_of(case))
+        services.transfer_propose(
+            consent_basis="consent", actor=org.koto_supervisor, review=open_review_of(case)
+        )
     assert raised.value.extra["reasons"] == ["family_reunification_pending"]
 
 
@@ -139,7 +147,9 @@ def test_propose__multi_problem_marker__transfer_is_escorted(org):
         status=AssessmentStatus.MET,
         multi_problem=True,
     )
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     assert transfer.escorted is True
 
 
@@ -147,18 +157,24 @@ def test_propose__ppt_without_coordinator__refused_then_allowed_once_named(org):
     case = in_review(org, is_ppt=True)
     assess_all_met(org, case)
     with pytest.raises(CriteriaNotMet):
-        services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+        services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+        )
     case_services.case_set_coordinator(
         actor=org.caseworker, case=case, coordinator="Malmi health centre, nurse"
     )
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     assert transfer.state == TransferState.PROPOSED
 
 
 def test_propose__routed_by_postal_code_and_age(org):
     case = in_review(org, date_of_birth=clock.today() - relativedelta(years=22))
     assess_all_met(org, case)
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     assert transfer.receiving_team == org.youth
     assert transfer.routed_team == org.youth
     assert transfer.override_reason == ""
@@ -169,10 +185,14 @@ def test_propose__override_of_routed_team_needs_a_reason_which_is_logged(org):
     assess_all_met(org, case)
     with pytest.raises(InvalidInput) as raised:
         services.transfer_propose(
-            actor=org.caseworker, review=open_review_of(case), receiving_team=org.other_adult
+            consent_basis="consent",
+            actor=org.caseworker,
+            review=open_review_of(case),
+            receiving_team=org.other_adult,
         )
     assert "override_reason" in raised.value.errors
     transfer = services.transfer_propose(
+        consent_basis="consent",
         actor=org.caseworker,
         review=open_review_of(case),
         receiving_team=org.other_adult,
@@ -188,8 +208,11 @@ def test_propose__unknown_postal_code__asks_for_manual_choice(org):
     case = in_review(org, postal_code="00099")
     assess_all_met(org, case)
     with pytest.raises(RoutingNeedsManualChoice):
-        services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+        services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+        )
     transfer = services.transfer_propose(
+        consent_basis="consent",
         actor=org.caseworker,
         review=open_review_of(case),
         receiving_team=org.adult,
@@ -261,12 +284,17 @@ def test_cap__no_next_review_only_transfer_or_closure_by_a_supervisor(org):
     with pytest.raises(CapReached):
         services.case_close(actor=org.caseworker, case=case, reason="no_further_need")
     with pytest.raises(CapReached):
-        services.transfer_propose(actor=org.caseworker, review=review)
+        services.transfer_propose(consent_basis="consent", actor=org.caseworker, review=review)
     with pytest.raises(InvalidInput):
-        services.transfer_propose(actor=org.koto_supervisor, review=review, decision="")
+        services.transfer_propose(
+            consent_basis="consent", actor=org.koto_supervisor, review=review, decision=""
+        )
     # The supervisor decides on the transfer even though the checklist is not complete.
     transfer = services.transfer_propose(
-        actor=org.koto_supervisor, review=review, decision="5-year cap: continue in the region"
+        consent_basis="consent",
+        actor=org.koto_supervisor,
+        review=review,
+        decision="5-year cap: continue in the region",
     )
     event = Event.objects.get(case=case, action="propose_transfer")
     assert event.params["at_cap"] is True
@@ -321,7 +349,9 @@ def test_checklist__new_version_applies_to_new_reviews_only(org):
 def test_actor__other_team_cannot_act_and_nothing_changes(org):
     case = in_review(org)
     assess_all_met(org, case)
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     before = snapshot()
     with pytest.raises(ActorNotAllowed):
         services.transfer_accept(

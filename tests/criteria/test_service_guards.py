@@ -181,7 +181,9 @@ def test_assess__a_completed_review__conflict(org):
     assess_all_met(org, case)
     from transfers import services
 
-    services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     with pytest.raises(Conflict):
         criteria_services.assessment_update(actor=org.caseworker, assessment=old, status=NOT_MET)
     with pytest.raises(Conflict):

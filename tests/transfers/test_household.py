@@ -56,7 +56,9 @@ def family(org, *, second_ready=True):
 
 def test_household_propose__one_transfer_per_members_case_to_one_team(org):
     household, parent, spouse = family(org)
-    transfers = services.household_transfer_propose(actor=org.caseworker, household=household)
+    transfers = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
     assert sorted(t.case_id for t in transfers) == sorted([parent.pk, spouse.pk])
     assert {t.receiving_team for t in transfers} == {org.adult}
     assert {t.household_id for t in transfers} == {household.pk}
@@ -66,7 +68,9 @@ def test_household_propose__one_transfer_per_members_case_to_one_team(org):
 def test_household_propose__a_member_not_ready__refused_naming_who_nothing_written(org):
     household, parent, spouse = family(org, second_ready=False)
     with translation.override("en"), pytest.raises(CriteriaNotMet) as refused:
-        services.household_transfer_propose(actor=org.caseworker, household=household)
+        services.household_transfer_propose(
+            consent_basis="consent", actor=org.caseworker, household=household
+        )
     assert refused.value.detail.startswith("The household is not ready for transfer: ")
     assert "Omar Mäkinen: not ready" in refused.value.detail
     assert "Amina" not in refused.value.detail  # the ready member is not a problem
@@ -82,7 +86,9 @@ def test_household_propose__a_member_outside_the_scope__counted_not_named(org):
     member(other, Role.CASEWORKER)
     Case.objects.filter(pk=spouse.pk).update(team=other)
     with translation.override("en"), pytest.raises(CriteriaNotMet) as refused:
-        services.household_transfer_propose(actor=org.caseworker, household=household)
+        services.household_transfer_propose(
+            consent_basis="consent", actor=org.caseworker, household=household
+        )
     assert "Omar" not in refused.value.detail
     assert "1 member of the household is not in your caseload" in refused.value.detail
     assert not Transfer.objects.exists()
@@ -102,7 +108,9 @@ def test_household_propose__a_later_member_fails__the_first_transfer_is_undone(o
 
     monkeypatch.setattr(services.household, "transfer_propose", second_fails)
     with pytest.raises(services.household.CriteriaNotMet):
-        services.household_transfer_propose(actor=org.caseworker, household=household)
+        services.household_transfer_propose(
+            consent_basis="consent", actor=org.caseworker, household=household
+        )
     assert len(calls) == 2
     assert not Transfer.objects.exists()
     assert {reload(c).state for c in (parent, spouse)} == {CaseState.IN_REVIEW}
@@ -110,7 +118,9 @@ def test_household_propose__a_later_member_fails__the_first_transfer_is_undone(o
 
 def test_household_accept__accepting_one_accepts_the_household(org):
     household, _parent, _spouse = family(org)
-    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    first, second = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
     services.transfer_accept_together(
         actor=org.receiving_worker, transfer=second, receiving_worker=org.receiving_worker
     )
@@ -119,7 +129,9 @@ def test_household_accept__accepting_one_accepts_the_household(org):
 
 def test_household_return__returning_one_returns_the_household(org):
     household, parent, spouse = family(org)
-    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    first, second = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
     services.transfer_return_together(
         actor=org.receiving_worker,
         transfer=first,
@@ -132,7 +144,9 @@ def test_household_return__returning_one_returns_the_household(org):
 
 def test_household_handover__one_booking_confirmed_and_held_as_one(org):
     household, parent, spouse = family(org)
-    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    first, second = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
     services.transfer_accept_together(
         actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
     )
@@ -160,7 +174,9 @@ def test_household_handover__one_booking_confirmed_and_held_as_one(org):
 
 def test_household_handover__a_no_show_books_the_household_again_once(org):
     household, _parent, _spouse = family(org)
-    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    first, second = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
     services.transfer_accept_together(
         actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
     )

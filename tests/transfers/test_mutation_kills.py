@@ -80,7 +80,9 @@ def live(transfer):
 def test_propose__the_transfer_as_proposed_with_both_events(org):
     review = ready_review(org)
     case = review.case
-    transfer = services.transfer_propose(actor=org.caseworker, review=review)
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=review
+    )
     assert (transfer.sending_team, transfer.sending_worker) == (org.koto, org.caseworker)
     assert (transfer.receiving_team, transfer.routed_team) == (org.adult, org.adult)
     assert (transfer.override_reason, transfer.escorted) == ("", False)
@@ -97,6 +99,7 @@ def test_propose__the_transfer_as_proposed_with_both_events(org):
         "routed_team": "pohjoinen-aiso",
         "overridden": False,
         "escorted": False,
+        "consent_basis": "consent",
     }
     assert proposed.review_id == review.pk and proposed.reason == ""
     assert (proposed.actor, proposed.actor_role) == (org.caseworker, Role.CASEWORKER)
@@ -105,6 +108,7 @@ def test_propose__the_transfer_as_proposed_with_both_events(org):
 def test_propose__another_team_with_a_reason__recorded_stripped(org):
     review = ready_review(org)
     transfer = services.transfer_propose(
+        consent_basis="consent",
         actor=org.koto_supervisor,
         review=review,
         receiving_team=org.other_adult,
@@ -122,10 +126,14 @@ def test_propose__another_team_with_a_reason__recorded_stripped(org):
 def test_propose__by_hand_where_routing_cannot__no_routed_team_recorded(org):
     review = ready_review(org, postal_code="99999")
     with pytest.raises(Exception) as must_choose:
-        services.transfer_propose(actor=org.caseworker, review=review)
+        services.transfer_propose(consent_basis="consent", actor=org.caseworker, review=review)
     assert must_choose.value.code == "routing_needs_manual_choice"
     transfer = services.transfer_propose(
-        actor=org.caseworker, review=review, receiving_team=org.adult, override_reason="PO box"
+        consent_basis="consent",
+        actor=org.caseworker,
+        review=review,
+        receiving_team=org.adult,
+        override_reason="PO box",
     )
     assert transfer.routed_team is None
     assert transfer_events(transfer, TransferAction.PROPOSE).get().params["routed_team"] is None
@@ -140,7 +148,9 @@ def test_propose__escorted_when_the_multi_problem_marker_is_set(org):
         status=AssessmentStatus.MET,
         multi_problem=True,
     )
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     assert transfer.escorted is True
     assert transfer_events(transfer, TransferAction.PROPOSE).get().params["escorted"] is True
 
@@ -149,7 +159,9 @@ def test_propose__not_ready__the_reasons_name_blockers_then_unmet(org):
     case = case_in_state(org, CaseState.IN_REVIEW, housing_situation=HousingSituation.HOMELESS)
     before = snapshot()
     with pytest.raises(CriteriaNotMet) as refused:
-        services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+        services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+        )
     reasons = refused.value.extra["reasons"]
     assert reasons[0] == "homeless_or_crisis_accommodation"
     assert "finances" in reasons and "housing" in reasons
@@ -158,13 +170,17 @@ def test_propose__not_ready__the_reasons_name_blockers_then_unmet(org):
 
 def test_propose__a_completed_review__conflict_and_nothing_changes(org):
     review = ready_review(org)
-    transfer = services.transfer_propose(actor=org.caseworker, review=review)
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=review
+    )
     services.transfer_return(
         actor=org.receiving_worker, transfer=transfer, reason="not_ready", text="Not yet"
     )
     before = snapshot()
     with pytest.raises(Conflict):
-        services.transfer_propose(actor=org.caseworker, review=review)  # the old review
+        services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=review
+        )  # the old review
     assert snapshot() == before
 
 
@@ -173,7 +189,7 @@ def test_propose__by_someone_outside_the_sending_team__refused(org, actor):
     review = ready_review(org)
     before = snapshot()
     with pytest.raises(ActorNotAllowed):
-        services.transfer_propose(actor=getattr(org, actor), review=review)
+        services.transfer_propose(consent_basis="consent", actor=getattr(org, actor), review=review)
     assert snapshot() == before
 
 
@@ -183,7 +199,9 @@ def test_propose__a_ppt_client_with_a_coordinator__proposed(org):
     from cases import services as case_services
 
     case_services.case_set_coordinator(actor=org.caseworker, case=case, coordinator="Kela")
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     assert transfer.state == TransferState.PROPOSED
 
 
@@ -623,7 +641,9 @@ def test_services__event_cannot_be_written__the_change_is_undone(org, step):
     transfer = transfer_in_state(org, start) if start else None
     before = snapshot()
     calls = {
-        "propose": lambda: services.transfer_propose(actor=org.caseworker, review=review),
+        "propose": lambda: services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=review
+        ),
         "accept": lambda: bring_transfer_to(org, transfer, TransferState.ACCEPTED),
         "return": lambda: bring_transfer_to(org, transfer, TransferState.RETURNED),
         "cancel": lambda: services.transfer_cancel(
@@ -687,7 +707,7 @@ def test_propose__the_routed_team_named_explicitly__not_recorded_as_overridden(o
     review = ready_review(org)
     same_team = type(org.adult).objects.get(pk=org.adult.pk)  # as a form reads it
     transfer = services.transfer_propose(
-        actor=org.caseworker, review=review, receiving_team=same_team
+        consent_basis="consent", actor=org.caseworker, review=review, receiving_team=same_team
     )
     assert transfer.receiving_team == transfer.routed_team == org.adult
     assert transfer.override_reason == ""

@@ -196,7 +196,9 @@ SCENARIOS = {
     "proposed": Scenario(
         NotificationKind.TRANSFER_PROPOSED,
         _proposed,
-        lambda org, review: services.transfer_propose(actor=org.caseworker, review=review),
+        lambda org, review: services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=review
+        ),
         lambda org: [org.receiving_worker, org.second_receiver],
         teams=("pohjoinen-aiso",),
     ),

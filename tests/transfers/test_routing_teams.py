@@ -60,10 +60,14 @@ def _ready_review(org, **client):
 
 def test_propose__each_postal_code_to_the_adult_team_the_table_names(org, second_adult):
     oulunkyla = services.transfer_propose(
-        actor=org.caseworker, review=_ready_review(org, postal_code="00640")
+        consent_basis="consent",
+        actor=org.caseworker,
+        review=_ready_review(org, postal_code="00640"),
     )
     malmi = services.transfer_propose(
-        actor=org.caseworker, review=_ready_review(org, postal_code="00710")
+        consent_basis="consent",
+        actor=org.caseworker,
+        review=_ready_review(org, postal_code="00710"),
     )
     assert (oulunkyla.receiving_team, oulunkyla.routed_team) == (second_adult, second_adult)
     assert (malmi.receiving_team, malmi.routed_team) == (org.adult, org.adult)
@@ -74,17 +78,20 @@ def test_propose__each_postal_code_to_the_adult_team_the_table_names(org, second
 
 def test_propose__young_client_to_the_youth_team_whatever_the_adult_split(org, second_adult):
     review = _ready_review(org, postal_code="00640", date_of_birth=dt.date(2001, 3, 3))
-    transfer = services.transfer_propose(actor=org.caseworker, review=review)
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=review
+    )
     assert transfer.receiving_team == org.youth
 
 
 def test_propose__several_adult_teams_and_none_named__the_caseworker_must_choose(org, second_adult):
     review = _ready_review(org, postal_code="00720")  # Pukinmäki: the table names none
     with pytest.raises(RoutingNeedsManualChoice):
-        services.transfer_propose(actor=org.caseworker, review=review)
+        services.transfer_propose(consent_basis="consent", actor=org.caseworker, review=review)
     assert reload(review.case).state == "in_review"  # nothing written
 
     transfer = services.transfer_propose(
+        consent_basis="consent",
         actor=org.caseworker,
         review=review,
         receiving_team=second_adult,
@@ -101,7 +108,9 @@ def test_propose__choosing_the_other_adult_team_needs_a_reason(org, second_adult
 
     review = _ready_review(org, postal_code="00640")
     with pytest.raises(InvalidInput) as raised:
-        services.transfer_propose(actor=org.caseworker, review=review, receiving_team=org.adult)
+        services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=review, receiving_team=org.adult
+        )
     assert "override_reason" in raised.value.errors
 
 
@@ -112,7 +121,9 @@ def _booking_requested_at(org, team, **client):
     """A transfer to `team`, accepted by its receiving worker, its booking requested."""
     receiver = member(team, Role.RECEIVING_WORKER)
     review = _ready_review(org, **client)
-    transfer = services.transfer_propose(actor=org.caseworker, review=review)
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=review
+    )
     assert transfer.receiving_team == team
     services.transfer_accept(actor=receiver, transfer=transfer, receiving_worker=receiver)
     relay_pending()

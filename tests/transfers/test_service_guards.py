@@ -45,6 +45,7 @@ def test_propose__to_an_immigration_unit_team__refused(org):
     before = snapshot()
     with pytest.raises(InvalidInput) as raised:
         services.transfer_propose(
+            consent_basis="consent",
             actor=org.caseworker,
             review=review,
             receiving_team=org.koto,
@@ -61,6 +62,7 @@ def test_propose__to_an_inactive_regional_team__refused(org):
     before = snapshot()
     with pytest.raises(InvalidInput) as raised:
         services.transfer_propose(
+            consent_basis="consent",
             actor=org.caseworker,
             review=review,
             receiving_team=org.other_adult,
@@ -73,6 +75,7 @@ def test_propose__to_an_inactive_regional_team__refused(org):
 def test_propose__active_youth_team_other_than_routed__allowed_with_a_reason(org):
     review = ready_review(org)  # 46 years old: routed to the adult team
     transfer = services.transfer_propose(
+        consent_basis="consent",
         actor=org.caseworker,
         review=review,
         receiving_team=org.youth,
@@ -87,6 +90,7 @@ def test_propose__team_other_than_routed_without_a_reason__refused(org, reason):
     before = snapshot()
     with pytest.raises(InvalidInput) as raised:
         services.transfer_propose(
+            consent_basis="consent",
             actor=org.caseworker,
             review=review,
             receiving_team=org.other_adult,
@@ -98,7 +102,10 @@ def test_propose__team_other_than_routed_without_a_reason__refused(org, reason):
 
 def test_propose__the_routed_team_named_explicitly__needs_no_reason(org):
     transfer = services.transfer_propose(
-        actor=org.caseworker, review=ready_review(org), receiving_team=org.adult
+        consent_basis="consent",
+        actor=org.caseworker,
+        review=ready_review(org),
+        receiving_team=org.adult,
     )
     assert (transfer.receiving_team, transfer.override_reason) == (org.adult, "")
 
@@ -106,7 +113,9 @@ def test_propose__the_routed_team_named_explicitly__needs_no_reason(org):
 def test_propose__criteria_not_met__the_blockers_stay_in_the_reasons(org):
     case = case_in_state(org, CaseState.IN_REVIEW, housing_situation=HousingSituation.HOMELESS)
     with pytest.raises(CriteriaNotMet) as raised:
-        services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+        services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+        )
     reasons = raised.value.extra["reasons"]
     assert reasons[0] == "homeless_or_crisis_accommodation"  # the blocker, then the unmet
     assert "finances" in reasons

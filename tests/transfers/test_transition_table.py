@@ -63,6 +63,10 @@ TRANSFER_ALLOWED = {
     (TransferState.PROPOSED, "accept"): TransferState.ACCEPTED,
     (TransferState.PROPOSED, "return"): TransferState.RETURNED,
     (TransferState.PROPOSED, "cancel"): TransferState.CANCELLED,
+    (TransferState.PROPOSED, "request_information"): TransferState.INFORMATION_REQUESTED,
+    (TransferState.INFORMATION_REQUESTED, "answer_information"): TransferState.PROPOSED,
+    (TransferState.INFORMATION_REQUESTED, "return"): TransferState.RETURNED,
+    (TransferState.INFORMATION_REQUESTED, "cancel"): TransferState.CANCELLED,
     (TransferState.ACCEPTED, "request_booking"): TransferState.BOOKING_REQUESTED,
     (TransferState.ACCEPTED, "cancel"): TransferState.CANCELLED,
     (TransferState.BOOKING_REQUESTED, "confirm_booking"): TransferState.BOOKED,
@@ -74,6 +78,8 @@ TRANSFER_ALLOWED = {
 TRANSFER_ACTIONS = [
     "accept",
     "return",
+    "request_information",
+    "answer_information",
     "request_booking",
     "confirm_booking",
     "rebook",
@@ -139,7 +145,9 @@ def _do_case_action(org, case: Case, action: str):
             next_review_on=clock.today() + dt.timedelta(days=180),
         )
     if action == "propose_transfer":
-        return services.transfer_propose(actor=org.caseworker, review=review)
+        return services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=review
+        )
     if action == "close":
         return services.case_close(actor=org.caseworker, case=case, reason="no_further_need")
     raise AssertionError(action)
@@ -156,6 +164,14 @@ def _do_transfer_action(org, transfer: Transfer, action: str):
             transfer=transfer,
             reason="not_ready",
             text="Finances unclear",
+        )
+    if action == "request_information":
+        return services.transfer_request_information(
+            actor=org.receiving_worker, transfer=transfer, text="Is the rent plan in place?"
+        )
+    if action == "answer_information":
+        return services.transfer_answer_information(
+            actor=org.caseworker, transfer=transfer, text="Yes, since May."
         )
     if action == "request_booking":
         return services.transfer_request_booking(transfer=transfer)
@@ -263,7 +279,7 @@ def test_transfer__return_then_propose_again__uses_a_new_review(org):
     review = open_review_of(case)
     assert review.pk != transfer.review_id
     # The new review starts from the previous assessments: all still met.
-    second = services.transfer_propose(actor=org.caseworker, review=review)
+    second = services.transfer_propose(consent_basis="consent", actor=org.caseworker, review=review)
     assert second.state == TransferState.PROPOSED
     assert reload(case).state == CaseState.TRANSFER_PENDING
 
@@ -273,7 +289,9 @@ def test_transfer__completed_path_via_factory_is_consistent(org):
     case_services.case_mark_due(case=case)
     criteria_services.review_start(actor=org.caseworker, case=case)
     assess_all_met(org, case)
-    transfer = services.transfer_propose(actor=org.caseworker, review=open_review_of(case))
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=open_review_of(case)
+    )
     bring_transfer_to(org, transfer, TransferState.COMPLETED)
     assert reload(case).state == CaseState.TRANSFERRED
     assert transfer.bookings.get().status == "held"

@@ -67,7 +67,9 @@ def _requested(org, team, *, escorted=False, **client):
                 status=AssessmentStatus.MET,
                 multi_problem=escorted and assessment.criterion.has_multi_problem_marker,
             )
-    transfer = services.transfer_propose(actor=org.caseworker, review=review)
+    transfer = services.transfer_propose(
+        consent_basis="consent", actor=org.caseworker, review=review
+    )
     assert transfer.receiving_team == team
     assert transfer.escorted is escorted
     receiver = member(team, Role.RECEIVING_WORKER) if team != org.adult else org.receiving_worker

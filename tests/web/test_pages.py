@@ -196,7 +196,9 @@ def test_review_page_shows_the_routed_team_and_proposes_to_it(web, org):
     page = worker.get(reverse("web:review", args=[review.pk]))
     assert page.context["routed_team"] == org.adult
     assert org.adult.name in page.content.decode()
-    page = worker.post(reverse("web:review-propose", args=[review.pk]), {})
+    page = worker.post(
+        reverse("web:review-propose", args=[review.pk]), {"propose-consent_basis": "consent"}
+    )
     assert page.status_code == 302
     transfer = reload(case).transfers.get()
     assert (transfer.receiving_team, transfer.routed_team) == (org.adult, org.adult)
@@ -257,7 +259,11 @@ def test_override_needs_a_reason_named_beside_the_field(web, org):
     assert reload(case).state == CaseState.IN_REVIEW
     page = web(org.caseworker).post(
         reverse("web:review-propose", args=[review.pk]),
-        {"propose-receiving_team": org.other_adult.pk, "propose-override_reason": "Muuttaa"},
+        {
+            "propose-receiving_team": org.other_adult.pk,
+            "propose-override_reason": "Muuttaa",
+            "propose-consent_basis": "consent",
+        },
     )
     assert page.status_code == 302
     assert reload(case).transfers.get().receiving_team == org.other_adult

@@ -27,6 +27,7 @@ from .household import (
     transfer_return_together,
 )
 from .proposal import routed_team_for, transfer_propose
+from .questions import transfer_answer_information, transfer_request_information
 
 __all__ = [
     "case_close",
@@ -35,6 +36,7 @@ __all__ = [
     "routed_team_for",
     "transfer_accept",
     "transfer_accept_together",
+    "transfer_answer_information",
     "transfer_cancel",
     "transfer_complete",
     "transfer_confirm_attendance",
@@ -42,6 +44,7 @@ __all__ = [
     "transfer_propose",
     "transfer_rebook",
     "transfer_request_booking",
+    "transfer_request_information",
     "transfer_retry_booking_request",
     "transfer_return",
     "transfer_return_together",

@@ -128,6 +128,9 @@ def household_transfer_propose(
     receiving_team: Team | None = None,
     override_reason: str = "",
     decision: str = "",
+    consent_basis: str = "",
+    consent_note: str = "",
+    **summary: str,
 ) -> list[Transfer]:
     """One transfer per member's case, all to one team, in one transaction: every member
     is ready, or nothing is written and the refusal (CriteriaNotMet) names who and why. The team is
@@ -158,6 +161,9 @@ def household_transfer_propose(
             receiving_team=receiving_team,
             override_reason=reason,
             decision=decision,
+            consent_basis=consent_basis,
+            consent_note=consent_note,
+            **summary,
         )
         transfer.household = household
         transfer.save(update_fields=["household"])

@@ -22,7 +22,7 @@ from criteria.rules import Readiness
 from criteria.selectors import review_readiness
 from criteria.services import review_finish
 from transfers import notices
-from transfers.enums import TransferAction
+from transfers.enums import ConsentBasis, TransferAction
 from transfers.events import transfer_event
 from transfers.models import Transfer
 
@@ -75,6 +75,24 @@ def _choose_team(
     return team, routed, override_reason
 
 
+def _require_consent(basis: str, note: str) -> tuple[str, str]:
+    """(basis, note): the client's consent or the legal basis, chosen; another legal basis
+    is named in the note."""
+    if basis not in ConsentBasis.values:
+        raise InvalidInput(
+            {
+                "consent_basis": _(
+                    "Record whether the client consented to the transfer of their data, "
+                    "or the legal basis when consent is not needed."
+                )
+            }
+        )
+    note = (note or "").strip()
+    if basis == ConsentBasis.OTHER_LEGAL_BASIS:
+        note = require_text(note, "consent_note", _("Name the legal basis for the transfer."))
+    return basis, note
+
+
 @atomic_with_retry
 def transfer_propose(
     *,
@@ -84,6 +102,8 @@ def transfer_propose(
     override_reason: str = "",
     decision: str = "",
     sender_availability: str = "",
+    consent_basis: str = "",
+    consent_note: str = "",
 ) -> Transfer:
     """in_review -> transfer_pending, with a new Transfer (proposed).
 
@@ -92,6 +112,8 @@ def transfer_propose(
     team, or choosing by hand where routing cannot, needs a reason, which is logged.
     At the cap a supervisor may decide on a transfer that is not ready, in writing.
     An escorted transfer carries the sending worker's availability for the front desk.
+    The client's consent to the transfer of their data, or the legal basis when consent is
+    not needed, is required and recorded with who recorded it and when.
     """
     case = lock_case(review.case_id)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="propose_transfer")
@@ -101,6 +123,7 @@ def transfer_propose(
         raise Conflict(_("This review is already completed."))
     readiness, at_cap = _require_ready(case, review, role=role, decision=decision)
     team, routed, override_reason = _choose_team(case, receiving_team, override_reason)
+    consent_basis, consent_note = _require_consent(consent_basis, consent_note)
 
     now = clock.now()
     review_finish(review, outcome=ReviewOutcome.READY, at=now)
@@ -114,6 +137,10 @@ def transfer_propose(
         override_reason=override_reason.strip(),
         escorted=readiness.escorted,
         sender_availability=sender_availability.strip() if readiness.escorted else "",
+        consent_basis=consent_basis,
+        consent_note=consent_note,
+        consent_recorded_by_id=actor.pk,
+        consent_recorded_at=now,
         proposed_at=now,
     )
     case_move(
@@ -138,6 +165,7 @@ def transfer_propose(
             "routed_team": routed.code if routed else None,
             "overridden": team != routed,
             "escorted": transfer.escorted,
+            "consent_basis": consent_basis,
         },
     )
     notices.transfer_proposed(transfer, actor=actor)

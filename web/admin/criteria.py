@@ -14,6 +14,7 @@ from core.admin_actions import ActionForm, service_action
 from criteria import services
 from criteria.models import ChecklistTemplate, CriterionAssessment, CriterionDefinition, Review
 from transfers import services as transfer_services
+from transfers.enums import ConsentBasis
 from web.admin.base import AccessLoggedAdmin, ReadOnlyAdmin
 
 
@@ -125,6 +126,10 @@ class ProposeForm(ActionForm):
         widget=forms.Textarea,
         required=False,
     )
+    consent_basis = forms.ChoiceField(
+        label=_("consent or legal basis"), choices=ConsentBasis.choices, required=False
+    )
+    consent_note = forms.CharField(label=_("legal basis"), widget=forms.Textarea, required=False)
 
 
 @admin.register(Review)

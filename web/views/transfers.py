@@ -26,6 +26,7 @@ from transfers.selectors import (
     RECEIVED_STATES,
     booking_request_failed,
     latest_booking,
+    messages_of,
     transfers_visible_to,
 )
 from transfers.services.handover import horizon_days
@@ -34,7 +35,7 @@ from web import forms
 from .common import act, page_of, scoped, shown, today, transfer_subject
 
 INBOX_TABS = {
-    "new": [TransferState.PROPOSED],
+    "new": [TransferState.PROPOSED, TransferState.INFORMATION_REQUESTED],
     "open": [TransferState.ACCEPTED, TransferState.BOOKING_REQUESTED, TransferState.BOOKED],
     "done": [TransferState.COMPLETED, TransferState.RETURNED, TransferState.CANCELLED],
 }
@@ -90,6 +91,7 @@ def _receiving_forms(transfer, forms_given, *, receiving: bool, desk: bool) -> d
             team=transfer.receiving_team, prefix="accept"
         )
         found["return_form"] = forms_given.get("return") or forms.ReturnForm(prefix="return")
+        found["ask_form"] = forms_given.get("ask") or forms.AskForm(prefix="ask")
     if (receiving or desk) and state == TransferState.BOOKING_REQUESTED:
         found["confirm_form"] = forms_given.get("confirm") or forms.ConfirmBookingForm(
             prefix="confirm",
@@ -116,6 +118,7 @@ def _transfer_page(request, transfer, status=200, **forms_given):
     failed = booking_request_failed(transfer)
     context = {
         "transfer": transfer,
+        "messages_on_transfer": messages_of(transfer),
         "case": transfer.case,
         "full": full,
         "booking": booking,
@@ -135,6 +138,8 @@ def _transfer_page(request, transfer, status=200, **forms_given):
         and booking.sender_confirmed_at is None
     ):
         context["attend_form"] = forms.SiltaForm(prefix="attend")
+    if sending and transfer.state == TransferState.INFORMATION_REQUESTED:
+        context["answer_form"] = forms_given.get("answer") or forms.AnswerForm(prefix="answer")
     if sending and transfer.state in OPEN_TRANSFER_STATES:
         context["cancel_form"] = forms_given.get("cancel") or forms.CancelForm(prefix="cancel")
     return render(request, "web/transfer.html", context, status=status)
@@ -171,6 +176,16 @@ TRANSFER_ACTIONS = {
         forms.ReturnForm,
         services.transfer_return_together,
         gettext_lazy("Transfer returned to the Immigration Unit."),
+    ),
+    "ask": TransferAction(
+        forms.AskForm,
+        services.transfer_request_information,
+        gettext_lazy("Question sent. The transfer waits for the sender's answer."),
+    ),
+    "answer": TransferAction(
+        forms.AnswerForm,
+        services.transfer_answer_information,
+        gettext_lazy("Answer sent. The transfer is back with the receiving team."),
     ),
     "confirm": TransferAction(
         forms.ConfirmBookingForm,
