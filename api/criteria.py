@@ -216,6 +216,28 @@ class ProposeSerializer(serializers.Serializer):
         default="",
         help_text="The legal basis, named: needed with `other_legal_basis`.",
     )
+    note_to_team = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The handover summary's note to the receiving team: it sees this (with "
+        "readiness, exception names, escorted, language) before it accepts, the rest after.",
+    )
+    settled = serializers.CharField(required=False, allow_blank=True, default="")
+    open_items = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What is still open: the plans in progress with owners and dates.",
+    )
+    risks = serializers.CharField(required=False, allow_blank=True, default="")
+    escorted_why = serializers.CharField(required=False, allow_blank=True, default="")
+    coordinator_contact = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The PPT coordinator and how to reach them.",
+    )
 
 
 class AssessSerializer(serializers.Serializer):

@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Literal
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.decorators import action
 
@@ -16,7 +22,7 @@ from core.transitions import allowed_actions
 from transfers import services
 from transfers.enums import BookingStatus, ReturnReason
 from transfers.models import Transfer, TransferMessage
-from transfers.selectors import RECEIVED_STATES, transfers_visible_to
+from transfers.selectors import RECEIVED_STATES, handover_summary, transfers_visible_to
 
 
 class TransferMessageSerializer(serializers.ModelSerializer):
@@ -55,6 +61,13 @@ class TransferSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True
     )
     messages = TransferMessageSerializer(many=True, read_only=True)
+    handover_summary = serializers.SerializerMethodField(
+        help_text="The sender's handover summary. In the summary disclosure (a receiving team "
+        "before it accepts): `ready`, `exceptions` (names), `escorted`, `language`, "
+        "`interpreter_needed`, `note_to_team`. In full, also `settled`, `open_items`, "
+        "`risks`, `escorted_why`, `ppt_coordinator`, `coordinator_contact`, "
+        "`exception_justifications` and `versions` (author and time of each)."
+    )
     allowed_actions = serializers.SerializerMethodField()
     disclosure = serializers.SerializerMethodField(
         help_text="`full`: the whole transfer; `summary`: the minimal summary a receiving "
@@ -76,6 +89,7 @@ class TransferSerializer(serializers.ModelSerializer):
         "information_requested_at",
         "paused_working_days",
         "messages",
+        "handover_summary",
         "allowed_actions",
     )
 
@@ -108,6 +122,7 @@ class TransferSerializer(serializers.ModelSerializer):
             "information_requested_at",
             "paused_working_days",
             "messages",
+            "handover_summary",
             "accepted_at",
             "booking_requested_at",
             "booked_at",
@@ -120,13 +135,20 @@ class TransferSerializer(serializers.ModelSerializer):
     def get_allowed_actions(self, transfer) -> list[str]:
         return allowed_actions(transfer)
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_handover_summary(self, transfer):
+        return handover_summary(transfer, full=self._full(transfer))
+
+    def _full(self, transfer) -> bool:
+        teams = self.context.get("team_ids", set())
+        return transfer.sending_team_id in teams or transfer.state in RECEIVED_STATES
+
     def get_disclosure(self, transfer) -> Literal["full"]:
         return "full"
 
     def to_representation(self, transfer):
         data = super().to_representation(transfer)
-        teams = self.context.get("team_ids", set())
-        if transfer.sending_team_id in teams or transfer.state in RECEIVED_STATES:
+        if self._full(transfer):
             return data
         return {**{name: data[name] for name in self.SUMMARY}, "disclosure": "summary"}
 
@@ -168,6 +190,15 @@ class ReturnSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
+
+
+class SummaryEditSerializer(serializers.Serializer):
+    settled = serializers.CharField(required=False, allow_blank=True, default="")
+    open_items = serializers.CharField(required=False, allow_blank=True, default="")
+    risks = serializers.CharField(required=False, allow_blank=True, default="")
+    escorted_why = serializers.CharField(required=False, allow_blank=True, default="")
+    coordinator_contact = serializers.CharField(required=False, allow_blank=True, default="")
+    note_to_team = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class QuestionSerializer(serializers.Serializer):
@@ -217,6 +248,7 @@ class TransferViewSet(AccessLoggedViewSet):
     def get_queryset(self):
         return (
             transfers_visible_to(self.request.user)
+            .select_related("review")
             .prefetch_related("messages__author", "messages__team")
             .order_by("-proposed_at", "-id")
         )
@@ -268,6 +300,16 @@ class TransferViewSet(AccessLoggedViewSet):
     @action(detail=True, methods=["post"], url_path="answer-information")
     def answer_information(self, request, pk=None):
         return self._transition(request, QuestionSerializer, services.transfer_answer_information)
+
+    @extend_schema(
+        request=SummaryEditSerializer,
+        responses=TRANSFER_OR_SUMMARY,
+        description="The sender edits the handover summary of an open transfer: a new "
+        "version with its author and time; the earlier versions are kept.",
+    )
+    @action(detail=True, methods=["post"], url_path="handover-summary")
+    def edit_summary(self, request, pk=None):
+        return self._transition(request, SummaryEditSerializer, services.transfer_summary_edit)
 
     @extend_schema(request=CancelSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"])

@@ -81,6 +81,7 @@ class TransferAction(models.TextChoices):
     PROPOSE = "propose", _("Transfer proposed")
     ACCEPT = "accept", _("Transfer accepted")
     RETURN = "return", _("Transfer returned")
+    EDIT_SUMMARY = "edit_summary", _("Handover summary edited")
     REQUEST_INFORMATION = "request_information", _("Information requested from the sender")
     ANSWER_INFORMATION = "answer_information", _("The sender answered")
     REQUEST_BOOKING = "request_booking", _("Handover booking requested")

@@ -206,6 +206,48 @@ class Transfer(ConcurrentTransitionMixin, models.Model):
         self.cancelled_at = at
 
 
+class HandoverSummary(models.Model):
+    """The sender's handover summary, one row per version (a new version when edited, each
+    with its author and time). Before acceptance the receiving team sees only its minimal
+    part (the note to the team; with readiness, the approved exceptions' names, escorted or
+    not and the language need, read from the transfer): `transfers.selectors`."""
+
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="summaries", verbose_name=_("transfer")
+    )
+    version = models.PositiveIntegerField(_("version"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("written"))
+    settled = models.TextField(_("what is settled"), blank=True)
+    open_items = models.TextField(
+        _("what is still open: plans in progress, with owners and dates"), blank=True
+    )
+    risks = models.TextField(_("risks"), blank=True)
+    escorted_why = models.TextField(_("escorted or not, and why"), blank=True)
+    coordinator_contact = models.TextField(
+        _("the PPT coordinator and how to reach them"), blank=True
+    )
+    note_to_team = models.TextField(_("note to the receiving team"), blank=True)
+
+    class Meta:
+        verbose_name = _("handover summary")
+        verbose_name_plural = _("handover summaries")
+        ordering = ["transfer", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "version"], name="one_summary_per_transfer_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer.case.reference}: v{self.version}"
+
+
 class TransferMessage(models.Model):
     """One question of the receiving team or answer of the sender, kept on the transfer.
     The text is client data: it is shown only where reads are access-logged, and never

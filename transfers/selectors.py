@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from cases.roles import scope_team_ids
 from cases.selectors import sending_side
+from criteria.selectors import review_readiness
 
 from . import handoff
 from .enums import BookingStatus, TransferState
@@ -84,3 +85,57 @@ def messages_of(transfer: Transfer) -> list[TransferMessage]:
     """The questions and answers on the transfer, oldest first. Their text is client data:
     the caller has written the access-log row of the transfer it shows them with."""
     return list(transfer.messages.select_related("author", "team").order_by("created_at", "id"))
+
+
+def handover_summary(transfer: Transfer, *, full: bool) -> dict[str, Any]:
+    """What a team sees of the handover summary. Before acceptance the receiving team gets
+    the documented minimal part (least disclosure): whether the client is ready, the names
+    of the approved exceptions, escorted or not, the language and interpreter need, and the
+    sender's note to the team. The sending team, and the receiving team from acceptance on,
+    get all of it: what is settled, what is open with its plans, the risks, the exceptions
+    with their justification, why escorted or not, the PPT coordinator and how to reach
+    them, and every version's author and time. The caller has written the read's
+    access-log row."""
+    versions = list(transfer.summaries.select_related("author").order_by("-version"))
+    latest = versions[0] if versions else None
+    excepted = [
+        a
+        for a in transfer.review.assessments.select_related("criterion").order_by(
+            "criterion__order"
+        )
+        if a.exception_approved_by_id is not None
+    ]
+    client = transfer.case.client
+    minimal: dict[str, Any] = {
+        # Not ready only when a supervisor decided on the transfer at the 5-year cap.
+        "ready": review_readiness(transfer.review).ready,
+        "exceptions": [str(a.criterion.name) for a in excepted],
+        "escorted": transfer.escorted,
+        "language": client.language,
+        "interpreter_needed": client.interpreter_needed,
+        "note_to_team": latest.note_to_team if latest else "",
+    }
+    if not full:
+        return minimal
+    return {
+        **minimal,
+        "version": latest.version if latest else 0,
+        "settled": latest.settled if latest else "",
+        "open_items": latest.open_items if latest else "",
+        "risks": latest.risks if latest else "",
+        "escorted_why": latest.escorted_why if latest else "",
+        "ppt_coordinator": transfer.case.ppt_coordinator,
+        "coordinator_contact": latest.coordinator_contact if latest else "",
+        "exception_justifications": [
+            {"criterion": str(a.criterion.name), "justification": a.exception_justification}
+            for a in excepted
+        ],
+        "versions": [
+            {
+                "version": v.version,
+                "author": v.author.get_full_name() or v.author.get_username(),
+                "created_at": v.created_at,
+            }
+            for v in versions
+        ],
+    }

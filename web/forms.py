@@ -231,6 +231,43 @@ class CapDecisionForm(SiltaForm):
             del self.fields["decision"]
 
 
+def _summary_fields() -> dict[str, forms.Field]:
+    """The handover summary's fields: the sender writes them when proposing and edits
+    them on the transfer page (each edit a new version)."""
+
+    def text(label, help_text=""):
+        return forms.CharField(
+            label=label,
+            required=False,
+            help_text=help_text,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+
+    return {
+        "note_to_team": text(
+            _("Note to the receiving team"),
+            _("The receiving team sees this before it accepts; the rest after."),
+        ),
+        "settled": text(_("What is settled")),
+        "open_items": text(
+            _("What is still open"), _("The plans in progress: what, who, by when.")
+        ),
+        "risks": text(_("Risks")),
+        "escorted_why": text(_("Escorted or not, and why")),
+        "coordinator_contact": text(
+            _("PPT coordinator and how to reach them"), _("Only for a PPT client.")
+        ),
+    }
+
+
+class SummaryForm(SiltaForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in _summary_fields().items():
+            self.fields[name] = field
+            field.widget.attrs.setdefault("class", _INPUT_CLASS["textarea"])
+
+
 class ProposeForm(CapDecisionForm):
     field_order = [
         "receiving_team",
@@ -238,8 +275,21 @@ class ProposeForm(CapDecisionForm):
         "sender_availability",
         "consent_basis",
         "consent_note",
+        "note_to_team",
+        "settled",
+        "open_items",
+        "risks",
+        "escorted_why",
+        "coordinator_contact",
         "decision",
     ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in _summary_fields().items():
+            field.widget.attrs.setdefault("class", _INPUT_CLASS["textarea"])
+            self.fields[name] = field
+        self.order_fields(self.field_order)
 
     receiving_team = forms.ModelChoiceField(
         label=_("Receiving team"),

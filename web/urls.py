@@ -77,6 +77,12 @@ urlpatterns = [
         name="transfer-answer",
     ),
     path(
+        "transfers/<int:pk>/summary/",
+        views.transfer_action,
+        {"action": "summary"},
+        name="transfer-summary",
+    ),
+    path(
         "transfers/<int:pk>/confirm/",
         views.transfer_action,
         {"action": "confirm"},

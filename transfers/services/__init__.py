@@ -28,6 +28,7 @@ from .household import (
 )
 from .proposal import routed_team_for, transfer_propose
 from .questions import transfer_answer_information, transfer_request_information
+from .summary import transfer_summary_edit
 
 __all__ = [
     "case_close",
@@ -48,4 +49,5 @@ __all__ = [
     "transfer_retry_booking_request",
     "transfer_return",
     "transfer_return_together",
+    "transfer_summary_edit",
 ]

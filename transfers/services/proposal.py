@@ -27,6 +27,7 @@ from transfers.events import transfer_event
 from transfers.models import Transfer
 
 from .locks import lock_case
+from .summary import write_summary
 
 
 def routed_team_for(case: Case) -> Team:
@@ -104,6 +105,12 @@ def transfer_propose(
     sender_availability: str = "",
     consent_basis: str = "",
     consent_note: str = "",
+    settled: str = "",
+    open_items: str = "",
+    risks: str = "",
+    escorted_why: str = "",
+    coordinator_contact: str = "",
+    note_to_team: str = "",
 ) -> Transfer:
     """in_review -> transfer_pending, with a new Transfer (proposed).
 
@@ -113,7 +120,8 @@ def transfer_propose(
     At the cap a supervisor may decide on a transfer that is not ready, in writing.
     An escorted transfer carries the sending worker's availability for the front desk.
     The client's consent to the transfer of their data, or the legal basis when consent is
-    not needed, is required and recorded with who recorded it and when.
+    not needed, is required and recorded with who recorded it and when. The sender's
+    handover summary is its first version.
     """
     case = lock_case(review.case_id)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="propose_transfer")
@@ -142,6 +150,16 @@ def transfer_propose(
         consent_recorded_by_id=actor.pk,
         consent_recorded_at=now,
         proposed_at=now,
+    )
+    write_summary(
+        transfer,
+        author=actor,
+        settled=settled,
+        open_items=open_items,
+        risks=risks,
+        escorted_why=escorted_why,
+        coordinator_contact=coordinator_contact,
+        note_to_team=note_to_team,
     )
     case_move(
         case,

@@ -25,6 +25,7 @@ from transfers.enums import OPEN_TRANSFER_STATES, TransferState
 from transfers.selectors import (
     RECEIVED_STATES,
     booking_request_failed,
+    handover_summary,
     latest_booking,
     messages_of,
     transfers_visible_to,
@@ -119,6 +120,7 @@ def _transfer_page(request, transfer, status=200, **forms_given):
     context = {
         "transfer": transfer,
         "messages_on_transfer": messages_of(transfer),
+        "summary": handover_summary(transfer, full=full),
         "case": transfer.case,
         "full": full,
         "booking": booking,
@@ -140,6 +142,10 @@ def _transfer_page(request, transfer, status=200, **forms_given):
         context["attend_form"] = forms.SiltaForm(prefix="attend")
     if sending and transfer.state == TransferState.INFORMATION_REQUESTED:
         context["answer_form"] = forms_given.get("answer") or forms.AnswerForm(prefix="answer")
+    if sending and transfer.state in OPEN_TRANSFER_STATES:
+        context["summary_form"] = forms_given.get("summary") or forms.SummaryForm(
+            prefix="summary", initial=context["summary"]
+        )
     if sending and transfer.state in OPEN_TRANSFER_STATES:
         context["cancel_form"] = forms_given.get("cancel") or forms.CancelForm(prefix="cancel")
     return render(request, "web/transfer.html", context, status=status)
@@ -186,6 +192,11 @@ TRANSFER_ACTIONS = {
         forms.AnswerForm,
         services.transfer_answer_information,
         gettext_lazy("Answer sent. The transfer is back with the receiving team."),
+    ),
+    "summary": TransferAction(
+        forms.SummaryForm,
+        services.transfer_summary_edit,
+        gettext_lazy("Handover summary saved as a new version."),
     ),
     "confirm": TransferAction(
         forms.ConfirmBookingForm,
