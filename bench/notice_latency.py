@@ -113,7 +113,9 @@ def main() -> int:
     worker = start_worker({}, log=work / "worker.log")
     try:
         # A first proposal, not measured, waits until the worker is up and has relayed.
-        warm_up = services.transfer_propose(actor=org.caseworker, review=reviews.pop(0))
+        warm_up = services.transfer_propose(
+            consent_basis="consent", actor=org.caseworker, review=reviews.pop(0)
+        )
         wait_for(
             lambda: (
                 OutboxMessage.objects.filter(
@@ -125,7 +127,9 @@ def main() -> int:
             what="the worker to start and relay the first proposal's notices",
         )
         for review in reviews:
-            transfer = services.transfer_propose(actor=org.caseworker, review=review)
+            transfer = services.transfer_propose(
+                consent_basis="consent", actor=org.caseworker, review=review
+            )
             committed = dt.datetime.now(dt.UTC)  # the service's transaction has committed
             key = f"transfer:{transfer.pk}:proposed"
             note = Notification.objects.filter(

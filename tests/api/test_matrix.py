@@ -327,7 +327,10 @@ def escorted_and_booked(org):
         actor=org.caseworker, assessment=marked, status="met", multi_problem=True
     )
     transfer = services.transfer_propose(
-        actor=org.caseworker, review=review, sender_availability="Aamupäivisin"
+        consent_basis="consent",
+        actor=org.caseworker,
+        review=review,
+        sender_availability="Aamupäivisin",
     )
     assert transfer.escorted
     transfer = bring_transfer_to(org, transfer, TransferState.BOOKED)

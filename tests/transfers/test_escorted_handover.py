@@ -42,7 +42,7 @@ def _proposed(org, *, escorted: bool, note: str = NOTE):
                 multi_problem=escorted and assessment.criterion.has_multi_problem_marker,
             )
     transfer = services.transfer_propose(
-        actor=org.caseworker, review=review, sender_availability=note
+        consent_basis="consent", actor=org.caseworker, review=review, sender_availability=note
     )
     assert transfer.escorted is escorted
     return transfer
