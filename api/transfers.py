@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Literal
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
@@ -66,7 +65,8 @@ class TransferSerializer(serializers.ModelSerializer):
         "before it accepts): `ready`, `exceptions` (names), `escorted`, `language`, "
         "`interpreter_needed`, `note_to_team`. In full, also `settled`, `open_items`, "
         "`risks`, `escorted_why`, `ppt_coordinator`, `coordinator_contact`, "
-        "`exception_justifications` and `versions` (author and time of each)."
+        "`exception_justifications` and `versions` (author and time of each). Null in lists: "
+        "read the transfer."
     )
     allowed_actions = serializers.SerializerMethodField()
     disclosure = serializers.SerializerMethodField(
@@ -135,8 +135,10 @@ class TransferSerializer(serializers.ModelSerializer):
     def get_allowed_actions(self, transfer) -> list[str]:
         return allowed_actions(transfer)
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field({"type": "object", "nullable": True})
     def get_handover_summary(self, transfer):
+        if self.context.get("in_list"):
+            return None  # read per transfer: a list stays a fixed number of queries
         return handover_summary(transfer, full=self._full(transfer))
 
     def _full(self, transfer) -> bool:
@@ -248,13 +250,17 @@ class TransferViewSet(AccessLoggedViewSet):
     def get_queryset(self):
         return (
             transfers_visible_to(self.request.user)
-            .select_related("review")
+            .select_related("review", "consent_recorded_by")
             .prefetch_related("messages__author", "messages__team")
             .order_by("-proposed_at", "-id")
         )
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "team_ids": set(team_ids_of(self.request.user))}
+        return {
+            **super().get_serializer_context(),
+            "team_ids": set(team_ids_of(self.request.user)),
+            "in_list": self.action == "list",
+        }
 
     def subject_of(self, obj):
         return obj.case.client_id, obj.case_id

@@ -81,7 +81,7 @@ def test_caseworker_reviews_and_proposes(sign_in, language):
     page.locator(f"form[action='{reverse('web:review-propose', args=[review.pk])}']").wait_for()
     assert org.adult.name in page.locator("#decide").inner_text()
     me.check("review-ready")
-    page.check("input[name=propose-consent_basis][value=consent]")
+    page.locator("label[for=id_propose-consent_basis_0]").click()  # consent is required
     page.click(f"form[action='{reverse('web:review-propose', args=[review.pk])}'] button")
     assert page.url.endswith(reverse("web:case", args=[case.pk]))
     assert reload(case).state == CaseState.TRANSFER_PENDING

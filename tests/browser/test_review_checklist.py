@@ -144,7 +144,7 @@ def test_the_review_completed_with_the_keyboard_only(sign_in, language):
     propose = f"form[action='{reverse('web:review-propose', args=[review.pk])}'] button"
     page.locator(propose).wait_for()
     me.check("keyboard-ready")
-    page.check("input[name=propose-consent_basis][value=consent]")  # consent is required
+    page.locator("label[for=id_propose-consent_basis_0]").click()  # consent is required
     _tab_to(page, propose)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{reverse('web:case', args=[case.pk])}")
