@@ -192,3 +192,55 @@ def test_household_handover__a_no_show_books_the_household_again_once(org):
         services.transfer_rebook(actor=org.front_desk, transfer=second, outcome="no_show")
     assert {reload(t).state for t in (first, second)} == {TransferState.BOOKING_REQUESTED}
     assert HandoverBooking.objects.filter(status="requested").count() == 1
+
+
+@pytest.mark.parametrize("booked", [False, True], ids=["requested", "booked"])
+def test_household_cancel__the_booking_holders_transfer__the_others_keep_the_booking(org, booked):
+    household, _parent, _spouse = family(org)
+    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
+    )
+    booking = services.transfer_request_booking(transfer=first)
+    holder = booking.transfer
+    other = second if holder.pk == first.pk else first
+    if booked:
+        services.transfer_confirm_booking(
+            actor=org.front_desk,
+            transfer=holder,
+            starts_at=handover_slot(),
+            place="Malmi FrontDesk",
+            interpreter="Booking 123",
+        )
+
+    services.transfer_cancel(actor=org.caseworker, transfer=holder, reason="Moved to Espoo")
+
+    assert reload(holder).state == TransferState.CANCELLED
+    booking = reload(booking)
+    assert booking.transfer_id == other.pk  # passed on, not cancelled
+    assert booking.status == ("confirmed" if booked else "requested")
+    # The one still going goes on: confirmed (or held) through its own transfer, no 500.
+    if not booked:
+        services.transfer_confirm_booking(
+            actor=org.front_desk,
+            transfer=other,
+            starts_at=handover_slot(),
+            place="Malmi FrontDesk",
+            interpreter="Booking 123",
+        )
+    with time_machine.travel(handover_slot() + dt.timedelta(minutes=5), tick=False):
+        services.transfer_complete(actor=org.receiving_worker, transfer=other)
+    assert reload(other).state == TransferState.COMPLETED
+    assert reload(booking).status == "held"
+
+
+def test_household_cancel__the_last_member__the_booking_is_cancelled(org):
+    household, _parent, _spouse = family(org)
+    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
+    )
+    booking = services.transfer_request_booking(transfer=first)
+    for transfer in (second, first):
+        services.transfer_cancel(actor=org.caseworker, transfer=transfer, reason="Moved away")
+    assert reload(booking).status == "cancelled"

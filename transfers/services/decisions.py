@@ -15,7 +15,7 @@ from core.retry import atomic_with_retry
 from core.transitions import check_transition, require_text, run_transition
 from criteria.services import review_continue
 from transfers import handoff, notices
-from transfers.enums import BookingStatus, ReturnReason, TransferAction
+from transfers.enums import BookingStatus, ReturnReason, TransferAction, TransferState
 from transfers.events import transfer_event
 from transfers.models import Transfer
 
@@ -110,6 +110,22 @@ def transfer_return(
     return transfer
 
 
+def _household_heir(transfer: Transfer) -> Transfer | None:
+    """Another transfer of `transfer`'s household still waiting for or holding the
+    household's handover (the oldest), or None."""
+    if transfer.household_id is None:
+        return None
+    return (
+        Transfer.objects.filter(
+            household_id=transfer.household_id,
+            state__in=[TransferState.BOOKING_REQUESTED, TransferState.BOOKED],
+        )
+        .exclude(pk=transfer.pk)
+        .order_by("pk")
+        .first()
+    )
+
+
 def transfer_cancel_locked(
     transfer: Transfer, *, actor: AbstractBaseUser, role: str, reason: str, reopen_case: bool
 ) -> Transfer:
@@ -117,6 +133,13 @@ def transfer_cancel_locked(
     booking = lock_live_booking(transfer)  # locked before anything is written
     now = clock.now()
     source, _target = run_transition(transfer, "cancel", reason=reason, at=now)
+    heir = _household_heir(transfer) if booking else None
+    if booking and heir:
+        # The household's one booking stays for the members still going: it passes to one
+        # of them instead of being cancelled (their appointment and interpreter stand).
+        booking.transfer = heir
+        booking.save(update_fields=["transfer"])
+        booking = None
     released = end_booking(booking, status=BookingStatus.CANCELLED, at=now) if booking else False
     transfer_event(
         transfer,
