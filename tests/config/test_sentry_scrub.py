@@ -5,7 +5,7 @@ a real request to the API and in a task run by a real Celery worker, with a cana
 client's name and identity code in every place an error report could pick them up: the
 exception's message and a database error's DETAIL, local variables, the request's body,
 query string and headers, `extra`, tags, contexts, the user, breadcrumbs (from log lines
-and added by hand) and an error log line of its own. What arrives is decoded (gzip,
+and added by hand) and an error log line of its own. What arrives is decoded (gzip or brotli,
 envelope items) and searched.
 """
 
@@ -63,8 +63,13 @@ class SentryStandIn:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
+                encoding = (self.headers.get("Content-Encoding") or "").lower()
+                if encoding == "gzip":
                     raw = gzip.decompress(raw)
+                elif encoding == "br":  # sentry-sdk prefers brotli when it is installed
+                    import brotli  # a dev dependency's dependency (locust), not the image's
+
+                    raw = brotli.decompress(raw)
                 with stand_in.arrived:
                     stand_in.bodies.append(raw)
                     stand_in.arrived.notify_all()
