@@ -323,9 +323,9 @@ def household_propose(request, pk: int):
                 services.household_transfer_propose,
                 subjects=[case_subject(case)],
                 household=membership.household,
-                receiving_team=form.cleaned_data.get("receiving_team"),
-                override_reason=form.cleaned_data.get("override_reason", ""),
-                decision=form.cleaned_data.get("decision", ""),
+                # The consent (or legal basis), the handover summary and the rest of the
+                # proposal form, as for one client's transfer.
+                **form.cleaned_data,
             )
         except CriteriaNotMet as exc:
             # The reasons name members the user may see: each one is a read.
