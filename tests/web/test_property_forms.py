@@ -306,7 +306,8 @@ def world(org):
         actor=org.caseworker, client=ready.client, member=in_review.client, relation="spouse"
     )
     make_client(org, first_name="Nocase")
-    transfer_in_state(org, TransferState.PROPOSED)  # accept, return, cancel
+    transfer_in_state(org, TransferState.PROPOSED)  # accept, return, cancel, ask
+    transfer_in_state(org, TransferState.INFORMATION_REQUESTED)  # answer
     transfer_in_state(org, TransferState.BOOKING_REQUESTED)  # confirm
     booked = transfer_in_state(org, TransferState.BOOKED)  # complete, rebook
     # Escorted: the sending worker confirms the booked time.
