@@ -49,3 +49,33 @@ def language_choices(
         ((code, language_name(code, page_language)) for code in codes),
         key=lambda pair: pair[1].casefold(),
     )
+
+
+@functools.cache
+def _all_codes(page_language: str) -> tuple[str, ...]:
+    """The ISO 639-3 codes of every language CLDR names in `page_language`."""
+    codes = set(_CLDR_CODE)
+    for key in _names(page_language):
+        if "_" in key:
+            continue
+        found = (
+            pycountry.languages.get(alpha_2=key)
+            if len(key) == 2
+            else pycountry.languages.get(alpha_3=key)
+        )
+        if found is not None:
+            codes.add(found.alpha_3)
+    return tuple(codes)
+
+
+def every_language_choice(
+    page_language: str | None = None, *, keep: str | None = None
+) -> list[tuple[str, str]]:
+    """A select's choices for a client's language: every language CLDR names, by its name
+    in the page's language, stored as its ISO 639-3 code (and `keep`, a stored code CLDR
+    does not name, so editing a client never drops it)."""
+    page = (page_language or get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    codes = set(_all_codes(page))
+    if keep:
+        codes.add(keep)
+    return language_choices(codes, page)

@@ -11,6 +11,7 @@ from cases.enums import ClosureReason, HouseholdRelation, Role, TeamKind
 from cases.models import Case, Client, Team
 from cases.services import CLIENT_FIELDS
 from core.errors import InvalidInput
+from core.languages import every_language_choice
 from criteria.models import AssessmentStatus
 from notifications.models import EmailDelivery
 from transfers.enums import BookingStatus, ConsentBasis, ReturnReason
@@ -525,6 +526,11 @@ class ClientForm(SiltaForm):
         code.validators = [v for v in code.validators if not hasattr(v, "limit_value")]
         code.widget.attrs["maxlength"] = "20"
         code.help_text = _("Optional. E.g. 010594Y123W.")
+        # The language by its name in the page's language, stored as its ISO 639-3 code.
+        kept = (kwargs.get("initial") or {}).get("language") or None
+        language = self.base_fields["language"]
+        language.widget = forms.Select(choices=_choose_first(every_language_choice(keep=kept)))
+        language.help_text = _("The language the client speaks best.")
         super().__init__(*args, **kwargs)
 
 
