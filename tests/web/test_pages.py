@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from audit.models import AccessLog, AccessOutcome
 from cases.enums import CaseState, Role
-from cases.models import Case, Event
+from cases.models import BookingHours, Case, Event
 from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
@@ -284,6 +284,36 @@ def test_accept_that_someone_else_made_first_says_the_current_state(web, org):
     assert "Hyväksytty" in html
     assert Event.objects.count() == events
     assert reload(transfer).receiving_worker == second
+
+
+@pytest.mark.parametrize(
+    ("at", "said"),
+    [
+        # Monday 24.11.2026 at 15.00 Helsinki time: the desk's hours are over for the day.
+        (dt.datetime(2026, 11, 24, 13, 0, tzinfo=dt.UTC), "25.11.2026 klo 9.00"),
+        # Within the hours: it goes at once, no time to tell.
+        (dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC), None),
+    ],
+    ids=["after-hours", "within-hours"],
+)
+def test_accept__says_when_the_request_reaches_the_desk(web, org, at, said):
+    BookingHours.objects.bulk_create(
+        BookingHours(team=org.adult, weekday=day, opens_at=dt.time(9), closes_at=dt.time(11, 30))
+        for day in range(5)
+    )
+    transfer = transfer_in_state(org, TransferState.PROPOSED)
+    with time_machine.travel(at, tick=False):
+        page = web(org.receiving_worker).post(
+            reverse("web:transfer-accept", args=[transfer.pk]),
+            {"accept-receiving_worker": org.receiving_worker.pk},
+            follow=True,
+        )
+    html = page.content.decode()
+    assert reload(transfer).state == TransferState.ACCEPTED
+    if said:
+        assert f"seuraavana ajanvarausaikana {said}. FrontDesk varaa" in html
+    else:
+        assert "Siirto hyväksytty. FrontDesk varaa siirtotapaamisen." in html
 
 
 def test_receiving_team_sees_only_a_summary_before_accepting(web, org):

@@ -3,6 +3,7 @@ page, and every action on a transfer (one table, one view)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,7 +23,7 @@ from audit.access import log_access
 from cases.roles import roles_of
 from cases.selectors import booking_hours_of, meeting_hours_of
 from core import clock
-from transfers import services
+from transfers import handoff, services
 from transfers.enums import OPEN_TRANSFER_STATES, TransferState
 from transfers.selectors import (
     RECEIVED_STATES,
@@ -171,11 +174,23 @@ class TransferAction:
     stale: Any = None
 
 
+def _accepted(transfer) -> str:
+    """Accepted: when the booking request reaches the front desk, if it waits for the
+    desk's booking hours (otherwise it goes at once)."""
+    reaches = handoff.request_time(transfer.receiving_team)
+    if reaches <= clock.now() + dt.timedelta(minutes=1):
+        return _("Transfer accepted. The front desk books the handover.")
+    return _(
+        "Transfer accepted. The booking request reaches the front desk at its next booking "
+        "hours, %(when)s; the front desk books the handover then."
+    ) % {"when": date_format(localtime(reaches), "DATETIME_FORMAT")}
+
+
 TRANSFER_ACTIONS = {
     "accept": TransferAction(
         forms.AcceptForm,
         services.transfer_accept_together,
-        gettext_lazy("Transfer accepted. The front desk books the handover."),
+        lambda transfer: _accepted(transfer),
         form_kwargs=lambda transfer: {"team": transfer.receiving_team},
     ),
     "return": TransferAction(
