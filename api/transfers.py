@@ -139,7 +139,12 @@ class TransferSerializer(serializers.ModelSerializer):
     def get_handover_summary(self, transfer):
         if self.context.get("in_list"):
             return None  # read per transfer: a list stays a fixed number of queries
-        return handover_summary(transfer, full=self._full(transfer))
+        summary = handover_summary(transfer, full=self._full(transfer))
+        # Times as the API writes every time (and JSON-safe for the idempotent replay).
+        as_text = serializers.DateTimeField().to_representation
+        for version in summary.get("versions", []):
+            version["created_at"] = as_text(version["created_at"])
+        return summary
 
     def _full(self, transfer) -> bool:
         teams = self.context.get("team_ids", set())
