@@ -63,7 +63,9 @@ def _breaking(base: Path, current: Path, out: Path) -> set[tuple[str, str]]:
             stdout=stdout,
             stderr=subprocess.PIPE,
             text=True,
-            timeout=300,
+            # openapi-diff's schema comparison grows steeply with the document (several
+            # minutes at 45 operations on 2 cores); the bound only stops a hung process.
+            timeout=1800,
         )
     output = out.read_text()
     report, _end = json.JSONDecoder().raw_decode(output, output.index("{"))

@@ -86,7 +86,7 @@ def test_illegal_transition__409_names_state_and_allowed_actions(org):
     problem = response.json()
     assert response["Content-Type"] == "application/problem+json"
     assert (problem["code"], problem["state"]) == ("transition_not_allowed", "proposed")
-    assert problem["allowed"] == ["accept", "cancel", "return"]
+    assert problem["allowed"] == ["accept", "cancel", "request_information", "return"]
 
 
 def test_bad_input__400_names_the_field(org):
@@ -127,8 +127,22 @@ def test_receiving_team__minimal_summary_before_acceptance(org):
         "ppt_coordinator",
         "proposed_at",
         "allowed_actions",
+        # Issue 12: the least-disclosure part of the handover summary, and the questions
+        # the receiving team may ask before it decides (with the paused clock).
+        "handover_summary",
+        "messages",
+        "information_requested_at",
+        "paused_working_days",
     }
     assert summary["disclosure"] == "summary"
+    assert set(summary["handover_summary"]) == {
+        "ready",
+        "exceptions",
+        "escorted",
+        "language",
+        "interpreter_needed",
+        "note_to_team",
+    }
     full = as_user(org.caseworker).get(f"/api/v1/transfers/{transfer.pk}/").json()
     assert "override_reason" in full and "case" in full
     assert full["disclosure"] == "full"

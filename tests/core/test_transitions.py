@@ -39,12 +39,17 @@ def test_check_transition__not_allowed__names_state_and_allowed_actions(org):
 
 def test_allowed_actions__the_user_facing_names(org):
     transfer = transfer_in_state(org, TransferState.PROPOSED)
-    assert allowed_actions(transfer) == ["accept", "cancel", "return"]
+    assert allowed_actions(transfer) == ["accept", "cancel", "request_information", "return"]
     assert action_name("return_to_sender") == "return"
     assert action_name("accept") == "accept"
     with pytest.raises(TransitionNotAllowed) as refused:
         check_transition(transfer, "complete")
-    assert refused.value.extra["allowed"] == ["accept", "cancel", "return"]
+    assert refused.value.extra["allowed"] == [
+        "accept",
+        "cancel",
+        "request_information",
+        "return",
+    ]
 
 
 def test_run_transition__returns_from_and_to_and_saves(org):

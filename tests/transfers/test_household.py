@@ -197,7 +197,9 @@ def test_household_handover__a_no_show_books_the_household_again_once(org):
 @pytest.mark.parametrize("booked", [False, True], ids=["requested", "booked"])
 def test_household_cancel__the_booking_holders_transfer__the_others_keep_the_booking(org, booked):
     household, _parent, _spouse = family(org)
-    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    first, second = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
     services.transfer_accept_together(
         actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
     )
@@ -236,7 +238,9 @@ def test_household_cancel__the_booking_holders_transfer__the_others_keep_the_boo
 
 def test_household_cancel__the_last_member__the_booking_is_cancelled(org):
     household, _parent, _spouse = family(org)
-    first, second = services.household_transfer_propose(actor=org.caseworker, household=household)
+    first, second = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
     services.transfer_accept_together(
         actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
     )
