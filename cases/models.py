@@ -159,10 +159,9 @@ class Team(models.Model):
             raise ValidationError({"front_desk_team": _("Other teams use this team's front desk.")})
 
 
-class BookingHours(models.Model):
-    """The front desk's client booking hours, by weekday (Helsinki time)."""
+class WeeklyHours(models.Model):
+    """Hours by weekday (Monday to Friday, Helsinki time): a team's booking or meeting hours."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="booking_hours")
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
         choices=[
@@ -173,13 +172,26 @@ class BookingHours(models.Model):
             (4, _("Friday")),
         ],
     )
+
+    class Meta:
+        abstract = True
+        ordering = ["team", "weekday", "opens_at"]
+
+    def __str__(self) -> str:
+        hours = f"{self.opens_at:%H:%M}-{self.closes_at:%H:%M}"  # type: ignore[attr-defined]
+        return f"{self.team}: {self.get_weekday_display()} {hours}"  # type: ignore[attr-defined]
+
+
+class BookingHours(WeeklyHours):
+    """The front desk's client booking hours, by weekday (Helsinki time)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="booking_hours")
     opens_at = models.TimeField(_("opens at"))
     closes_at = models.TimeField(_("closes at"))
 
-    class Meta:
+    class Meta(WeeklyHours.Meta):
         verbose_name = _("booking hours")
         verbose_name_plural = _("booking hours")
-        ordering = ["team", "weekday", "opens_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(opens_at__lt=models.F("closes_at")),
@@ -187,12 +199,8 @@ class BookingHours(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        hours = f"{self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
-        return f"{self.team}: {self.get_weekday_display()} {hours}"
 
-
-class MeetingHours(models.Model):
+class MeetingHours(WeeklyHours):
     """When the team holds handover meetings, by weekday (Helsinki time): beside the front
     desk's booking hours (when it answers requests). A handover booked outside them, or on
     a day that is not a Finnish working day, needs the front desk's written reason.
@@ -200,33 +208,18 @@ class MeetingHours(models.Model):
     A team without meeting hours has only the working-day rule."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="meeting_hours")
-    weekday = models.PositiveSmallIntegerField(
-        _("weekday"),
-        choices=[
-            (0, _("Monday")),
-            (1, _("Tuesday")),
-            (2, _("Wednesday")),
-            (3, _("Thursday")),
-            (4, _("Friday")),
-        ],
-    )
     opens_at = models.TimeField(_("from"))
     closes_at = models.TimeField(_("until"))
 
-    class Meta:
+    class Meta(WeeklyHours.Meta):
         verbose_name = _("meeting hours")
         verbose_name_plural = _("meeting hours")
-        ordering = ["team", "weekday", "opens_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(opens_at__lt=models.F("closes_at")),
                 name="meeting_hours_start_before_end",
             )
         ]
-
-    def __str__(self) -> str:
-        hours = f"{self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
-        return f"{self.team}: {self.get_weekday_display()} {hours}"
 
 
 class Membership(models.Model):
