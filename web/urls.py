@@ -29,6 +29,7 @@ urlpatterns = [
     path("cases/<int:pk>/bring-forward/", views.review_bring_forward, name="review-bring-forward"),
     path("cases/<int:pk>/coordinator/", views.case_coordinator, name="case-coordinator"),
     path("cases/<int:pk>/close/", views.case_close, name="case-close"),
+    path("cases/<int:pk>/household/", views.household_review, name="household-review"),
     path(
         "cases/<int:pk>/household-transfer/",
         views.household_propose,

@@ -106,6 +106,7 @@ WEB_PK_MODELS = {
     "household_add": Client,
     "household_leave": Client,
     "household_propose": Case,
+    "household_review": Case,
 }
 
 # Bad input for the forms whose empty post would be valid, so that they are shown again.

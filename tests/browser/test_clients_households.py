@@ -135,13 +135,18 @@ def test_caseworker_registers_a_family_and_proposes_its_transfer(sign_in, langua
     _fits(me, "search")
 
     # Both reviews done, every criterion met (the review page has its own test): the
-    # household's transfer is proposed together from the case page.
+    # household's transfer is proposed together from the household's review, reached
+    # from the case page.
     for case in (parent_case, spouse_case):
         case_services.case_mark_due(case=case)
         criteria_services.review_start(actor=org.caseworker, case=case)
         assess_all_met(org, case)
     me.go(reverse("web:case", args=[parent_case.pk]))
-    page.locator("details:has(form[action$='/household-transfer/']) > summary").click()
+    page.click(f"a[href='{reverse('web:household-review', args=[parent_case.pk])}']")
+    for case in (parent_case, spouse_case):
+        review = case.reviews.get()
+        page.locator(f"a[href='{reverse('web:review', args=[review.pk])}']").wait_for()
+    _fits(me, "household-review")
     page.locator("label[for=id_household-consent_basis_0]").click()  # consent is required
     page.locator("form[action$='/household-transfer/'] button[type=submit]").click()
     page.locator(".hds-notification--success").wait_for()

@@ -21,6 +21,8 @@ from .handover import (
     transfer_retry_booking_request,
 )
 from .household import (
+    MemberReadiness,
+    household_members_readiness,
     household_readiness,
     household_transfer_propose,
     transfer_accept_together,
@@ -31,7 +33,9 @@ from .questions import transfer_answer_information, transfer_request_information
 from .summary import transfer_summary_edit
 
 __all__ = [
+    "MemberReadiness",
     "case_close",
+    "household_members_readiness",
     "household_readiness",
     "household_transfer_propose",
     "routed_team_for",

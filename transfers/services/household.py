@@ -9,6 +9,7 @@ outside the proposer's scope is counted, never named.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -53,28 +54,84 @@ def _open_review(case: Case) -> Review | None:
     return case.reviews.filter(completed_at__isnull=True).order_by("-started_at").first()
 
 
-def _why_not_ready(actor: AbstractBaseUser, case: Case) -> str | None:
-    if not is_member(actor, team=case.team, roles=SENDING_ROLES):
-        return _("the case is in another team's caseload")
-    if case.state == CaseState.TRANSFER_PENDING:
-        return _("a transfer is already proposed")
-    if case.state in (CaseState.ACTIVE, CaseState.REVIEW_DUE):
-        return _("the review has not been started")
+@dataclass(frozen=True)
+class MemberReadiness:
+    """One member of a household as the household's review shows it: the open case and
+    review (if any), why the member is not ready (None when ready, or for a child with no
+    case of their own, who moves with the family's cases), and the criteria by name."""
+
+    member: HouseholdMember
+    case: Case | None
+    review: Review | None
+    why: str | None
+    not_met: tuple[str, ...] = ()
+    unassessed: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return self.why is None and self.case is not None
+
+    @property
+    def moves_with_family(self) -> bool:
+        return self.case is None and self.why is None
+
+
+def _member_readiness(actor: AbstractBaseUser, member: HouseholdMember) -> MemberReadiness:
+    case = open_case_of(member.client)
+    if case is None:
+        why = None
+        if member.relation != HouseholdRelation.CHILD:
+            why = _("no open case")
+        return MemberReadiness(member=member, case=None, review=None, why=why)
     review = _open_review(case)
+
+    def refused(why: str) -> MemberReadiness:
+        return MemberReadiness(member=member, case=case, review=review, why=why)
+
+    if not is_member(actor, team=case.team, roles=SENDING_ROLES):
+        return refused(_("the case is in another team's caseload"))
+    if case.state == CaseState.TRANSFER_PENDING:
+        return refused(_("a transfer is already proposed"))
+    if case.state in (CaseState.ACTIVE, CaseState.REVIEW_DUE):
+        return refused(_("the review has not been started"))
     if case.state != CaseState.IN_REVIEW or review is None:
-        return _("the case is “%(state)s”") % {"state": case.get_state_display()}
+        return refused(_("the case is “%(state)s”") % {"state": case.get_state_display()})
     readiness = review_readiness(review)
     if not readiness.ready:
         names = {
             a.criterion.code: a.criterion.name
             for a in review.assessments.select_related("criterion")
         }
-        reasons = [str(BLOCKER_WORDS.get(code, code)) for code in readiness.blockers]
-        reasons += [str(names.get(code, code)) for code in readiness.unmet]
-        return _("not ready: %(reasons)s") % {"reasons": ", ".join(reasons)}
+        blockers = tuple(str(BLOCKER_WORDS.get(code, code)) for code in readiness.blockers)
+        unmet = tuple(str(names.get(code, code)) for code in readiness.unmet)
+        return MemberReadiness(
+            member=member,
+            case=case,
+            review=review,
+            why=_("not ready: %(reasons)s") % {"reasons": ", ".join(blockers + unmet)},
+            not_met=tuple(str(names.get(code, code)) for code in readiness.not_met),
+            unassessed=tuple(str(names.get(code, code)) for code in readiness.unassessed),
+            blockers=blockers,
+        )
     if ppt_coordinator_missing(is_ppt=case.client.is_ppt, coordinator=case.ppt_coordinator):
-        return _("a PPT client needs a named coordinator")
-    return None
+        return refused(_("a PPT client needs a named coordinator"))
+    return MemberReadiness(member=member, case=case, review=review, why=None)
+
+
+def household_members_readiness(
+    *, actor: AbstractBaseUser, household: Household
+) -> tuple[list[MemberReadiness], int]:
+    """(each member the actor may see with their readiness, how many members they may
+    not see): what the household's review shows, and what its proposal checks."""
+    members = list(household.members.select_related("client").order_by("joined_at", "pk"))
+    visible = set(
+        clients_visible_to(actor)
+        .filter(pk__in=[m.client_id for m in members])
+        .values_list("pk", flat=True)
+    )
+    rows = [_member_readiness(actor, m) for m in members if m.client_id in visible]
+    return rows, len(members) - len(rows)
 
 
 def household_readiness(
@@ -82,30 +139,15 @@ def household_readiness(
 ) -> tuple[list[tuple[HouseholdMember, Case]], list[str]]:
     """(the members' cases to transfer, the problems): each problem names the member and
     why. A child with no case of their own moves with the family's cases."""
-    members = list(household.members.select_related("client").order_by("joined_at", "pk"))
-    visible = set(
-        clients_visible_to(actor)
-        .filter(pk__in=[m.client_id for m in members])
-        .values_list("pk", flat=True)
-    )
+    rows, hidden = household_members_readiness(actor=actor, household=household)
     found: list[tuple[HouseholdMember, Case]] = []
     problems: list[str] = []
-    hidden = 0
-    for member in members:
-        if member.client_id not in visible:
-            hidden += 1
-            continue
-        name = f"{member.client.first_name} {member.client.last_name}"
-        case = open_case_of(member.client)
-        if case is None:
-            if member.relation != HouseholdRelation.CHILD:
-                problems.append(_("%(name)s: no open case") % {"name": name})
-            continue
-        why = _why_not_ready(actor, case)
-        if why:
-            problems.append(f"{name}: {why}")
-        else:
-            found.append((member, case))
+    for row in rows:
+        name = f"{row.member.client.first_name} {row.member.client.last_name}"
+        if row.why:
+            problems.append(f"{name}: {row.why}")
+        elif row.case is not None:
+            found.append((row.member, row.case))
     if hidden:
         problems.append(
             ngettext(

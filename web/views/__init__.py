@@ -12,7 +12,6 @@ from .cases import (
     case_coordinator,
     case_detail,
     caseload,
-    household_propose,
     review_bring_forward,
     review_start,
 )
@@ -25,6 +24,7 @@ from .clients import (
     household_leave,
 )
 from .desk import desk
+from .households import household_propose, household_review
 from .notifications import notification_preferences, notification_read, notifications_inbox
 from .reviews import (
     approve_exception,
@@ -66,6 +66,7 @@ __all__ = [
     "household_add",
     "household_leave",
     "household_propose",
+    "household_review",
     "inbox",
     "notification_preferences",
     "notification_read",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -13,24 +12,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from audit.access import log_access
 from cases import rules as date_rules
 from cases import services as case_services
 from cases.enums import CaseAction, CaseState, Role
-from cases.models import HouseholdMember
 from cases.roles import roles_of
 from cases.selectors import (
     case_timeline,
     cases_matching,
     cases_visible_to,
-    clients_visible_to,
     clients_without_case_matching,
-    household_members_of,
 )
-from core.errors import Conflict, CriteriaNotMet, DomainError, InvalidInput
+from core.errors import Conflict
 from criteria import services as criteria_services
 from criteria.selectors import overdue_plans
 from transfers import services
@@ -230,10 +225,9 @@ def case_page(request, case, status=200, **forms_given):
     }
     if can_review and case.state not in (CaseState.TRANSFERRED, CaseState.CLOSED):
         context.update(_case_forms(case, forms_given))
-        if context["household"] and len(context["household"]) > 1:
-            context["household_propose_form"] = forms_given.get("household") or forms.ProposeForm(
-                prefix="household"
-            )
+        context["household_review"] = bool(context["household"]) and (
+            len(context["household"]) + context.get("household_hidden", 0) > 1
+        )
     return render(request, "web/case.html", context, status=status)
 
 
@@ -302,51 +296,3 @@ def review_bring_forward(request, pk: int):
         done=_("The review is brought forward."),
         again=lambda form: case_page(request, case, status=400, bring_forward=form),
     )
-
-
-@login_required
-@require_POST
-def household_propose(request, pk: int):
-    """Propose the transfer of the case's whole household: one transfer per member's case,
-    all or nothing; a household not ready is refused naming who and why."""
-    case = scoped(request, cases_visible_to(request.user), pk, case_subject)
-    membership = HouseholdMember.objects.filter(client_id=case.client_id).first()
-    form = forms.ProposeForm(request.POST, prefix="household")
-    if membership is None:
-        messages.warning(request, _("The client is not in a household."))
-        return redirect("web:case", pk=case.pk)
-    if form.is_valid():
-        members = household_members_of(case.client)
-        try:
-            transfers = perform(
-                request,
-                services.household_transfer_propose,
-                subjects=[case_subject(case)],
-                household=membership.household,
-                # The consent (or legal basis), the handover summary and the rest of the
-                # proposal form, as for one client's transfer.
-                **form.cleaned_data,
-            )
-        except CriteriaNotMet as exc:
-            # The reasons name members the user may see: each one is a read.
-            named = clients_visible_to(request.user).filter(pk__in=[m.client_id for m in members])
-            shown(request, *[(pk, None) for pk in named.values_list("pk", flat=True)])
-            messages.error(request, exc.detail)
-            return redirect("web:case", pk=case.pk)
-        except InvalidInput as exc:
-            form.add_service_errors(exc)
-        except (Conflict, DomainError) as exc:
-            messages.error(request, exc.detail)
-            return redirect("web:case", pk=case.pk)
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "The household's transfer is proposed: %(n)s transfer, one handover.",
-                    "The household's transfer is proposed: %(n)s transfers, one handover.",
-                    len(transfers),
-                )
-                % {"n": len(transfers)},
-            )
-            return redirect("web:case", pk=case.pk)
-    return case_page(request, case, status=400, household=form)
