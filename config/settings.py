@@ -108,11 +108,14 @@ INSTALLED_APPS = [
     # checks. Installed while the sign-in is off too, so switching it on adds no tables.
     "social_django",
     "helusers.apps.HelusersConfig",
+    # The partnership handbook's import from CSV or XLSX in the admin (partners).
+    "import_export",
     # The flow, bottom up: each app imports only those above it in this list (import-linter
     # checks it in `make test`; docs/architecture.md draws it).
     "audit",
     "cases",
     "criteria",
+    "partners",
     "transfers",
     "notifications",
     # Each sweep's last run, for the metrics; one log line per task (monitoring/signals.py).

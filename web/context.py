@@ -21,6 +21,7 @@ _SECTIONS = {
     "reassign": "supervisor",
     "figures": "figures",
     "notifications": "notifications",
+    "partners": "partners",
 }
 
 
@@ -39,6 +40,8 @@ def navigation(request) -> dict:
     if roles.supervised_teams:
         links.append(("supervisor", reverse("web:supervisor"), _("Supervision")))
         links.append(("figures", reverse("web:figures"), _("Figures")))
+    if roles.memberships:
+        links.append(("partners", reverse("web:partners"), _("Partnership handbook")))
     match = getattr(request, "resolver_match", None)
     return {
         "active": _SECTIONS.get(match.url_name if match else "", ""),

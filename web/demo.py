@@ -32,6 +32,7 @@ from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
 from notifications.models import NotificationPreference
+from partners.models import PartnerOrganisation
 from transfers import services
 from transfers.enums import BookingStatus
 from transfers.reminders import due_sweep
@@ -365,6 +366,7 @@ def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = No
             )
         except DomainError as exc:  # a demo must not half-load silently
             raise RuntimeError(f"demo case {case.reference} ({kind}): {exc.detail}") from exc
+    ensure_demo_partners()
     due_sweep()
     return {
         "password": password,
@@ -374,6 +376,178 @@ def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = No
             for user in User.objects.filter(memberships__isnull=False).distinct()
         ),
     }
+
+
+# The partnership handbook's demo organisations: invented names, addresses and contacts.
+# (name, region, district, kinds of service, languages, opening hours, address, postal code)
+DEMO_PARTNERS = [
+    (
+        "Asukastalo Kulmakivi",
+        "pohjoinen",
+        "Koillinen",
+        "residents_house,leisure,language",
+        "fin,ara,som,prs",
+        "ma–pe 9–16",
+        "Kulmakivenkuja 3",
+        "00700",
+    ),
+    (
+        "Malmin kohtaamispaikka Silmu",
+        "pohjoinen",
+        "Koillinen",
+        "residents_house,family,children",
+        "fin,ara,tir,ukr",
+        "ma–to 10–18",
+        "Silmunpolku 5",
+        "00700",
+    ),
+    (
+        "Pohjoisen naisten olohuone",
+        "pohjoinen",
+        "",
+        "residents_house,family,health",
+        "fin,som,ara,fas",
+        "ti ja to 12–17",
+        "Olohuoneentie 2",
+        "00640",
+    ),
+    (
+        "Työpolku ry",
+        "pohjoinen",
+        "Pohjoinen",
+        "study_work,language",
+        "fin,eng,rus,ukr",
+        "ma–pe 8–15",
+        "Työpolku 12",
+        "00620",
+    ),
+    (
+        "Itäkeskuksen asukastupa Lyhty",
+        "ita",
+        "Itäinen",
+        "residents_house,leisure,authorities",
+        "fin,som,ara,ckb",
+        "ma–pe 9–15",
+        "Lyhtykatu 7",
+        "00930",
+    ),
+    (
+        "Vuosaaren perhekeskus Rantakoti",
+        "ita",
+        "Itäinen",
+        "family,children,residents_house",
+        "fin,som,rus,ukr",
+        "ma–pe 9–16",
+        "Rantakodinkatu 1",
+        "00980",
+    ),
+    (
+        "Kontulan neuvontapiste Apu",
+        "ita",
+        "",
+        "authorities,finances,housing",
+        "fin,ara,prs,pus,fas",
+        "ke 10–14",
+        "Apukuja 4",
+        "00940",
+    ),
+    (
+        "Herttoniemen kielikahvila",
+        "ita",
+        "Kaakkoinen",
+        "language,leisure",
+        "fin,ukr,rus,tir",
+        "to 15–18",
+        "Kahvilankuja 2",
+        "00800",
+    ),
+    (
+        "Kallion asukastalo Laituri",
+        "etela",
+        "Keskinen",
+        "residents_house,leisure,language",
+        "fin,ara,som,eng,fra",
+        "ma–pe 10–17",
+        "Laiturinkatu 8",
+        "00530",
+    ),
+    (
+        "Keskustan terveysneuvonta Hoiva",
+        "etela",
+        "",
+        "health,family",
+        "fin,ara,som,tir,fas,prs",
+        "ma–to 9–15",
+        "Hoivakatu 10",
+        "00100",
+    ),
+    (
+        "Eteläinen opinto-ohjaus Suunta",
+        "etela",
+        "Eteläinen",
+        "study_work,authorities",
+        "fin,eng,fra,ara",
+        "ma–pe 9–16",
+        "Suunnantie 6",
+        "00150",
+    ),
+    (
+        "Kannelmäen asukastalo Pihapiiri",
+        "lansi",
+        "Läntinen",
+        "residents_house,leisure,children",
+        "fin,ara,som,prs,pus",
+        "ma–pe 9–16",
+        "Pihapiirinkuja 1",
+        "00420",
+    ),
+    (
+        "Läntinen talousneuvonta Kukkaro",
+        "lansi",
+        "",
+        "finances,housing,authorities",
+        "fin,rus,ukr,ckb,eng",
+        "ti 9–12, to 13–16",
+        "Kukkaronkatu 3",
+        "00380",
+    ),
+    (
+        "Pitäjänmäen nuorten paja Verstas",
+        "lansi",
+        "Läntinen",
+        "study_work,leisure",
+        "fin,ara,som,tir,eng",
+        "ma–pe 10–18",
+        "Verstaantie 9",
+        "00370",
+    ),
+]
+
+
+def ensure_demo_partners() -> None:
+    """The handbook's demo organisations, once (kept as they are if already there)."""
+    regions = {region.code: region for region in Region.objects.all()}
+    for i, (name, region, district, kinds, languages, hours, street, postal) in enumerate(
+        DEMO_PARTNERS, start=1
+    ):
+        partner = PartnerOrganisation(
+            name=name,
+            region=regions[region],
+            district=district,
+            service_kinds=kinds,
+            services="",
+            languages=languages,
+            opening_hours=hours,
+            street_address=street,
+            postal_code=postal,
+            contact_name="Ohjaaja",
+            email=f"kumppani{i}@example.org",
+            phone=f"09 555 {1000 + i}",
+            website=f"https://kumppani{i}.example.org/",
+        )
+        if not PartnerOrganisation.objects.filter(name=name).exists():
+            partner.full_clean()
+            partner.save()
 
 
 # How many of every 200 demo clients are in each situation.

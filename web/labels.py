@@ -1,11 +1,13 @@
 """Words for codes the services store: event actions, readiness blockers and the stages a
 transfer waits in; client languages named in the page's language (core.languages)."""
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cases.enums import CaseAction, ClientAction, EventSubject
 from core.languages import language_choices, language_name
 from criteria.enums import ReviewAction
+from partners.enums import PartnerAction
 from transfers.enums import TransferAction
 
 # Each event subject's actions are its app's enum: the words are the enum's own labels.
@@ -34,6 +36,10 @@ def _unambiguous() -> dict:
 
 
 ACTIONS_ANY_SUBJECT = _unambiguous()
+# The partners app writes case events of its own (the home base, referrals).
+EVENT_ACTIONS.update(
+    {(str(EventSubject.CASE), str(value)): label for value, label in PartnerAction.choices}
+)
 
 
 def event_label(event) -> str:
@@ -51,3 +57,11 @@ BLOCKERS = {
 STAGES = {"acceptance": _("Awaiting acceptance"), "booking": _("Booking not confirmed")}
 
 __all__ = ["language_choices", "language_name"]
+
+
+def region_name(region) -> str:
+    """A region (cases.Region) named in the page's language."""
+    if region is None:
+        return ""
+    page = (get_language() or "fi")[:2]
+    return str(getattr(region, f"name_{page}", "") or region.name_fi)

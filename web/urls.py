@@ -120,6 +120,7 @@ urlpatterns = [
         name="transfer-retry",
     ),
     path("desk/", views.desk, name="desk"),
+    path("partners/", views.partner_directory, name="partners"),
     path("supervisor/", views.supervisor, name="supervisor"),
     path("supervisor/figures/", views.figures, name="figures"),
     path(

@@ -3,4 +3,13 @@ selectors, logs through the same audit helpers and acts through the same service
 module per app whose models it shows (and `directory`: signing in with the city's account);
 Django's admin autodiscovery imports this package."""
 
-from . import audit, axes, cases, criteria, directory, notifications, transfers  # noqa: F401
+from . import (  # noqa: F401
+    audit,
+    axes,
+    cases,
+    criteria,
+    directory,
+    notifications,
+    partners,
+    transfers,
+)

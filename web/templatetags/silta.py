@@ -21,3 +21,9 @@ def query_with(context, **changes) -> str:
 def language_name(code: str | None) -> str:
     """A stored language code (ISO 639-3) named in the page's language: {{ code|language_name }}."""
     return labels.language_name(code)
+
+
+@register.filter
+def region_name(region) -> str:
+    """A region named in the page's language: {{ region|region_name }}."""
+    return labels.region_name(region)

@@ -26,6 +26,7 @@ from .clients import (
 from .desk import desk
 from .households import household_propose, household_review
 from .notifications import notification_preferences, notification_read, notifications_inbox
+from .partners import partner_directory
 from .reviews import (
     approve_exception,
     request_exception,
@@ -71,6 +72,7 @@ __all__ = [
     "notification_preferences",
     "notification_read",
     "notifications_inbox",
+    "partner_directory",
     "reassign",
     "request_exception",
     "review_assess",
