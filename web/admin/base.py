@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +18,12 @@ from core.errors import ActorNotAllowed, DomainError, InvalidInput
 admin.site.site_header = "Silta"
 admin.site.site_title = "Silta"
 admin.site.index_title = _("From the Immigration Unit to regional social work")
+
+# A web address typed without a scheme is read as https (Django 6.0's default), never http:
+# the addresses kept here are webhooks that carry notices.
+HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -28,7 +28,7 @@ from cases.validators import normalise_personal_identity_code
 from core.admin_actions import ActionForm, service_action
 from criteria import services as criteria_services
 from transfers import services
-from web.admin.base import AccessLoggedAdmin, ReadOnlyAdmin
+from web.admin.base import HTTPS_URLS, AccessLoggedAdmin, ReadOnlyAdmin
 from web.admin.widgets import SafeAutocomplete
 from web.labels import language_name
 
@@ -70,6 +70,7 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ["kind", "region", "is_active"]
     search_fields = ["name", "code"]
     inlines = [BookingHoursInline, MeetingHoursInline, MembershipInline]
+    formfield_overrides = HTTPS_URLS
 
 
 @admin.register(BookingHours)

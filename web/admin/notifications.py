@@ -10,7 +10,7 @@ from notifications.models import (
     ReminderPolicy,
     TeamChannel,
 )
-from web.admin.base import ReadOnlyAdmin
+from web.admin.base import HTTPS_URLS, ReadOnlyAdmin
 from web.admin.widgets import SafeAutocomplete
 
 
@@ -69,6 +69,7 @@ class NotificationPreferenceAdmin(SafeAutocomplete, admin.ModelAdmin):
 @admin.register(TeamChannel)
 class TeamChannelAdmin(admin.ModelAdmin):
     list_display = ["team", "enabled"]
+    formfield_overrides = HTTPS_URLS
 
 
 @admin.register(ReminderPolicy)
