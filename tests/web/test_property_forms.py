@@ -300,10 +300,20 @@ def world(org):
     )
     ready = case_in_state(org, CaseState.IN_REVIEW)
     assess_all_met(org, ready)  # propose
-    # A household (the household's transfer, leaving it) and a client with no case yet
+    # A household (its review, leaving it) and a client with no case yet
     # (opening one).
     case_services.household_link(
         actor=org.caseworker, client=ready.client, member=in_review.client, relation="spouse"
+    )
+    # A household whose members are all ready: its review offers the transfer together.
+    together = [case_in_state(org, CaseState.IN_REVIEW) for _ in range(2)]
+    for case in together:
+        assess_all_met(org, case)
+    case_services.household_link(
+        actor=org.caseworker,
+        client=together[0].client,
+        member=together[1].client,
+        relation="spouse",
     )
     make_client(org, first_name="Nocase")
     transfer_in_state(org, TransferState.PROPOSED)  # accept, return, cancel, ask
