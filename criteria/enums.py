@@ -24,6 +24,7 @@ class ReviewAction(models.TextChoices):
     REQUEST_EXCEPTION = "request_exception", _("Exception requested")
     REFUSE_EXCEPTION = "refuse_exception", _("Exception refused")
     CLOSE_PLAN = "close_plan", _("Plan closed: the criterion is met")
+    PLAN_OWNER = "plan_owner", _("Plan's owner changed")
     EXTEND = "extend", _("Integration period extended")
     REQUEST_EXTENSION = "request_extension", _("Extension asked for: needs a supervisor's approval")
     APPROVE_EXTENSION = "approve_extension", _("Extension approved")

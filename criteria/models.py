@@ -180,6 +180,17 @@ class CriterionAssessment(models.Model):
     note = models.TextField(_("note"), blank=True)
     plan_action = models.TextField(_("what is done about it"), blank=True)
     plan_owner = models.CharField(_("who does it"), max_length=200, blank=True)
+    # The worker of the case's team who follows the plan up and is reminded of its target
+    # date (the case's responsible worker when none is named); `plan_owner` describes who
+    # does the work (the client, a partner).
+    plan_owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plan's owner"),
+    )
     plan_target_on = models.DateField(_("by when"), null=True, blank=True)
     multi_problem = models.BooleanField(
         _("multiple problems (e.g. cannot read or write)"), default=False

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cases.enums import CaseState
 from cases.selectors import cases_visible_to, client_facts
@@ -154,13 +154,20 @@ def current_plans() -> QuerySet[CriterionAssessment]:
 def overdue_plans(
     *, on: dt.date, team_ids: Iterable[int], worker: Any = None
 ) -> QuerySet[CriterionAssessment]:
-    """Plans whose target date has passed, in these teams (of one responsible worker when
-    given), the latest first-due first."""
+    """Plans whose target date has passed, in these teams (those one worker follows up when
+    given: the plans they own, and those of their cases that name no owner), the latest
+    first-due first."""
     found = current_plans().filter(plan_target_on__lt=on, review__case__team_id__in=list(team_ids))
     if worker is not None:
-        found = found.filter(review__case__responsible_worker=worker)
+        found = found.filter(
+            Q(plan_owner_user=worker)
+            | Q(plan_owner_user__isnull=True, review__case__responsible_worker=worker)
+        )
     return found.select_related(
-        "criterion", "review__case__client", "review__case__responsible_worker"
+        "criterion",
+        "review__case__client",
+        "review__case__responsible_worker",
+        "plan_owner_user",
     ).order_by("plan_target_on", "id")
 
 

@@ -19,7 +19,7 @@ from cases import services as case_services
 from cases.enums import CaseAction, CaseState, EventSubject, Role
 from cases.events import record_event
 from cases.models import Case, Client
-from cases.roles import SENDING_ROLES, require_role
+from cases.roles import SENDING_ROLES, is_member, require_role
 from cases.selectors import client_facts
 from core import clock
 from core.errors import CapReached, Conflict, InvalidInput
@@ -139,6 +139,7 @@ def review_continue(*, previous: Review, actor: AbstractBaseUser | None) -> Revi
             note=old.note,
             plan_action=old.plan_action,
             plan_owner=old.plan_owner,
+            plan_owner_user=old.plan_owner_user,
             plan_target_on=old.plan_target_on,
             multi_problem=old.multi_problem,
             exception_justification=old.exception_justification,
@@ -223,6 +224,13 @@ def review_assess(
     return saved
 
 
+class _Kept:
+    """The plan's owner as it was (not given by the caller)."""
+
+
+KEPT = _Kept()
+
+
 @transaction.atomic
 def assessment_update(
     *,
@@ -232,12 +240,17 @@ def assessment_update(
     note: str = "",
     plan_action: str = "",
     plan_owner: str = "",
+    plan_owner_user: AbstractBaseUser | _Kept | None = KEPT,
     plan_target_on: dt.date | None = None,
     multi_problem: bool = False,
 ) -> CriterionAssessment:
     """Record one criterion's assessment. A change of status withdraws an exception that
     was approved for the earlier status. A criterion assessed as met has no plan: a plan
-    it had is closed (an event records it)."""
+    it had is closed (an event records it). The plan's owner (`plan_owner_user`, a
+    caseworker or supervisor of the case's team; optional) is reminded of its target date
+    instead of the responsible worker; naming or changing them is an event of its own. Not
+    given (KEPT), the owner stays as it was: a caller that does not know of owners (an API
+    client of an earlier version) does not remove one."""
     assessment = _lock_open_assessment(assessment)
     review = assessment.review
     role = require_role(actor, team=review.case.team, roles=SENDING_ROLES, action="assess")
@@ -265,14 +278,24 @@ def assessment_update(
                     assessment.plan_target_on.isoformat() if assessment.plan_target_on else None
                 ),
             }
-        plan_action, plan_owner, plan_target_on = "", "", None
+        plan_action, plan_owner, plan_owner_user, plan_target_on = "", "", None, None
+    if isinstance(plan_owner_user, _Kept):
+        plan_owner_user = assessment.plan_owner_user
+    if plan_owner_user is not None and not is_member(
+        plan_owner_user, team=review.case.team, roles=SENDING_ROLES
+    ):
+        raise InvalidInput(
+            {"plan_owner_user": _("The plan's owner must be a worker of the case's team.")}
+        )
     if plan_target_on != assessment.plan_target_on:  # a date kept as it was is not re-judged
         _check_plan_target(plan_target_on, cap=review.case.cap_on)
     previous_status = assessment.status
+    previous_owner_id = assessment.plan_owner_user_id
     assessment.status = status
     assessment.note = note
     assessment.plan_action = plan_action
     assessment.plan_owner = plan_owner
+    assessment.plan_owner_user = cast("User | None", plan_owner_user)
     assessment.plan_target_on = plan_target_on
     assessment.multi_problem = multi_problem
     if previous_status != status and (
@@ -295,6 +318,20 @@ def assessment_update(
     )
     if closed_plan is not None:
         review_event(review, ReviewAction.CLOSE_PLAN, actor=actor, role=role, params=closed_plan)
+    if assessment.plan_owner_user_id != previous_owner_id and (
+        closed_plan is None or assessment.plan_owner_user_id is not None
+    ):
+        review_event(
+            review,
+            ReviewAction.PLAN_OWNER,
+            actor=actor,
+            role=role,
+            params={
+                "criterion": criterion.code,
+                "from": previous_owner_id,
+                "to": assessment.plan_owner_user_id,
+            },
+        )
     return assessment
 
 

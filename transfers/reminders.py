@@ -17,7 +17,8 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case as SqlCase
+from django.db.models import F, Q, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -475,15 +476,26 @@ def _cap_warning(today: dt.date, days: int) -> list[dict]:
 
 
 def _plan_target(today: dt.date, days: int) -> list[dict]:
-    """A plan's target date in N days, and on the day (N = 0) -> the case's responsible
-    worker, who follows the plan up in Silta (the plan's "who does it" may be the client or
-    a partner). Once per plan and date: the key names the case, the criterion and the
+    """A plan's target date in N days, and on the day (N = 0) -> the plan's owner (a worker
+    of the case's team) when one is named, else the case's responsible worker: the worker
+    who follows the plan up in Silta (the plan's "who does it" may be the client or a
+    partner). Once per plan and date: the key names the case, the criterion and the
     target date, so a plan copied into a later review is not reminded twice, and a plan
     given a new date is reminded again for it."""
     first, last = _window(today)
-    plans = current_plans().filter(
-        plan_target_on__gte=first + dt.timedelta(days=days),
-        plan_target_on__lte=last + dt.timedelta(days=days),
+    plans = (
+        current_plans()
+        .filter(
+            plan_target_on__gte=first + dt.timedelta(days=days),
+            plan_target_on__lte=last + dt.timedelta(days=days),
+        )
+        .annotate(
+            # An owner who has left (deactivated) is no one's worker: the responsible one is told.
+            follower=Coalesce(
+                SqlCase(When(plan_owner_user__is_active=True, then=F("plan_owner_user"))),
+                F("review__case__responsible_worker"),
+            )
+        )
     )
     kind = NotificationKind.PLAN_TARGET_TODAY if days == 0 else NotificationKind.PLAN_TARGET_SOON
     return [
@@ -498,7 +510,7 @@ def _plan_target(today: dt.date, days: int) -> list[dict]:
         }
         for case_id, worker, criterion_id, review_id, target in plans.values_list(
             "review__case_id",
-            "review__case__responsible_worker_id",
+            "follower",
             "criterion_id",
             "review_id",
             "plan_target_on",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.enums import ClosureReason, HouseholdRelation, Role, TeamKind
 from cases.models import Case, Client, Team
+from cases.roles import SENDING_ROLES
 from cases.services import CLIENT_FIELDS
 from core.errors import InvalidInput
 from core.languages import every_language_choice
@@ -119,14 +120,30 @@ class AssessmentForm(SiltaForm):
         help_text=_("Needed when the criterion is not met; closed when it is met."),
     )
     plan_owner = forms.CharField(label=_("Who does it"), required=False, max_length=200)
+    plan_owner_user = WorkerChoiceField(
+        label=_("Plan's owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("The responsible worker"),
+        help_text=_("The worker who follows the plan up and is reminded of its date."),
+    )
     plan_target_on = forms.DateField(label=_("By when"), required=False, widget=DateInput())
     multi_problem = forms.BooleanField(
         label=_("Multiple problems (e.g. cannot read or write): the transfer is escorted"),
         required=False,
     )
 
-    def __init__(self, *args, criterion, **kwargs):
+    def __init__(self, *args, criterion, team=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["plan_owner_user"].queryset = (
+            User.objects.filter(
+                is_active=True, memberships__team=team, memberships__role__in=SENDING_ROLES
+            )
+            .distinct()
+            .order_by("last_name", "first_name")
+            if team is not None
+            else User.objects.none()
+        )
         if not criterion.has_multi_problem_marker:
             del self.fields["multi_problem"]
         if not criterion.requires_children:

@@ -109,10 +109,9 @@ def caseload(request):
     if not teams:
         raise PermissionDenied(_("The caseload is for Immigration Unit teams."))
     on = today()
+    team_cases = cases_visible_to(request.user).filter(team__in=teams)
     cases, filters_used = _caseload_filtered(
-        request,
-        cases_visible_to(request.user).filter(team__in=teams),
-        supervises_only=not roles.teams([Role.CASEWORKER]),
+        request, team_cases, supervises_only=not roles.teams([Role.CASEWORKER])
     )
     if filters_used["query"]:
         return _search_page(request, cases, filters_used, teams)
@@ -126,7 +125,11 @@ def caseload(request):
         on=on,
         team_ids=[t.pk for t in teams],
         worker=request.user if filters_used["who"] == "mine" else None,
-    ).filter(review__case__in=cases.values("pk"))
+    )
+    if filters_used["team_code"]:
+        team_cases = team_cases.filter(team__code=filters_used["team_code"])
+    # "Mine": the plans the worker follows up, also those they own on a colleague's case.
+    plans = plans.filter(review__case__in=team_cases.values("pk"))
     plans_shown = list(plans[:PLANS_SHOWN])
     log_access(
         user=request.user,

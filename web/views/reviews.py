@@ -78,11 +78,16 @@ def _assessment_form(assessment, data=None):
         "note": assessment.note,
         "plan_action": assessment.plan_action,
         "plan_owner": assessment.plan_owner,
+        "plan_owner_user": assessment.plan_owner_user_id,
         "plan_target_on": assessment.plan_target_on,
         "multi_problem": assessment.multi_problem,
     }
     return forms.AssessmentForm(
-        data, initial=initial, prefix=f"a{assessment.pk}", criterion=assessment.criterion
+        data,
+        initial=initial,
+        prefix=f"a{assessment.pk}",
+        criterion=assessment.criterion,
+        team=assessment.review.case.team,
     )
 
 
