@@ -50,6 +50,8 @@ class EventSubject(models.TextChoices):
     # A staff member's team membership or admin permissions, as the city's directory
     # gives them at sign-in (cases.directory); no client.
     MEMBERSHIP = "membership", _("team membership")
+    # A contact request from an organisation (cases.intake); a client only once linked.
+    CONTACT_REQUEST = "contact_request", _("contact request")
 
 
 class ClientAction(models.TextChoices):
@@ -93,3 +95,25 @@ class MembershipAction(models.TextChoices):
     LEAVE = "leave", _("Left a team")
     GRANT_ADMIN = "grant_admin", _("Admin permissions granted")
     REVOKE_ADMIN = "revoke_admin", _("Admin permissions removed")
+
+
+class ContactRequestState(models.TextChoices):
+    NEW = "new", _("Waiting to be routed")
+    ROUTED = "routed", _("Routed to a worker")
+    LINKED = "linked", _("Linked to a client")
+    CLOSED = "closed", _("Closed")
+
+
+class ContactRequestCloseReason(models.TextChoices):
+    HANDLED = "handled", _("Handled: no case needed")
+    NOT_OUR_CLIENT = "not_our_client", _("Not a client of the Immigration Unit")
+    DUPLICATE = "duplicate", _("Duplicate request")
+    NO_CONSENT = "no_consent", _("The client's consent could not be confirmed")
+    OTHER = "other", _("Other")
+
+
+class ContactRequestAction(models.TextChoices):
+    RECEIVE = "receive", _("Contact request received")
+    ROUTE = "route", _("Contact request routed to a worker")
+    LINK = "link", _("Contact request linked to a client")
+    CLOSE = "close", _("Contact request closed")

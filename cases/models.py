@@ -30,6 +30,8 @@ from . import rules
 from .enums import (
     CaseState,
     ClosureReason,
+    ContactRequestCloseReason,
+    ContactRequestState,
     EventSubject,
     HouseholdRelation,
     HousingSituation,
@@ -810,7 +812,8 @@ class Event(AppendOnlyModel):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(client__isnull=False) | Q(subject=EventSubject.MEMBERSHIP),
+                condition=Q(client__isnull=False)
+                | Q(subject__in=[EventSubject.MEMBERSHIP, EventSubject.CONTACT_REQUEST]),
                 name="event_about_a_client_unless_membership",
             ),
         ]
@@ -830,3 +833,109 @@ class Event(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject} {self.action}"
+
+
+def contact_request_reference(pk: int) -> str:
+    return f"YP-{pk:06d}"
+
+
+class ContactRequest(ConcurrentTransitionMixin, models.Model):
+    """A contact request (yhteydenottopyyntö) that an organisation or an advice point sent
+    for a client, with the client's consent, through the public form. It waits in the
+    Immigration Unit's intake queue until a supervisor routes it to a worker, who links it
+    to a client (and their open case) or closes it with a reason (cases.intake).
+
+    Its content is client data: shown only to the Immigration Unit's supervisors and the
+    worker it is routed to, every read access-logged; a notice carries its reference only."""
+
+    organisation = models.CharField(_("organisation or advice point"), max_length=200)
+    sender_name = models.CharField(_("sender's name"), max_length=200)
+    sender_phone = models.CharField(_("sender's phone number"), max_length=40, blank=True)
+    sender_email = models.EmailField(_("sender's e-mail address"), max_length=254, blank=True)
+    client_name = models.CharField(_("client's name"), max_length=200)
+    client_date_of_birth = models.DateField(
+        _("client's date of birth"), null=True, blank=True, validators=[validate_birth_date]
+    )
+    client_phone = models.CharField(_("client's phone number"), max_length=40, blank=True)
+    client_language = models.CharField(_("client's language"), max_length=100, blank=True)
+    message = models.TextField(_("what the contact is about"), max_length=4000)
+    consent = models.BooleanField(_("the client has consented"), default=False)
+    state = FSMField(
+        _("state"),
+        default=ContactRequestState.NEW,
+        choices=ContactRequestState.choices,
+        protected=True,
+        db_index=True,
+    )
+    received_at = models.DateTimeField(_("received"))
+    assigned_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="contact_requests",
+        null=True,
+        blank=True,
+        verbose_name=_("worker"),
+    )
+    routed_at = models.DateTimeField(_("routed"), null=True, blank=True)
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.PROTECT,
+        related_name="contact_requests",
+        null=True,
+        blank=True,
+        verbose_name=_("client"),
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        related_name="contact_requests",
+        null=True,
+        blank=True,
+        verbose_name=_("case"),
+    )
+    close_reason = models.CharField(
+        _("closure reason"), max_length=20, choices=ContactRequestCloseReason.choices, blank=True
+    )
+    close_text = models.TextField(_("closure explanation"), blank=True)
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact request")
+        verbose_name_plural = _("contact requests")
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(consent=True), name="contact_request_with_consent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        """What a notice about the request shows: never the client's name."""
+        return contact_request_reference(self.pk) if self.pk else "YP-new"
+
+    @transition(
+        field=state,
+        source=[ContactRequestState.NEW, ContactRequestState.ROUTED],
+        target=ContactRequestState.ROUTED,
+    )
+    def route(self, *, worker: Any, at: dt.datetime) -> None:
+        self.assigned_worker = worker
+        self.routed_at = at
+
+    @transition(field=state, source=ContactRequestState.ROUTED, target=ContactRequestState.LINKED)
+    def link(self, *, client: Client, case: Case | None, at: dt.datetime) -> None:
+        self.client = client
+        self.case = case
+        self.handled_at = at
+
+    @transition(
+        field=state,
+        source=[ContactRequestState.NEW, ContactRequestState.ROUTED],
+        target=ContactRequestState.CLOSED,
+    )
+    def close(self, *, reason: str, text: str, at: dt.datetime) -> None:
+        self.close_reason = reason
+        self.close_text = text
+        self.handled_at = at

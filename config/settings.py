@@ -69,6 +69,10 @@ env = environ.Env(
     SILTA_TRUSTED_PROXIES=(int, 0),
     SILTA_API_TOKEN_DAYS=(int, 90),
     SILTA_SENDING_TEAM_READ_DAYS=(int, 30),
+    SILTA_CONTACT_REQUEST_RATE=(str, "5/h"),
+    SILTA_SMS_GATEWAY_URL=(str, ""),
+    SILTA_SMS_GATEWAY_TOKEN=(str, ""),
+    SILTA_SMS_GATEWAY_TIMEOUT=(float, 10.0),
 )
 if env.bool("DJANGO_READ_DOT_ENV", default=True):
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -103,6 +107,7 @@ INSTALLED_APPS = [
     "django_guid",
     "django_htmx",
     "csp",
+    "django_ratelimit",
     # Staff sign-in with the city's identity service (SILTA_OIDC_ENABLED, below): the link
     # from a directory subject to its account (social-auth) and django-helusers' token
     # checks. Installed while the sign-in is off too, so switching it on adds no tables.
@@ -300,6 +305,36 @@ CELERY_FILESYSTEM_BROKER_DIR = env("CELERY_FILESYSTEM_BROKER_DIR")
 # the beat's relay sends the stored rows meanwhile (notifications.services).
 SILTA_BROKER_PUBLISH_TIMEOUT = env("SILTA_BROKER_PUBLISH_TIMEOUT")  # seconds
 SILTA_BROKER_PUBLISH_PAUSE = env("SILTA_BROKER_PUBLISH_PAUSE")  # seconds
+
+# The public contact-request form (web.views.contact) is throttled per address with
+# django-ratelimit: at most SILTA_CONTACT_REQUEST_RATE sent requests ("5/h": five an hour).
+# Its counts need a cache that every server process shares: Redis when REDIS_URL is set.
+# Without Redis (`make run`, one process) a process-local cache stands in, and
+# django-ratelimit's check that the cache is shared is silenced for that case only.
+SILTA_CONTACT_REQUEST_RATE = env("SILTA_CONTACT_REQUEST_RATE")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "silta-ratelimit",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+    ),
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+# Django's own Redis cache increments atomically, though django-ratelimit does not list it.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (
+    [] if REDIS_URL else ["django_ratelimit.E003"]
+)
+
+# Client notices by SMS (notifications.sms): a generic HTTP SMS gateway. Empty URL: no
+# SMS is sent (the letter is still there). The token goes as `Authorization: Bearer`.
+SILTA_SMS_GATEWAY_URL = env("SILTA_SMS_GATEWAY_URL")
+SILTA_SMS_GATEWAY_TOKEN = env("SILTA_SMS_GATEWAY_TOKEN")
+SILTA_SMS_GATEWAY_TIMEOUT = env("SILTA_SMS_GATEWAY_TIMEOUT")  # seconds
 
 # The API (/api/v1/): deny by default; sessions for the web app, tokens for integrations
 # (`manage.py issue_api_token USER`: django-rest-knox, stored hashed, expiring, counted by

@@ -20,6 +20,8 @@ _SECTIONS = {
     "supervisor": "supervisor",
     "reassign": "supervisor",
     "figures": "figures",
+    "intake": "intake",
+    "contact-request": "intake",
     "notifications": "notifications",
     "partners": "partners",
 }
@@ -37,6 +39,8 @@ def navigation(request) -> dict:
         links.append(("inbox", reverse("web:inbox"), _("Incoming transfers")))
     if roles.desk_teams:
         links.append(("desk", reverse("web:desk"), _("Booking queue")))
+    if roles.caseload_teams:
+        links.append(("intake", reverse("web:intake"), _("Contact requests")))
     if roles.supervised_teams:
         links.append(("supervisor", reverse("web:supervisor"), _("Supervision")))
         links.append(("figures", reverse("web:figures"), _("Figures")))

@@ -7,7 +7,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from cases.enums import ClosureReason, HouseholdRelation, Role, TeamKind
+from cases.enums import (
+    ClosureReason,
+    ContactRequestCloseReason,
+    HouseholdRelation,
+    Role,
+    TeamKind,
+)
 from cases.models import Case, Client, Team
 from cases.roles import SENDING_ROLES
 from cases.services import CLIENT_FIELDS
@@ -620,3 +626,66 @@ class HouseholdLinkForm(SiltaForm):
         super().__init__(*args, **kwargs)
         if has_household:
             del self.fields["client_relation"]
+
+
+# Contact requests (the public form and the intake queue) ----------------------------------
+
+
+class ContactRequestForm(SiltaForm):
+    """The public form: an organisation or an advice point asks the Immigration Unit to
+    contact a client, with the client's consent. Lengths and the date as the model has
+    them; the consent and a way to reach the sender are the service's to insist on."""
+
+    organisation = forms.CharField(label=_("Organisation or advice point"), max_length=200)
+    sender_name = forms.CharField(label=_("Your name"), max_length=200)
+    sender_phone = forms.CharField(label=_("Your phone number"), max_length=40, required=False)
+    sender_email = forms.EmailField(label=_("Your e-mail address"), max_length=254, required=False)
+    client_name = forms.CharField(label=_("Client's name"), max_length=200)
+    client_date_of_birth = forms.DateField(
+        label=_("Client's date of birth"), required=False, widget=DateInput()
+    )
+    client_phone = forms.CharField(label=_("Client's phone number"), max_length=40, required=False)
+    client_language = forms.CharField(
+        label=_("Language the client speaks"), max_length=100, required=False
+    )
+    message = forms.CharField(
+        label=_("What the contact is about"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Write only what the Immigration Unit needs to contact the client."),
+    )
+    consent = forms.BooleanField(
+        label=_("The client has agreed that this request and its details are sent."),
+        required=False,
+    )
+
+
+class ContactRouteForm(SiltaForm):
+    worker = WorkerChoiceField(label=_("Worker"), queryset=User.objects.none())
+
+    def __init__(self, *args, workers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if workers is not None:
+            self.fields["worker"].queryset = workers
+
+
+class ContactLinkForm(SiltaForm):
+    client = forms.CharField(
+        label=_("Client"),
+        max_length=40,
+        help_text=_("The client's case reference (SILTA-000123) or personal identity code."),
+    )
+
+
+class ContactCloseForm(SiltaForm):
+    reason = forms.ChoiceField(label=_("Reason"), choices=[])
+    text = forms.CharField(
+        label=_("Explanation"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = _choose_first(ContactRequestCloseReason.choices)

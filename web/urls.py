@@ -130,4 +130,27 @@ urlpatterns = [
     ),
     path("supervisor/reassign/", views.reassign, name="reassign"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension-decide"),
+    # The public contact-request form (no sign-in) and the Immigration Unit's intake queue.
+    path("contact/", views.contact_request_new, name="contact"),
+    path("contact/sent/", views.contact_request_sent, name="contact-sent"),
+    path("intake/", views.intake_queue, name="intake"),
+    path("intake/<int:pk>/", views.contact_request_detail, name="contact-request"),
+    path(
+        "intake/<int:pk>/route/",
+        views.contact_request_action,
+        {"action": "route"},
+        name="contact-request-route",
+    ),
+    path(
+        "intake/<int:pk>/link/",
+        views.contact_request_action,
+        {"action": "link"},
+        name="contact-request-link",
+    ),
+    path(
+        "intake/<int:pk>/close/",
+        views.contact_request_action,
+        {"action": "close"},
+        name="contact-request-close",
+    ),
 ]

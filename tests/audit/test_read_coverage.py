@@ -40,8 +40,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.access import log_access
 from audit.models import AccessLog, AccessOutcome
+from cases import intake
 from cases.enums import CaseState
-from cases.models import Case, Client
+from cases.models import Case, Client, ContactRequest
 from cases.selectors import cases_visible_to, clients_visible_to
 from core import clock
 from criteria import services as criteria_services
@@ -107,6 +108,8 @@ WEB_PK_MODELS = {
     "household_leave": Client,
     "household_propose": Case,
     "household_review": Case,
+    "contact_request_detail": ContactRequest,
+    "contact_request_action": ContactRequest,
 }
 
 # Bad input for the forms whose empty post would be valid, so that they are shown again.
@@ -224,6 +227,25 @@ def build_world() -> World:
     at_cap = world.at_cap = open_case(org, started_months_ago=61, **world.next_client_facts())
     world.track(at_cap.client)
     world.track(make_client(org, **world.next_client_facts()))
+    # Contact requests: one linked to a canary client (its name in the request too), one
+    # routed and one waiting, both naming no one registered.
+    for state in ("linked", "routed", "new"):
+        contact = intake.contact_request_receive(
+            organisation="Walk advice point",
+            sender_name="Walk sender",
+            sender_email="walk@example.org",
+            client_name=f"{at_cap.client.first_name} {at_cap.client.last_name}"
+            if state == "linked"
+            else "Unregistered Person",
+            message="Please call",
+            consent=True,
+        )
+        if state != "new":
+            intake.contact_request_route(
+                actor=org.koto_supervisor, contact=contact, worker=org.caseworker
+            )
+        if state == "linked":
+            intake.contact_request_link(actor=org.caseworker, contact=contact, client=at_cap.client)
     # The access log itself names clients (its admin list shows them).
     for canary in world.canaries:
         log_access(user=org.caseworker, action="web_read", subjects=[(canary.client.pk, None)])
@@ -383,6 +405,7 @@ def scope(route: Route, model: type[models.Model], user: Any) -> models.QuerySet
         CriterionAssessment: assessments_visible_to,
         ExtensionRequest: extension_requests_visible_to,
         Notification: inbox_of,
+        ContactRequest: intake.contact_requests_visible_to,
     }
     if model in selectors:
         return selectors[model](user)

@@ -23,6 +23,13 @@ from .clients import (
     household_add,
     household_leave,
 )
+from .contact import (
+    contact_request_action,
+    contact_request_detail,
+    contact_request_new,
+    contact_request_sent,
+    intake_queue,
+)
 from .desk import desk
 from .households import household_propose, household_review
 from .notifications import notification_preferences, notification_read, notifications_inbox
@@ -59,6 +66,10 @@ __all__ = [
     "client_detail",
     "client_edit",
     "client_register",
+    "contact_request_action",
+    "contact_request_detail",
+    "contact_request_new",
+    "contact_request_sent",
     "desk",
     "exception_decide",
     "extension_decide",
@@ -69,6 +80,7 @@ __all__ = [
     "household_propose",
     "household_review",
     "inbox",
+    "intake_queue",
     "notification_preferences",
     "notification_read",
     "notifications_inbox",
