@@ -62,6 +62,8 @@ app.conf.beat_schedule = {
         "task": "silta.accesslog_partitions",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Supervisors' prepared exports past their expiry: files and rows removed, hourly.
+    "exports-purge": {"task": "silta.exports_purge", "schedule": crontab(minute=15)},
 }
 app.autodiscover_tasks()
 

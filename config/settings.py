@@ -73,6 +73,9 @@ env = environ.Env(
     SILTA_SMS_GATEWAY_URL=(str, ""),
     SILTA_SMS_GATEWAY_TOKEN=(str, ""),
     SILTA_SMS_GATEWAY_TIMEOUT=(float, 10.0),
+    SILTA_EXPORT_TASK_ROWS=(int, 10_000),
+    SILTA_EXPORT_HOURS=(int, 24),
+    SILTA_EXPORT_DIR=(str, str(BASE_DIR / "var" / "exports")),
 )
 if env.bool("DJANGO_READ_DOT_ENV", default=True):
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -125,6 +128,8 @@ INSTALLED_APPS = [
     "notifications",
     # Each sweep's last run, for the metrics; one log line per task (monitoring/signals.py).
     "monitoring",
+    # A supervisor's lists and figures as CSV and XLSX files.
+    "exports",
     "api",
     "web",
 ]
@@ -363,6 +368,12 @@ SILTA_API_TOKEN_DAYS = env("SILTA_API_TOKEN_DAYS")
 # After the handover is held the receiving team owns the case; the sending team may read it
 # (never change it) for this many days, then not at all (0: not at all). README, ownership.
 SILTA_SENDING_TEAM_READ_DAYS = env("SILTA_SENDING_TEAM_READ_DAYS")
+# Supervisors' exports (exports/): a list of more rows than this is prepared by the worker
+# and downloaded from the notice; the file is kept this many hours in this folder, which the
+# web app and the worker share.
+SILTA_EXPORT_TASK_ROWS = env("SILTA_EXPORT_TASK_ROWS")
+SILTA_EXPORT_HOURS = env("SILTA_EXPORT_HOURS")
+SILTA_EXPORT_DIR = env("SILTA_EXPORT_DIR")
 if SILTA_SENDING_TEAM_READ_DAYS < 0:
     raise ImproperlyConfigured("SILTA_SENDING_TEAM_READ_DAYS must be 0 or more.")
 if SILTA_API_TOKEN_DAYS < 1:

@@ -93,6 +93,7 @@ HEADLINES = {
     NotificationKind.EXTENSION_APPROVED: _("The extension is approved"),
     NotificationKind.EXTENSION_REFUSED: _("The extension is refused"),
     NotificationKind.CONTACT_REQUEST_ROUTED: _("A contact request is routed to you"),
+    NotificationKind.EXPORT_READY: _("Your export is ready to download"),
 }
 
 

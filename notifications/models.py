@@ -54,6 +54,7 @@ class NotificationKind(models.TextChoices):
     EXTENSION_REFUSED = "extension_refused", _("Extension refused")
     # The intake queue (cases.intake): a contact request given to a worker.
     CONTACT_REQUEST_ROUTED = "contact_request_routed", _("Contact request routed to you")
+    EXPORT_READY = "export_ready", _("Export ready")
 
 
 class Notification(models.Model):

@@ -123,6 +123,8 @@ urlpatterns = [
     path("partners/", views.partner_directory, name="partners"),
     path("supervisor/", views.supervisor, name="supervisor"),
     path("supervisor/figures/", views.figures, name="figures"),
+    path("supervisor/export/<slug:kind>/", views.export, name="export"),
+    path("supervisor/exports/<uuid:pk>/", views.export_download, name="export-download"),
     path(
         "supervisor/clients/<int:pk>/access-log.pdf",
         views.client_access_report,

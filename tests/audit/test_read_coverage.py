@@ -53,6 +53,7 @@ from criteria.selectors import (
     open_review_of,
     reviews_visible_to,
 )
+from exports.models import ExportFile
 from notifications.models import Notification
 from notifications.selectors import inbox_of
 from notifications.services import notify
@@ -110,6 +111,7 @@ WEB_PK_MODELS = {
     "household_review": Case,
     "contact_request_detail": ContactRequest,
     "contact_request_action": ContactRequest,
+    "export_download": ExportFile,
 }
 
 # Bad input for the forms whose empty post would be valid, so that they are shown again.
@@ -455,6 +457,8 @@ FIXED_PARAMS = {
     "app_label": None,  # filled from the admin's registry
     "content_type_id": None,  # filled with the client model's content type
     "url": ["no-such-page/"],
+    # A supervisor's export: the overdue plans, the list that names its clients.
+    "kind": ["plans"],
 }
 
 

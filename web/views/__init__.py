@@ -31,6 +31,7 @@ from .contact import (
     intake_queue,
 )
 from .desk import desk
+from .exports import export, export_download
 from .households import household_propose, household_review
 from .notifications import notification_preferences, notification_read, notifications_inbox
 from .partners import partner_directory
@@ -72,6 +73,8 @@ __all__ = [
     "contact_request_sent",
     "desk",
     "exception_decide",
+    "export",
+    "export_download",
     "extension_decide",
     "figures",
     "home",

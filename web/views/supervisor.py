@@ -12,26 +12,24 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.access import get_in_scope_or_404, log_access
 from audit.report import client_report_pdf
 from cases import services as case_services
-from cases.enums import CaseState
 from cases.roles import roles_of
 from cases.selectors import (
     cases_at_cap,
     clients_visible_to,
     open_cases_of_worker,
-    regions_by_code,
 )
 from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import (
     assessments_visible_to,
-    criterion_names,
     exception_requests_waiting,
     extension_requests_visible_to,
     extension_requests_waiting,
@@ -39,6 +37,8 @@ from criteria.selectors import (
     overdue_plans,
     review_readiness,
 )
+from exports import writers
+from exports.tables import figure_list
 from transfers import reports
 from web import forms, labels
 
@@ -200,6 +200,7 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
         overdue_plans=plans_shown,
         overdue_plans_count=len(plans_shown) if len(plans_shown) < PLANS_SHOWN else plans.count(),
         show_worker=True,
+        export_links=True,
     )
     return render(request, "web/supervisor.html", context, status=status)
 
@@ -296,19 +297,51 @@ def _months(request) -> int:
         return 12
 
 
+# The figures whose chart the page draws as it always has; the others get a chart and,
+# when they have more than a label and a value, the whole table of numbers.
+_CLASSIC = ("median", "states", "months", "unmet")
+
+
+def _figure_view(figure) -> dict:
+    labels_at, value_at = figure.chart or ([0], len(figure.headers) - 1)
+    rows = [[writers.text(value) for value in row] for row in figure.rows]
+    return {
+        "key": figure.key,
+        "title": figure.title,
+        "note": figure.note,
+        "headers": figure.headers,
+        "rows": rows,
+        "label_title": " · ".join(str(figure.headers[i]) for i in labels_at),
+        "value_title": figure.headers[value_at],
+        "bars": _bars(
+            [
+                (" · ".join(cells[i] for i in labels_at), raw[value_at] or 0)
+                for cells, raw in zip(rows, figure.rows, strict=True)
+            ]
+        )
+        if figure.chart
+        else [],
+        "table": len(figure.headers) > 2,
+    }
+
+
 @login_required
 def figures(request):
     teams = _supervised(request)
     months = _months(request)
     since = today() - relativedelta(months=months)
-    data = reports.figures([t.pk for t in teams], since=since)
-    states = dict(CaseState.choices)
-    names = criterion_names(row["criterion"] for row in data["criteria_most_often_unmet"])
-    regions = regions_by_code()
+    language = translation.get_language() or "fi"
+    found = {
+        figure.key: figure
+        for figure in figure_list([t.pk for t in teams], since=since, language=language)
+    }
+    median = found["median"].rows[0][1] if found["median"].rows else None
 
-    def region_name(code):
-        region = regions.get(code)
-        return getattr(region, f"name_{request.LANGUAGE_CODE[:2]}", code) if region else code
+    def bars(key):
+        view = _figure_view(found[key])
+        for bar, row in zip(view["bars"], found[key].rows, strict=True):
+            bar["value"] = row[-1]
+        return view["bars"]
 
     return render(
         request,
@@ -316,20 +349,11 @@ def figures(request):
         {
             "months": months,
             "since": since,
-            "median": data["median_days_due_to_transferred"],
-            "by_state": _bars([(states[s], n) for s, n in data["cases_by_state"].items()]),
-            "per_month": _bars(
-                [
-                    (f"{row['month']} · {region_name(row['region'])}", row["transfers"])
-                    for row in data["transfers_per_month"]
-                ]
-            ),
-            "unmet": _bars(
-                [
-                    (names.get(row["criterion"], row["criterion"]), row["count"])
-                    for row in data["criteria_most_often_unmet"]
-                ]
-            ),
+            "median": median,
+            "by_state": bars("states"),
+            "per_month": bars("months"),
+            "unmet": bars("unmet"),
+            "more": [_figure_view(f) for key, f in found.items() if key not in _CLASSIC],
         },
     )
 
