@@ -59,6 +59,7 @@ class ClientAction(models.TextChoices):
     UPDATE = "update", _("Client details changed")
     HOUSEHOLD_JOIN = "household_join", _("Linked to a household")
     HOUSEHOLD_LEAVE = "household_leave", _("Removed from the household")
+    SMS_CONSENT = "sms_consent", _("Consent to text messages changed")
 
 
 class HouseholdRelation(models.TextChoices):

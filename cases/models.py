@@ -45,6 +45,7 @@ from .validators import (
     validate_integration_start,
     validate_language_code,
     validate_personal_identity_code,
+    validate_phone_number,
     validate_sponsor_arrival,
 )
 
@@ -459,6 +460,19 @@ class Client(models.Model):
         ),
     )
     family_situation_stable = models.BooleanField(_("family situation stable"), default=False)
+    # Text messages to the client (the handover notice and its reminder): only with the
+    # client's consent, recorded through cases.services.client_set_sms_consent.
+    phone_number = models.CharField(
+        _("phone number"),
+        max_length=16,
+        blank=True,
+        validators=[validate_phone_number],
+        help_text=_("Stored in the international form, e.g. +358401234567."),
+    )
+    sms_consent = models.BooleanField(_("consents to text messages"), default=False)
+    sms_consent_at = models.DateTimeField(
+        _("consent to text messages recorded"), null=True, blank=True
+    )
     is_ppt = models.BooleanField(
         _("high service needs (PPT)"),
         default=False,

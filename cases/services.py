@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import formats
@@ -32,7 +33,11 @@ from .events import case_event, client_event
 from .models import Case, Client, Household, HouseholdMember, Team
 from .roles import SENDING_ROLES, is_member, require_immigration_unit_role, require_role
 from .selectors import client_facts, clients_visible_to, open_case_of
-from .validators import normalise_personal_identity_code
+from .validators import (
+    normalise_personal_identity_code,
+    normalise_phone_number,
+    validate_phone_number,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -249,6 +254,48 @@ def client_update(
             _review_date_follow(
                 client, actor=actor, role=role, fields=changed, threshold_years=threshold_years
             )
+    return client
+
+
+@transaction.atomic
+def client_set_sms_consent(
+    *, actor: AbstractBaseUser, client: Client, phone_number: str, sms_consent: bool
+) -> Client:
+    """Record the client's phone number and whether they consent to text messages (the
+    handover notice and its reminder). Consent needs a number; the number is stored in
+    its international form. The event says what changed (the consent, and whether the
+    number did), never the number itself."""
+    client = lock(Client, client.pk)
+    latest = client.cases.select_related("team").order_by("-created_at").first()
+    if latest is None:
+        role = require_immigration_unit_role(actor, action="client_sms_consent")
+    else:
+        role = require_role(
+            actor, team=latest.team, roles=SENDING_ROLES, action="client_sms_consent"
+        )
+    number = normalise_phone_number(phone_number)
+    if sms_consent and not number:
+        raise InvalidInput({"phone_number": _("Give the number the text messages go to.")})
+    try:
+        validate_phone_number(number)
+    except ValidationError as exc:
+        raise InvalidInput({"phone_number": " ".join(exc.messages)}) from exc
+    consent = bool(sms_consent)
+    number_changed = number != client.phone_number
+    if not number_changed and consent == client.sms_consent:
+        return client
+    client.phone_number = number
+    if consent != client.sms_consent:
+        client.sms_consent = consent
+        client.sms_consent_at = clock.now() if consent else None
+    client.save(update_fields=["phone_number", "sms_consent", "sms_consent_at", "updated_at"])
+    client_event(
+        client,
+        ClientAction.SMS_CONSENT,
+        actor=actor,
+        role=role,
+        params={"consent": consent, "number_changed": number_changed},
+    )
     return client
 
 

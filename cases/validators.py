@@ -9,6 +9,7 @@ out of range with the field named, whichever surface (web, API, admin) it came f
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 import pycountry
@@ -140,3 +141,24 @@ def validate_sponsor_arrival(value: dt.date) -> None:
         too_early=_("The sponsor's arrival in Finland cannot be before %(year)s."),
         in_future=_("The sponsor's arrival in Finland cannot be in the future."),
     )
+
+
+PHONE_NUMBER_FORM = r"^\+[1-9][0-9]{6,14}$"
+
+
+def normalise_phone_number(value: str) -> str:
+    """A phone number as stored (international, digits only after the plus): spaces,
+    dashes and brackets dropped, 00 read as +, a Finnish number's leading 0 as +358."""
+    text = "".join(ch for ch in (value or "") if ch not in " -()/.")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    elif text.startswith("0"):
+        text = "+358" + text[1:]
+    return text
+
+
+def validate_phone_number(value: str) -> None:
+    if value and not re.match(PHONE_NUMBER_FORM, value):
+        raise ValidationError(
+            _("Give a phone number, e.g. 040 123 4567 or +358 40 123 4567."), code="phone"
+        )

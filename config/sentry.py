@@ -31,6 +31,7 @@ from config.redact import FILTERED, redact_text, resolve, safe_message
 
 # Field names of client data, for sentry-sdk's EventScrubber (case-insensitive, any depth).
 CLIENT_FIELDS = [
+    "phone_number",
     "first_name",
     "last_name",
     "name",

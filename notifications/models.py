@@ -213,6 +213,10 @@ class ReminderKind(models.TextChoices):
     )
     CAP_WARNING = "cap_warning", _("N days before the 5-year cap (caseworker and supervisor)")
     PLAN_TARGET = "plan_target", _("N days before a plan's target date (caseworker)")
+    CLIENT_SMS_REMINDER = (
+        "client_sms_reminder",
+        _("Text message to the client N days before the handover (with consent)"),
+    )
 
 
 class ReminderPolicy(models.Model):

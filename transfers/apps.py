@@ -8,5 +8,7 @@ class TransfersConfig(AppConfig):
 
     def ready(self) -> None:
         from .channel import register_booking_channel
+        from .client_notice import register_client_sms_channel
 
         register_booking_channel()
+        register_client_sms_channel()

@@ -91,3 +91,11 @@ class TransferAction(models.TextChoices):
     RETRY_BOOKING = "retry_booking", _("Booking request sent again")
     COMPLETE = "complete", _("Handover held")
     CANCEL = "cancel", _("Transfer cancelled")
+
+
+class NoticeKind(models.TextChoices):
+    """The client's own notices of the handover appointment (transfers.client_notice)."""
+
+    LETTER = "letter", _("Letter")
+    SMS = "sms", _("Text message")
+    SMS_REMINDER = "sms_reminder", _("Text message reminder the day before")

@@ -24,6 +24,7 @@ from .enums import (
     DeliveryStatus,
     InterpreterStatus,
     MessageKind,
+    NoticeKind,
     ReturnReason,
     TransferState,
 )
@@ -345,3 +346,63 @@ class HandoverBooking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer.case.reference}: {self.get_status_display()}"
+
+
+class ClientNoticeTemplate(models.Model):
+    """The wording of a client's notice of the handover appointment, per language and
+    kind: data an administrator edits in the admin, never code. The texts take these
+    placeholders (string.Template: nothing else is looked up): $date, $time, $place,
+    $address, $meeting_with, $team, $interpreter (the interpreter line, or nothing) and,
+    in the interpreter line, $language. A client whose language has no template gets the
+    plain-language Finnish one (selkosuomi), and the caseworker is told on the page."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices)
+    language = models.CharField(
+        _("language"),
+        max_length=3,
+        validators=[validate_language_code],
+        help_text=_("ISO 639-3 code of the client's language, e.g. fin, swe, eng, prs."),
+    )
+    plain_language = models.BooleanField(
+        _("plain language"),
+        default=False,
+        help_text=_("Plain-language Finnish (selkosuomi): for clients without their own."),
+    )
+    subject = models.CharField(_("heading"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    interpreter_line = models.CharField(
+        _("interpreter line"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown as $interpreter when an interpreter is booked; $language names it."),
+    )
+    needs_translator_review = models.BooleanField(
+        _("needs translator review"),
+        default=True,
+        help_text=_("Untick once a translator has checked the text."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client notice template")
+        verbose_name_plural = _("client notice templates")
+        ordering = ["kind", "language", "plain_language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "language", "plain_language"],
+                name="one_notice_template_per_kind_and_language",
+            )
+        ]
+
+    def __str__(self) -> str:
+        plain = " (selko)" if self.plain_language else ""
+        return f"{self.get_kind_display()}: {self.language}{plain}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .client_notice import template_errors
+
+        errors = template_errors(self)
+        if errors:
+            raise ValidationError(errors)

@@ -29,7 +29,7 @@ from core import clock, workdays
 from criteria.selectors import current_plans
 from notifications.models import NotificationKind, ReminderKind, ReminderPolicy
 from notifications.services import dispatch, notify_many
-from transfers import links
+from transfers import client_notice, links
 from transfers.enums import BookingStatus, TransferState
 from transfers.models import HandoverBooking, Transfer
 
@@ -209,7 +209,9 @@ def reminder_sweep(*, today: dt.date | None = None) -> int:
             if kind not in policies:
                 continue
             for offset in policies[kind].offset_list:
-                if kind == ReminderKind.REVIEW_DUE_SOON and connection.vendor == "postgresql":
+                if kind == ReminderKind.CLIENT_SMS_REMINDER:
+                    outgoing += client_notice.queue_reminders(today, offset)
+                elif kind == ReminderKind.REVIEW_DUE_SOON and connection.vendor == "postgresql":
                     outgoing += _due_soon_postgresql(today, offset)  # the bulk of a day
                 else:
                     items += build(today, offset)
@@ -527,4 +529,7 @@ BUILDERS = {
     ReminderKind.BOOKING_UNCONFIRMED: _booking_unconfirmed,
     ReminderKind.CAP_WARNING: _cap_warning,
     ReminderKind.PLAN_TARGET: _plan_target,
+    # Not an inbox notice: the client's text message, queued in the outbox by
+    # `reminder_sweep` itself (client_notice.queue_reminders).
+    ReminderKind.CLIENT_SMS_REMINDER: lambda today, days: [],
 }

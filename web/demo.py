@@ -23,8 +23,9 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from cases import intake
 from cases import services as case_services
-from cases.enums import ClosureReason, HousingSituation, Role, TeamKind
+from cases.enums import CaseState, ClosureReason, HousingSituation, Role, TeamKind
 from cases.models import BookingHours, Case, MeetingHours, Membership, PostalArea, Region, Team
 from core import clock, workdays
 from core.errors import DomainError
@@ -367,6 +368,7 @@ def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = No
         except DomainError as exc:  # a demo must not half-load silently
             raise RuntimeError(f"demo case {case.reference} ({kind}): {exc.detail}") from exc
     ensure_demo_partners()
+    _demo_contact_requests(org, rng)
     due_sweep()
     return {
         "password": password,
@@ -376,6 +378,32 @@ def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = No
             for user in User.objects.filter(memberships__isnull=False).distinct()
         ),
     }
+
+
+def _demo_contact_requests(org, rng) -> None:
+    """Contact requests in every state of the intake queue: waiting, routed to Koto 2's
+    caseworker, linked to one of that worker's clients, and closed."""
+    supervisor = org.users["koto2", Role.SUPERVISOR]
+    worker = org.users["koto2", Role.CASEWORKER]
+    for state in ["new", "new", "routed", "linked", "closed"]:
+        contact = intake.contact_request_receive(
+            organisation=rng.choice(["Monikulttuurinen neuvontapiste", "Asukastalo Kulmakivi"]),
+            sender_name="Neuvoja Esimerkki",
+            sender_email="neuvonta@example.org",
+            client_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+            client_language="dari",
+            message="Asiakas pyytää yhteydenottoa asumisasiassa. Hän on antanut suostumuksen.",
+            consent=True,
+        )
+        if state == "new":
+            continue
+        intake.contact_request_route(actor=supervisor, contact=contact, worker=worker)
+        if state == "linked":
+            case = worker.responsible_cases.filter(state=CaseState.ACTIVE).first()
+            if case is not None:
+                intake.contact_request_link(actor=worker, contact=contact, client=case.client)
+        elif state == "closed":
+            intake.contact_request_close(actor=worker, contact=contact, reason="duplicate")
 
 
 # The partnership handbook's demo organisations: invented names, addresses and contacts.

@@ -689,3 +689,19 @@ class ContactCloseForm(SiltaForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = _choose_first(ContactRequestCloseReason.choices)
+
+
+class SmsConsentForm(SiltaForm):
+    """The client's number and consent to text messages (the handover notice and its
+    reminder), recorded through cases.services.client_set_sms_consent."""
+
+    phone_number = forms.CharField(
+        label=_("Phone number for text messages"),
+        max_length=40,
+        required=False,
+        help_text=_("E.g. 040 123 4567 or +358 40 123 4567."),
+    )
+    sms_consent = forms.BooleanField(
+        label=_("The client consents to text messages about the handover meeting."),
+        required=False,
+    )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("clients/new/", views.client_register, name="client-new"),
     path("clients/<int:pk>/", views.client_detail, name="client"),
     path("clients/<int:pk>/edit/", views.client_edit, name="client-edit"),
+    path("clients/<int:pk>/sms/", views.client_sms_consent, name="client-sms"),
     path("clients/<int:pk>/open-case/", views.case_open, name="client-open-case"),
     path("clients/<int:pk>/household/", views.household_add, name="client-household"),
     path(
@@ -53,6 +54,7 @@ urlpatterns = [
     ),
     path("transfers/", views.inbox, name="inbox"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
+    path("transfers/<int:pk>/letter.pdf", views.transfer_letter, name="transfer-letter"),
     path(
         "transfers/<int:pk>/accept/",
         views.transfer_action,

@@ -109,6 +109,8 @@ WEB_PK_MODELS = {
     "household_leave": Client,
     "household_propose": Case,
     "household_review": Case,
+    "transfer_letter": Transfer,
+    "client_sms_consent": Client,
     "contact_request_detail": ContactRequest,
     "contact_request_action": ContactRequest,
     "export_download": ExportFile,
@@ -121,6 +123,7 @@ WEB_BAD_INPUT = {
     "reassign": {"to_worker": "0"},
     "client_edit": {"date_of_birth": "2999-01-01"},
     "household_add": {"household-member": "SILTA-999999"},
+    "client_sms_consent": {"sms-phone_number": "12", "sms-sms_consent": "on"},
 }
 
 

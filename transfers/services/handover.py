@@ -22,11 +22,12 @@ from core.retry import atomic_with_retry
 from core.transitions import allowed_actions, check_transition, require_text, run_transition
 from notifications.models import NotificationKind
 from notifications.services import notify
-from transfers import handoff, links, notices
+from transfers import client_notice, handoff, links, notices
 from transfers.enums import (
     BookingStatus,
     DeliveryStatus,
     InterpreterStatus,
+    NoticeKind,
     TransferAction,
     TransferState,
 )
@@ -303,6 +304,8 @@ def transfer_confirm_booking(
         on_date=clock.today(),
         **links.about_transfer(transfer),
     )
+    # The client's own text message of the appointment, if they consent (once per booking).
+    client_notice.queue_sms(booking, NoticeKind.SMS)
     return transfer
 
 

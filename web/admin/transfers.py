@@ -11,7 +11,7 @@ from cases.enums import Role
 from core.admin_actions import ActionForm, service_action
 from transfers import services
 from transfers.enums import BookingStatus, ReturnReason
-from transfers.models import HandoverBooking, Transfer
+from transfers.models import ClientNoticeTemplate, HandoverBooking, Transfer
 from transfers.selectors import transfers_visible_to
 from web.admin.base import AccessLoggedAdmin, ReadOnlyAdmin
 
@@ -146,3 +146,13 @@ class HandoverBookingAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
 
     def subject_of(self, obj):
         return obj.transfer.case.client_id, obj.transfer.case_id
+
+
+@admin.register(ClientNoticeTemplate)
+class ClientNoticeTemplateAdmin(admin.ModelAdmin):
+    """The wording of the client's notices: data the city keeps, per kind and language.
+    No client data here; the placeholders are checked on save (the model's clean)."""
+
+    list_display = ["kind", "language", "plain_language", "needs_translator_review", "updated_at"]
+    list_filter = ["kind", "needs_translator_review", "plain_language"]
+    search_fields = ["language", "subject", "body"]

@@ -20,6 +20,7 @@ from .clients import (
     client_detail,
     client_edit,
     client_register,
+    client_sms_consent,
     household_add,
     household_leave,
 )
@@ -52,7 +53,7 @@ from .supervisor import (
     reassign,
     supervisor,
 )
-from .transfers import TRANSFER_ACTIONS, inbox, transfer_action, transfer_detail
+from .transfers import TRANSFER_ACTIONS, inbox, transfer_action, transfer_detail, transfer_letter
 
 __all__ = [
     "TRANSFER_ACTIONS",
@@ -67,6 +68,7 @@ __all__ = [
     "client_detail",
     "client_edit",
     "client_register",
+    "client_sms_consent",
     "contact_request_action",
     "contact_request_detail",
     "contact_request_new",
@@ -100,4 +102,5 @@ __all__ = [
     "supervisor",
     "transfer_action",
     "transfer_detail",
+    "transfer_letter",
 ]

@@ -244,8 +244,55 @@ def client_edit(request, pk: int):
     return render(
         request,
         "web/client_form.html",
-        {"form": form, "client": client, "registering": False},
+        {"form": form, "client": client, "registering": False, "sms_form": _sms_form(client)},
         status=status,
+    )
+
+
+def _sms_form(client, data=None):
+    return forms.SmsConsentForm(
+        data,
+        prefix="sms",
+        initial={"phone_number": client.phone_number, "sms_consent": client.sms_consent},
+    )
+
+
+@login_required
+@require_POST
+def client_sms_consent(request, pk: int):
+    """The client's number and consent to text messages: its own form on the client's
+    edit page, its own service and event."""
+    client = scoped(request, clients_visible_to(request.user), pk, client_subject)
+    _unit_teams(request)
+    sms_form = _sms_form(client, request.POST)
+    if sms_form.is_valid():
+        try:
+            perform(
+                request,
+                case_services.client_set_sms_consent,
+                subjects=[client_subject(client)],
+                client=client,
+                **sms_form.cleaned_data,
+            )
+        except InvalidInput as exc:
+            sms_form.add_service_errors(exc)
+        except DomainError as exc:
+            sms_form.add_error(None, exc.detail)
+        else:
+            messages.success(request, _("The consent to text messages is saved."))
+            return redirect("web:client-edit", pk=client.pk)
+    shown(request, client_subject(client))
+    initial = {name: getattr(client, name) for name in case_services.CLIENT_FIELDS}
+    return render(
+        request,
+        "web/client_form.html",
+        {
+            "form": forms.ClientForm(initial=initial),
+            "client": client,
+            "registering": False,
+            "sms_form": sms_form,
+        },
+        status=400,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -23,8 +24,9 @@ from audit.access import log_access
 from cases.roles import roles_of
 from cases.selectors import booking_hours_of, meeting_hours_of
 from core import clock
-from transfers import handoff, services
-from transfers.enums import OPEN_TRANSFER_STATES, TransferState
+from notifications import sms
+from transfers import client_notice, handoff, services
+from transfers.enums import OPEN_TRANSFER_STATES, NoticeKind, TransferState
 from transfers.selectors import (
     RECEIVED_STATES,
     booking_request_failed,
@@ -149,9 +151,58 @@ def _transfer_page(request, transfer, status=200, **forms_given):
         context["summary_form"] = forms_given.get("summary") or forms.SummaryForm(
             prefix="summary", initial=context["summary"]
         )
+    if full and booking is not None and booking.starts_at is not None:
+        context["client_notice"] = _client_notice(transfer, booking)
     if sending and transfer.state in OPEN_TRANSFER_STATES:
         context["cancel_form"] = forms_given.get("cancel") or forms.CancelForm(prefix="cancel")
     return render(request, "web/transfer.html", context, status=status)
+
+
+def _client_notice(transfer, booking) -> dict[str, Any]:
+    """The client's notice of the appointment: the letter, and the text messages (sent, to
+    be sent, or why not); whether the client's language has its own template."""
+    client = transfer.case.client
+    chosen = client_notice.chosen_template(NoticeKind.LETTER, client.language)
+    return {
+        "letter_url": reverse("web:transfer-letter", args=[transfer.pk]),
+        "has_template": chosen.template is not None,
+        "fallback": chosen.fallback,
+        "language": client.language_name,
+        "sms_in_use": sms.sms_in_use(),
+        "consent": client.sms_consent and bool(client.phone_number),
+        "messages": [
+            {
+                "kind": NoticeKind(message.payload.get("kind", NoticeKind.SMS)).label,
+                "state": client_notice.sms_state(message),
+                "sent_at": message.sent_at,
+            }
+            for message in client_notice.sms_messages(booking)
+        ],
+    }
+
+
+@login_required
+def transfer_letter(request, pk: int):
+    """The client's letter of the handover appointment (PDF), for the sending team and the
+    receiving team once it has accepted: an access-log row first, like every read."""
+    transfer = scoped(request, _transfer_queryset(request), pk, transfer_subject)
+    roles = roles_of(request)
+    sending = transfer.sending_team in roles.caseload_teams
+    booking = latest_booking(transfer)
+    if not (sending or transfer.state in RECEIVED_STATES) or booking is None:
+        raise Http404
+    if booking.starts_at is None:
+        raise Http404
+    log_access(user=request.user, action="web_client_letter", subjects=[transfer_subject(transfer)])
+    try:
+        pdf = client_notice.letter_pdf(booking)
+    except client_notice.NoticeRefused as exc:
+        raise Http404 from exc
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{transfer.case.reference}-handover-letter.pdf"'
+    )
+    return response
 
 
 @login_required

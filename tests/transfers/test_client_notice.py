@@ -1,0 +1,319 @@
+"""The client's notice of the handover appointment in their own language: the templates
+(data, with the plain-language Finnish fallback), the letter (PDF), and the text messages
+through the outbox to a real HTTP SMS gateway standing in on loopback (started here, not
+mocked): exactly one message per notice, a failure retried with the same key, never the
+identity code; the reminder the day before, once per booking; the consent recorded
+through the cases service with an event row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+
+from audit.models import AccessLog
+from cases import services as case_services
+from cases.enums import ClientAction
+from cases.models import Event
+from core import clock
+from core.errors import ActorNotAllowed, InvalidInput
+from notifications.models import OutboxMessage, OutboxStatus
+from notifications.services import relay_pending
+from tests.factories import handover_slot, reload, transfer_in_state
+from transfers import client_notice, services
+from transfers.enums import NoticeKind, TransferState
+from transfers.models import ClientNoticeTemplate
+from transfers.reminders import reminder_sweep
+
+pytestmark = pytest.mark.django_db
+
+IDENTITY_CODE = "170580-123L"  # born 17.5.1980, as the factories' clients are
+
+
+class Gateway:
+    """A loopback HTTP SMS gateway: records every request; answers with the next status
+    of `answers` (200 when none are left)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.answers: list[int] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                gateway.received.append(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "raw": body.decode(),
+                        "json": json.loads(body),
+                    }
+                )
+                status = gateway.answers.pop(0) if gateway.answers else 200
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def gateway(settings):
+    found = Gateway()
+    settings.SILTA_SMS_GATEWAY_URL = found.url
+    settings.SILTA_SMS_GATEWAY_TOKEN = "test-token"
+    settings.SILTA_SMS_GATEWAY_TIMEOUT = 5.0
+    yield found
+    found.close()
+
+
+def requested(org, *, language="ara", consent=True):
+    """A transfer waiting for its booking, its client with an identity code and (by
+    default) a number and consent to text messages."""
+    org.adult.front_desk_location = "Malminkaari 12, 00700 Helsinki"
+    org.adult.save(update_fields=["front_desk_location"])
+    transfer = transfer_in_state(
+        org,
+        TransferState.BOOKING_REQUESTED,
+        language=language,
+        personal_identity_code=IDENTITY_CODE,
+    )
+    if consent:
+        case_services.client_set_sms_consent(
+            actor=org.caseworker,
+            client=transfer.case.client,
+            phone_number="040 123 4567",
+            sms_consent=True,
+        )
+    return transfer
+
+
+def confirm(org, transfer, *, days=7):
+    return services.transfer_confirm_booking(
+        actor=org.front_desk,
+        transfer=transfer,
+        starts_at=handover_slot(days=days),
+        place="Malmin FrontDesk, huone 3",
+        interpreter="Tulkkivaraus 42",
+    )
+
+
+def assert_never_the_identity_code(gateway):
+    for request in gateway.received:
+        assert IDENTITY_CODE not in request["raw"]
+        assert IDENTITY_CODE.replace("-", "") not in request["raw"]
+
+
+# The text message on booking --------------------------------------------------------------
+
+
+def test_client_sms__the_gateway_receives_exactly_one_message_per_notice(org, gateway):
+    transfer = requested(org, language="swe")
+    confirm(org, transfer)
+    booking = transfer.bookings.get()
+    relay_pending()
+    relay_pending()  # a second relay finds nothing to send
+    assert len(gateway.received) == 1
+    [request] = gateway.received
+    key = f"client_sms:sms:{booking.pk}"
+    assert request["headers"]["Idempotency-Key"] == key
+    assert request["headers"]["Authorization"] == "Bearer test-token"
+    assert request["json"]["to"] == "+358401234567"
+    assert request["json"]["id"] == key
+    text = request["json"]["text"]
+    assert "Malmin FrontDesk, huone 3" in text and "överföringsmöte" in text  # Swedish
+    assert "Malminkaari 12" in text
+    assert "En tolk på svenska" in text  # the interpreter's language, named in Swedish
+    assert_never_the_identity_code(gateway)
+    assert OutboxMessage.objects.get(key=key).status == OutboxStatus.SENT
+    assert AccessLog.objects.filter(
+        client=transfer.case.client, action="task_client_sms", purpose="client_notice"
+    ).exists()
+
+
+def test_client_sms__a_gateway_failure_is_retried_with_the_same_key(org, gateway):
+    gateway.answers = [500]
+    transfer = requested(org)
+    confirm(org, transfer)
+    relay_pending()
+    message = OutboxMessage.objects.get(channel="client_sms")
+    assert message.status == OutboxStatus.PENDING and message.attempts == 1
+    with time_machine.travel(clock.now() + dt.timedelta(minutes=2), tick=False):
+        relay_pending()
+    assert len(gateway.received) == 2
+    first, second = gateway.received
+    assert first["headers"]["Idempotency-Key"] == second["headers"]["Idempotency-Key"]
+    assert first["json"] == second["json"]
+    assert_never_the_identity_code(gateway)
+    message = reload(message)
+    assert (message.status, message.attempts) == (OutboxStatus.SENT, 2)
+
+
+def test_client_sms__a_text_that_would_carry_the_identity_code_never_leaves(org, gateway):
+    ClientNoticeTemplate.objects.filter(kind=NoticeKind.SMS).update(
+        body=f"Tapaaminen $date klo $time. Tunnus {IDENTITY_CODE}"
+    )
+    transfer = requested(org, language="fin")
+    confirm(org, transfer)
+    relay_pending()
+    assert gateway.received == []
+    message = OutboxMessage.objects.get(channel="client_sms")
+    assert "identity code" in message.last_error
+
+
+def test_client_sms__none_without_consent(org, gateway):
+    transfer = requested(org, consent=False)
+    confirm(org, transfer)
+    relay_pending()
+    assert gateway.received == []
+    assert not OutboxMessage.objects.filter(channel="client_sms").exists()
+
+
+def test_client_sms__none_when_no_gateway_is_configured(org, settings):
+    settings.SILTA_SMS_GATEWAY_URL = ""
+    transfer = requested(org)
+    confirm(org, transfer)
+    assert not OutboxMessage.objects.filter(channel="client_sms").exists()
+
+
+def test_client_sms__a_booking_cancelled_before_sending_sends_nothing(org, gateway):
+    transfer = requested(org)
+    confirm(org, transfer)
+    services.transfer_cancel(actor=org.caseworker, transfer=transfer, reason="Moved abroad")
+    relay_pending()
+    assert gateway.received == []
+
+
+# The reminder the day before --------------------------------------------------------------
+
+
+def test_client_sms_reminder__the_day_before_once_per_booking(org, gateway):
+    transfer = requested(org, language="eng")
+    confirm(org, transfer, days=7)
+    booking = transfer.bookings.get()
+    relay_pending()  # the notice itself
+    day_before = booking.starts_at.astimezone(clock.tz()).date() - dt.timedelta(days=1)
+    two_days_before = day_before - dt.timedelta(days=1)
+    with time_machine.travel(
+        dt.datetime.combine(two_days_before, dt.time(7), tzinfo=clock.tz()), tick=False
+    ):
+        reminder_sweep()
+    assert not OutboxMessage.objects.filter(key__startswith="client_sms:sms_reminder").exists()
+    with time_machine.travel(
+        dt.datetime.combine(day_before, dt.time(7), tzinfo=clock.tz()), tick=False
+    ):
+        reminder_sweep()
+        reminder_sweep()  # the sweep runs again: nothing new
+        relay_pending()
+    reminders = [r for r in gateway.received if "sms_reminder" in r["headers"]["Idempotency-Key"]]
+    assert len(reminders) == 1
+    assert reminders[0]["json"]["text"].startswith("Reminder: your handover meeting is tomorrow")
+    assert len(gateway.received) == 2
+    assert_never_the_identity_code(gateway)
+
+
+# Templates and the letter -----------------------------------------------------------------
+
+
+def test_templates__shipped_in_four_versions_each_marked_for_review():
+    shipped = ClientNoticeTemplate.objects.all()
+    assert {(t.kind, t.language, t.plain_language) for t in shipped} == {
+        (kind, language, plain)
+        for kind in NoticeKind.values
+        for language, plain in (("fin", False), ("fin", True), ("swe", False), ("eng", False))
+    }
+    assert all(t.needs_translator_review for t in shipped)
+    assert all(client_notice.template_errors(t) == {} for t in shipped)
+
+
+def test_templates__a_language_without_one_gets_plain_finnish_and_says_so():
+    chosen = client_notice.chosen_template(NoticeKind.LETTER, "prs")
+    assert chosen.fallback and chosen.template.plain_language
+    assert chosen.template.language == "fin"
+    own = client_notice.chosen_template(NoticeKind.LETTER, "swe")
+    assert not own.fallback and own.template.language == "swe"
+
+
+def test_templates__an_unknown_placeholder_is_named():
+    template = ClientNoticeTemplate(
+        kind=NoticeKind.SMS, language="ara", body="$time $identity_code", interpreter_line=""
+    )
+    errors = client_notice.template_errors(template)
+    assert "identity_code" in errors["body"]
+
+
+def test_letter__a_pdf_in_plain_finnish_for_a_dari_speaker(org):
+    transfer = requested(org, language="prs", consent=False)
+    confirm(org, transfer)
+    booking = transfer.bookings.get()
+    rendered = client_notice.render(booking, NoticeKind.LETTER)
+    assert rendered.fallback and rendered.template.plain_language
+    assert "Malmin FrontDesk, huone 3" in rendered.body
+    assert org.receiving_worker.get_full_name() in rendered.body
+    assert "Ota mukaan" in rendered.body
+    assert "dari" in rendered.body  # the interpreter's language, named in Finnish
+    assert IDENTITY_CODE not in rendered.body
+    pdf = client_notice.letter_pdf(booking)
+    assert pdf.startswith(b"%PDF")
+
+
+# The consent ------------------------------------------------------------------------------
+
+
+def test_sms_consent__recorded_with_an_event_without_the_number(org):
+    transfer = requested(org, consent=False)
+    client = transfer.case.client
+    case_services.client_set_sms_consent(
+        actor=org.caseworker, client=client, phone_number="+358 50 765 4321", sms_consent=True
+    )
+    client = reload(client)
+    assert (client.phone_number, client.sms_consent) == ("+358507654321", True)
+    assert client.sms_consent_at is not None
+    event = Event.objects.filter(client=client, action=ClientAction.SMS_CONSENT).get()
+    assert event.params == {"consent": True, "number_changed": True}
+    assert "507654321" not in json.dumps(event.params)
+
+
+@pytest.mark.parametrize(
+    ("number", "consent"), [("", True), ("12", False), ("040 abc", True)], ids=str
+)
+def test_sms_consent__bad_number_named_and_nothing_written(org, number, consent):
+    transfer = requested(org, consent=False)
+    with pytest.raises(InvalidInput) as caught:
+        case_services.client_set_sms_consent(
+            actor=org.caseworker,
+            client=transfer.case.client,
+            phone_number=number,
+            sms_consent=consent,
+        )
+    assert "phone_number" in caught.value.errors
+    assert not reload(transfer.case.client).sms_consent
+    assert not Event.objects.filter(action=ClientAction.SMS_CONSENT).exists()
+
+
+def test_sms_consent__a_regional_worker_may_not_record_it(org):
+    transfer = requested(org, consent=False)
+    with pytest.raises(ActorNotAllowed):
+        case_services.client_set_sms_consent(
+            actor=org.receiving_worker,
+            client=transfer.case.client,
+            phone_number="0401234567",
+            sms_consent=True,
+        )
