@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from cases.enums import CaseState, Role
-from cases.models import Case, Membership
+from cases.models import Case, ContactRequest, Membership
 from criteria.selectors import open_review_of
 from tests.browser.conftest import LANGUAGES
 from transfers.enums import TransferState
@@ -174,6 +174,11 @@ def test_supervisor_pages(sign_in, language, busy_week):
     me.go(reverse("web:reassign") + f"?team=koto2&from_worker={_user('koto2', Role.CASEWORKER).pk}")
     me.check("reassign")
     _dates_as_the_language_writes_them(page, language)
+    me.go(reverse("web:intake"))  # the contact requests waiting, routed and linked
+    me.check("intake")
+    linked = ContactRequest.objects.filter(client__isnull=False).first()
+    me.go(reverse("web:contact-request", args=[(linked or ContactRequest.objects.first()).pk]))
+    me.check("contact-request")
     me.go("/no-such-page/")
     me.failed.clear()  # the 404 is the point here
     me.check("not-found")
