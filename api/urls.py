@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import cases, criteria, notifications, supervision, transfers
+from . import cases, criteria, households, notifications, supervision, transfers
 
 
 class Router(DefaultRouter):
@@ -36,6 +36,27 @@ urlpatterns = [
             url_name="api-v1:schema", permission_classes=[], template_name="api/swagger_ui.html"
         ),
         name="docs",
+    ),
+    # A client's household: action by action (no list or detail of its own).
+    path(
+        "clients/<int:pk>/household/",
+        households.ClientHouseholdViewSet.as_view({"get": "household"}),
+        name="client-household",
+    ),
+    path(
+        "clients/<int:pk>/household/link/",
+        households.ClientHouseholdViewSet.as_view({"post": "link"}),
+        name="client-household-link",
+    ),
+    path(
+        "clients/<int:pk>/household/leave/",
+        households.ClientHouseholdViewSet.as_view({"post": "leave"}),
+        name="client-household-leave",
+    ),
+    path(
+        "clients/<int:pk>/household/propose-transfer/",
+        households.ClientHouseholdViewSet.as_view({"post": "propose_transfer"}),
+        name="client-household-propose-transfer",
     ),
     path("", include(router.urls)),
 ]

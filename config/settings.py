@@ -407,6 +407,7 @@ SPECTACULAR_SETTINGS = {
         "RebookOutcomeEnum": ["no_show", "cancelled"],
         "CaseStateEnum": "cases.enums.CaseState",
         "TransferStateEnum": "transfers.enums.TransferState",
+        "HouseholdRelationEnum": "cases.enums.HouseholdRelation",
     },
 }
 

@@ -25,6 +25,7 @@ from .household import (
     household_members_readiness,
     household_readiness,
     household_transfer_propose,
+    household_transfer_propose_for,
     transfer_accept_together,
     transfer_return_together,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "household_members_readiness",
     "household_readiness",
     "household_transfer_propose",
+    "household_transfer_propose_for",
     "routed_team_for",
     "transfer_accept",
     "transfer_accept_together",

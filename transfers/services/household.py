@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from cases.enums import CaseState, HouseholdRelation
-from cases.models import Case, Household, HouseholdMember, Team
-from cases.roles import SENDING_ROLES, is_member
+from cases.models import Case, Client, Household, HouseholdMember, Team
+from cases.roles import SENDING_ROLES, is_member, require_role
 from cases.rules import ppt_coordinator_missing
 from cases.selectors import clients_visible_to, open_case_of
-from core.errors import CriteriaNotMet, InvalidInput, RoutingNeedsManualChoice
+from core.errors import Conflict, CriteriaNotMet, InvalidInput, RoutingNeedsManualChoice
 from criteria.models import Review
 from criteria.selectors import review_readiness
 from transfers.enums import OPEN_TRANSFER_STATES, TransferState
@@ -211,6 +211,31 @@ def household_transfer_propose(
         transfer.save(update_fields=["household"])
         transfers.append(transfer)
     return transfers
+
+
+def household_transfer_propose_for(
+    *, actor: AbstractBaseUser, client: Client, **proposal: Any
+) -> list[Transfer]:
+    """`household_transfer_propose` for the household of `client` (how the API names it):
+    a caseworker or supervisor of the client's open case's team (of the first member's
+    with one, for a child with none) proposes; a client in no household is a conflict."""
+    membership = HouseholdMember.objects.filter(client=client).select_related("household").first()
+    if membership is None:
+        raise Conflict(_("The client is not in a household."))
+    case = open_case_of(client) or next(
+        (
+            found
+            for member in membership.household.members.select_related("client").order_by(
+                "joined_at", "pk"
+            )
+            if (found := open_case_of(member.client)) is not None
+        ),
+        None,
+    )
+    if case is None:
+        raise household_not_ready([_("no member has an open case")])
+    require_role(actor, team=case.team, roles=SENDING_ROLES, action="propose_transfer")
+    return household_transfer_propose(actor=actor, household=membership.household, **proposal)
 
 
 def _routed_or_none(case: Case) -> Team | None:
