@@ -64,6 +64,16 @@ def review_readiness(
     )
 
 
+def open_review_ids(case_ids: Iterable[int]) -> dict[int, int]:
+    """{case id: its open review's id} for those of these cases that have one (a page of
+    the caseload links each one's review)."""
+    return dict(
+        Review.objects.filter(case_id__in=list(case_ids), completed_at__isnull=True).values_list(
+            "case_id", "pk"
+        )
+    )
+
+
 def reviews_visible_to(user: Any) -> QuerySet[Review]:
     """Reviews of the cases the user may see."""
     return Review.objects.filter(case__in=cases_visible_to(user).values("pk")).select_related(

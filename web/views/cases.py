@@ -27,7 +27,7 @@ from cases.selectors import (
 )
 from core.errors import Conflict
 from criteria import services as criteria_services
-from criteria.selectors import overdue_plans
+from criteria.selectors import open_review_ids, overdue_plans
 from transfers import services
 from web import forms, labels
 
@@ -139,8 +139,10 @@ def caseload(request):
             *[case_subject(p.review.case) for p in plans_shown],
         ],
     )
+    open_reviews = open_review_ids(c.pk for c in page if c.state == CaseState.IN_REVIEW)
     for case in page:
         case.days_overdue = (on - case.review_due_on).days
+        case.open_review_id = open_reviews.get(case.pk)
     titles = _group_titles()
     return render(
         request,
