@@ -39,6 +39,7 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/client_scope.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
 		.venv/bin/python bench/search.py
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/export.py
 
 # Settings (environment): DRILL_REDIS_DOWN_SECONDS (600), DRILL_REMINDERS (1000),
 # DRILL_COMMIT_KILLS (1000), DRILL_CLIENTS (10), DRILL_PG_RESTARTS (3), DRILL_BACKUP_CASES
