@@ -23,6 +23,8 @@ from django.utils.translation import pgettext_lazy
 
 from audit.access import Subject
 from cases.enums import CaseState
+from cases.models import case_reference
+from cases.rules import cap_on
 from cases.selectors import cases_at_cap, regions_by_code
 from core import clock
 from criteria.models import AssessmentStatus
@@ -121,6 +123,26 @@ STATE = _("State")
 # The supervisor page's lists ---------------------------------------------------------------
 
 
+# The case lists of the whole caseload read plain values, not model instances: a case
+# instance costs more to build than its row costs to write (bench/export.py).
+_CASE_VALUES = (
+    "pk",
+    "client_id",
+    "team__name",
+    "responsible_worker__first_name",
+    "responsible_worker__last_name",
+    "responsible_worker__username",
+)
+
+
+def _name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def _case_states() -> dict[str, str]:
+    return {value: str(label) for value, label in CaseState.choices}
+
+
 def overdue(scope: Scope) -> Table:
     items = reports.overdue_reviews(scope.team_ids, scope.on)
     if scope.params.get("team"):
@@ -128,20 +150,21 @@ def overdue(scope: Scope) -> Table:
     if scope.params.get("worker"):
         items = items.filter(responsible_worker__username=scope.params["worker"])
 
-    def rows(cases: list[Any]) -> list[Row]:
+    def rows(found: list[Any]) -> list[Row]:
+        states = _case_states()
         return [
             (
                 [
-                    case.reference,
-                    case.team.name,
-                    _worker(case.responsible_worker),
-                    case.review_due_on,
-                    (scope.on - case.review_due_on).days,
-                    case.get_state_display(),
+                    case_reference(pk),
+                    team,
+                    _name(first, last, username),
+                    due,
+                    (scope.on - due).days,
+                    states.get(state, state),
                 ],
-                _subject(case),
+                (client_id, pk),
             )
-            for case in cases
+            for pk, client_id, team, first, last, username, due, state in found
         ]
 
     title = _("Overdue reviews")
@@ -153,7 +176,8 @@ def overdue(scope: Scope) -> Table:
         _("Days overdue"),
         STATE,
     ]
-    return Table("overdue", title, [_sheet(title, headers, items, rows)])
+    values = items.values_list(*_CASE_VALUES, "review_due_on", "state")
+    return Table("overdue", title, [_sheet(title, headers, values, rows)])
 
 
 def stalled(scope: Scope) -> Table:
@@ -220,25 +244,27 @@ def exceptions(scope: Scope) -> Table:
 def cap(scope: Scope) -> Table:
     items = cases_at_cap(scope.team_ids, scope.on)
 
-    def rows(cases: list[Any]) -> list[Row]:
+    def rows(found: list[Any]) -> list[Row]:
+        states = _case_states()
         return [
             (
                 [
-                    case.reference,
-                    case.team.name,
-                    _worker(case.responsible_worker),
-                    case.integration_started_on,
-                    case.cap_on,
-                    case.get_state_display(),
+                    case_reference(pk),
+                    team,
+                    _name(first, last, username),
+                    started,
+                    cap_on(started),
+                    states.get(state, state),
                 ],
-                _subject(case),
+                (client_id, pk),
             )
-            for case in cases
+            for pk, client_id, team, first, last, username, started, state in found
         ]
 
     title = _("Cases at the 5-year cap")
     headers = [CASE, TEAM, WORKER, _("Integration period started"), _("5-year cap"), STATE]
-    return Table("cap", title, [_sheet(title, headers, items, rows)])
+    values = items.values_list(*_CASE_VALUES, "integration_started_on", "state")
+    return Table("cap", title, [_sheet(title, headers, values, rows)])
 
 
 def extensions(scope: Scope) -> Table:
