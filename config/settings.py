@@ -313,15 +313,15 @@ SILTA_BROKER_PUBLISH_PAUSE = env("SILTA_BROKER_PUBLISH_PAUSE")  # seconds
 
 # The public contact-request form (web.views.contact) is throttled per address with
 # django-ratelimit: at most SILTA_CONTACT_REQUEST_RATE sent requests ("5/h": five an hour).
-# Its counts need a cache that every server process shares: Redis when REDIS_URL is set.
-# Without Redis (`make run`, one process) a process-local cache stands in, and
-# django-ratelimit's check that the cache is shared is silenced for that case only.
+# Its counts need a cache that every server process shares: Redis (django-redis) when
+# REDIS_URL is set. Without Redis (`make run`, one process) a process-local cache stands
+# in, and django-ratelimit's check that the cache is shared is silenced for that case only.
 SILTA_CONTACT_REQUEST_RATE = env("SILTA_CONTACT_REQUEST_RATE")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "silta-ratelimit",
         }
@@ -330,10 +330,7 @@ CACHES = {
     ),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
-# Django's own Redis cache increments atomically, though django-ratelimit does not list it.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (
-    [] if REDIS_URL else ["django_ratelimit.E003"]
-)
+SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["django_ratelimit.E003"]
 
 # Client notices by SMS (notifications.sms): a generic HTTP SMS gateway. Empty URL: no
 # SMS is sent (the letter is still there). The token goes as `Authorization: Bearer`.
