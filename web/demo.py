@@ -25,7 +25,14 @@ from django.db import transaction
 
 from cases import intake
 from cases import services as case_services
-from cases.enums import CaseState, ClosureReason, HousingSituation, Role, TeamKind
+from cases.enums import (
+    CaseState,
+    ClosureReason,
+    HouseholdRelation,
+    HousingSituation,
+    Role,
+    TeamKind,
+)
 from cases.models import BookingHours, Case, MeetingHours, Membership, PostalArea, Region, Team
 from core import clock, workdays
 from core.errors import DomainError
@@ -367,6 +374,7 @@ def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = No
             )
         except DomainError as exc:  # a demo must not half-load silently
             raise RuntimeError(f"demo case {case.reference} ({kind}): {exc.detail}") from exc
+    _demo_households(org)
     ensure_demo_partners()
     _demo_contact_requests(org, rng)
     due_sweep()
@@ -378,6 +386,25 @@ def load_demo(*, clients: int = 200, seed: int = 2019, password: str | None = No
             for user in User.objects.filter(memberships__isnull=False).distinct()
         ),
     }
+
+
+def _demo_households(org) -> None:
+    """A household in each Immigration Unit team: two clients of the team with open cases
+    (those in review first) live together as spouses, so the household's review has
+    members to show, ready or not."""
+    preferred = [CaseState.IN_REVIEW, CaseState.REVIEW_DUE, CaseState.ACTIVE]
+    for team_code in ("koto1", "koto2", "koto3", "koto4"):
+        cases = sorted(
+            Case.objects.filter(team=org.teams[team_code], state__in=preferred),
+            key=lambda case: (preferred.index(case.state), case.pk),
+        )[:2]
+        if len(cases) == 2:
+            case_services.household_link(
+                actor=org.users[team_code, Role.CASEWORKER],
+                client=cases[0].client,
+                member=cases[1].client,
+                relation=HouseholdRelation.SPOUSE,
+            )
 
 
 def _demo_contact_requests(org, rng) -> None:

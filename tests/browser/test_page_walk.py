@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from cases.enums import CaseState, Role
-from cases.models import Case, ContactRequest, Membership
+from cases.models import Case, ContactRequest, HouseholdMember, Membership
 from criteria.selectors import open_review_of
 from tests.browser.conftest import LANGUAGES
 from transfers.enums import TransferState
@@ -95,6 +95,13 @@ def test_caseworker_pages(sign_in, language, busy_week):
     assert review is not None
     me.go(reverse("web:review", args=[review.pk]))
     me.check("review")
+    # The demo's household in the team: reviewed together, each member's readiness shown.
+    spouse = HouseholdMember.objects.filter(client__cases__team__code="koto2").first()
+    assert spouse is not None
+    household_case = cases.filter(client=spouse.client_id).first()
+    me.go(reverse("web:household-review", args=[household_case.pk]))
+    assert page.locator(".household-review__member").count() == 2
+    me.check("household-review")
     me.go(reverse("web:notifications"))
     me.check("notifications")
     _dates_as_the_language_writes_them(page, language)
