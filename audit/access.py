@@ -22,12 +22,17 @@ from django_guid import get_guid
 
 from core.errors import ActorNotAllowed, DomainError
 
-from .models import AccessLog, AccessOutcome
+from .models import AccessLog, AccessOutcome, DisclosureLog
 
 # Purpose codes (legal basis of the access), as the report and the API name them.
 PURPOSE_CASE_MANAGEMENT = "case_management"
 # Sending the handover request to the receiving team's booking system.
 PURPOSE_BOOKING = "handover_booking"
+# A partner organisation's answer to a referral, with the client's consent.
+PURPOSE_REFERRAL = "partner_referral"
+# The role an access-log row names for a partner's contact who reads through a signed link.
+ROLE_PARTNER_CONTACT = "partner_contact"
+PARTNER_LINK_USERNAME = "silta-partner-link"
 
 Subject = tuple[int | None, int | None]  # (client id, case id)
 M = TypeVar("M", bound=models.Model)
@@ -66,12 +71,15 @@ def log_access(
     outcome: str = AccessOutcome.ALLOWED,
     purpose: str = PURPOSE_CASE_MANAGEMENT,
     request_id: str | None = None,
+    role_and_team: tuple[str, str] | None = None,
 ) -> int:
     """One row per (client id, case id) read. Returns how many rows were written. The
-    request id is the current request's (or the task's, carried from its request)."""
+    request id is the current request's (or the task's, carried from its request).
+    `role_and_team` names a reader who has no membership (a partner's contact through
+    a signed link, as `partner_link_actor()`); otherwise they are the user's own."""
     if request_id is None:
         request_id = get_guid() or ""
-    role, team = _actor_summary(user)
+    role, team = role_and_team if role_and_team is not None else _actor_summary(user)
     rows = [
         AccessLog(
             actor=user,
@@ -199,3 +207,44 @@ def perform_and_log(
     except LoggedRefusal as refusal:
         record_refusal(user=user, action=action, refusal=refusal)
         raise
+
+
+def partner_link_actor() -> Any:
+    """The account that stands for a partner's contact in the logs: they have no account
+    of their own and sign in nowhere, so every row of theirs names this one (inactive,
+    without a password: it can never sign in), with their organisation as the team."""
+    from django.contrib.auth import get_user_model
+
+    user, created = get_user_model().objects.get_or_create(
+        username=PARTNER_LINK_USERNAME, defaults={"is_active": False}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def log_disclosure(
+    *,
+    user: Any,
+    client_id: int,
+    case_id: int | None,
+    recipient: str,
+    disclosed: Iterable[str],
+    basis: str,
+    purpose: str,
+    reference: str = "",
+) -> DisclosureLog:
+    """One disclosure-log row (luovutusloki): what went outside Silta, to whom, on what
+    basis and why. Written in the transaction of the disclosure itself."""
+    return DisclosureLog.objects.create(
+        actor=user,
+        client_id=client_id,
+        case_id=case_id,
+        recipient=recipient[:300],
+        disclosed=",".join(disclosed)[:300],
+        basis=basis,
+        purpose=purpose,
+        reference=reference,
+        request_id=get_guid() or "",
+    )

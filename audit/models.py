@@ -117,3 +117,54 @@ class AccessLog(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.outcome}"
+
+
+class DisclosureLog(AppendOnlyModel):
+    """Luovutusloki: client data disclosed outside Silta (e.g. a referral to a partner
+    organisation): what was disclosed, to whom, on what basis, for what purpose and when.
+    Kept apart from the access log, as the law keeps them apart, and append-only the same
+    way: PostgreSQL refuses UPDATE and DELETE (a trigger) and an INSERT naming a time
+    other than the database's, and the app's role may only SELECT and INSERT."""
+
+    created_at = models.DateTimeField(_("time"), db_default=Now())
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("disclosed by"),
+        db_index=False,
+    )
+    client = models.ForeignKey(
+        "cases.Client",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("client"),
+        db_index=False,
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("case"),
+        db_index=False,
+    )
+    recipient = models.CharField(_("recipient"), max_length=300)
+    disclosed = models.CharField(_("data disclosed"), max_length=300)
+    basis = models.CharField(_("basis"), max_length=40)
+    purpose = models.TextField(_("purpose"))
+    reference = models.CharField(_("reference"), max_length=40, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("disclosure log entry")
+        verbose_name_plural = _("disclosure log")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["client", "created_at"], name="disclosurelog_client_time"),
+            models.Index(fields=["created_at"], name="disclosurelog_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.recipient} {self.disclosed}"

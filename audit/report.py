@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from typing import Any
+from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .models import AccessLog, AccessOutcome
+from .models import AccessLog, AccessOutcome, DisclosureLog
 
 COLUMNS = (
     "created_at",
@@ -40,7 +41,18 @@ def client_rows(client_id: int, since: dt.datetime | None = None) -> list[dict[s
     return list(rows.order_by("created_at", "id").values(*COLUMNS))
 
 
+DISCLOSURE_COLUMNS = ("created_at", "recipient", "disclosed", "basis", "purpose", "reference")
+
+
+def client_disclosures(client_id: int) -> list[dict[str, Any]]:
+    """The client's disclosure-log rows (luovutusloki), oldest first."""
+    rows = DisclosureLog.objects.filter(client_id=client_id).order_by("created_at", "id")
+    return list(rows.values(*DISCLOSURE_COLUMNS))
+
+
 def _who(row: dict[str, Any]) -> str:
+    if row["actor_role"] == "partner_contact":  # through a referral's signed link
+        return _("A partner's contact (signed link)")
     name = f"{row['actor__first_name']} {row['actor__last_name']}".strip()
     return name or row["actor__username"]
 
@@ -102,6 +114,32 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
             ]
         )
     )
+    disclosures = client_disclosures(client_id)
+    disclosed_table = [[_("Time"), _("To whom"), _("What was disclosed"), _("Basis"), _("Purpose")]]
+    for row in disclosures:
+        disclosed_table.append(
+            [
+                f"{local(row['created_at']):%d.%m.%Y %H:%M:%S}",
+                # Paragraph reads markup: the free text is escaped (an e-mail in <...>).
+                Paragraph(escape(row["recipient"]), small),
+                Paragraph(escape(row["disclosed"].replace(",", ", ")), small),
+                Paragraph(escape(row["basis"]), small),
+                Paragraph(escape(row["purpose"]), small),
+            ]
+        )
+    disclosed_grid = Table(
+        disclosed_table, colWidths=[34 * mm, 60 * mm, 55 * mm, 30 * mm, 70 * mm], repeatRows=1
+    )
+    disclosed_grid.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+                ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     document.build(
         [
             Paragraph(_("Access log of %(client)s") % {"client": client_name}, styles["Title"]),
@@ -120,6 +158,18 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
             ),
             Spacer(1, 4 * mm),
             grid,
+            Spacer(1, 8 * mm),
+            Paragraph(_("Disclosures of the client's data"), styles["Heading2"]),
+            Paragraph(
+                _(
+                    "Data disclosed outside Silta (the disclosure log): what, to whom, on "
+                    "what basis and why. %(count)s entries."
+                )
+                % {"count": len(disclosures)},
+                styles["BodyText"],
+            ),
+            Spacer(1, 2 * mm),
+            disclosed_grid,
         ]
     )
     return out.getvalue()
