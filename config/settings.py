@@ -38,6 +38,8 @@ env = environ.Env(
     SILTA_METRICS_TOKEN=(str, ""),
     STATIC_ROOT=(str, str(BASE_DIR / "var" / "static")),
     SILTA_BASE_URL=(str, "http://127.0.0.1:8000"),
+    # How long a partner's referral link opens its page (partners, signed with the key).
+    SILTA_REFERRAL_LINK_DAYS=(int, 14),
     SILTA_TIME_ZONE=(str, "Europe/Helsinki"),
     SILTA_BOOKING_WEBHOOK_SECRET=(str, ""),
     SILTA_BOOKING_WEBHOOK_TIMEOUT=(float, 10.0),
@@ -92,6 +94,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS")
 SILTA_BASE_URL = env("SILTA_BASE_URL")
+SILTA_REFERRAL_LINK_DAYS = env("SILTA_REFERRAL_LINK_DAYS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -26,3 +26,30 @@ class PartnerAction(models.TextChoices):
 
     HOME_BASE_RECORD = "home_base_record", _("Home base recorded")
     HOME_BASE_NONE = "home_base_none", _("No home base: reason recorded")
+    REFERRAL_SEND = "referral_send", _("Referral sent to a partner with the client's consent")
+    REFERRAL_ACCEPT = "referral_accept", _("Referral accepted by the partner")
+    REFERRAL_DECLINE = "referral_decline", _("Referral declined by the partner")
+    REFERRAL_DONE = "referral_done", _("Referral done: the partner recorded the outcome")
+
+
+class ReferralState(models.TextChoices):
+    SENT = "sent", _("Sent: waiting for the partner's answer")
+    ACCEPTED = "accepted", _("Accepted by the partner")
+    DECLINED = "declined", _("Declined by the partner")
+    DONE = "done", _("Done")
+
+
+class SharedField(models.TextChoices):
+    """What a referral may disclose to the partner: the client chooses, the consent
+    records it, and the partner's page shows only these."""
+
+    NAME = "name", _("Name")
+    DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
+    LANGUAGE = "language", _("Language and interpreter need")
+    ADDRESS = "address", _("Address")
+    HOUSEHOLD = "household", _("Number of children")
+    CASEWORKER = "caseworker", _("The caseworker's name and e-mail")
+
+
+class DisclosureBasis(models.TextChoices):
+    CONSENT = "consent", _("The client's consent")

@@ -15,7 +15,7 @@ from cases.models import PostalArea, Region
 from cases.validators import postal_code_validator, validate_language_code
 from core.languages import language_name
 
-from .enums import ServiceKind
+from .enums import ReferralState, ServiceKind, SharedField
 
 
 def split_codes(value: str) -> list[str]:
@@ -171,3 +171,55 @@ class HomeBase(models.Model):
 
     def __str__(self) -> str:
         return self.organisation.name if self.organisation else str(_("No home base"))
+
+
+class Referral(models.Model):
+    """A referral to a partner organisation without handing over the case: sent with the
+    client's consent (what is shared, for what purpose, recorded), answered by the
+    partner's contact through a signed link that expires (no account), and done with an
+    outcome. Every referral writes a disclosure-log row (audit.DisclosureLog)."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("case")
+    )
+    organisation = models.ForeignKey(
+        PartnerOrganisation,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        verbose_name=_("partner organisation"),
+    )
+    contact_email = models.EmailField(_("partner contact's e-mail"))
+    purpose = models.TextField(_("purpose"))
+    shared_fields = models.CharField(_("data shared"), max_length=200)
+    consent_recorded_at = models.DateTimeField(_("consent recorded"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=ReferralState.choices, default=ReferralState.SENT
+    )
+    partner_note = models.TextField(_("partner's note"), blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    sent_at = models.DateTimeField(_("sent"))
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.organisation_id}"
+
+    @property
+    def shared(self) -> list[str]:
+        return split_codes(self.shared_fields)
+
+    @property
+    def shared_labels(self) -> list[str]:
+        labels = dict(SharedField.choices)
+        return [str(labels.get(code, code)) for code in self.shared]

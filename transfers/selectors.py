@@ -13,6 +13,8 @@ from django.db.models import Q, QuerySet
 from cases.roles import scope_team_ids
 from cases.selectors import sending_side
 from criteria.selectors import review_readiness
+from partners.models import PartnerOrganisation
+from partners.selectors import home_base_of
 
 from . import handoff
 from .enums import BookingStatus, TransferState
@@ -87,6 +89,13 @@ def messages_of(transfer: Transfer) -> list[TransferMessage]:
     return list(transfer.messages.select_related("author", "team").order_by("created_at", "id"))
 
 
+def _partner_contact(organisation: PartnerOrganisation | None) -> str:
+    if organisation is None:
+        return ""
+    parts = [organisation.street_address, organisation.phone, organisation.email]
+    return " · ".join(part for part in parts if part)
+
+
 def handover_summary(transfer: Transfer, *, full: bool) -> dict[str, Any]:
     """What a team sees of the handover summary. Before acceptance the receiving team gets
     the documented minimal part (least disclosure): whether the client is ready, the names
@@ -117,8 +126,18 @@ def handover_summary(transfer: Transfer, *, full: bool) -> dict[str, Any]:
     }
     if not full:
         return minimal
+    home_base = home_base_of(transfer.case)
     return {
         **minimal,
+        # The home base (kotipesä) the caseworker found, or why none: the receiving team
+        # knows where the client can turn once social work ends.
+        "home_base": None
+        if home_base is None
+        else {
+            "organisation": home_base.organisation.name if home_base.organisation else "",
+            "contact": _partner_contact(home_base.organisation),
+            "reason_none": home_base.reason_none,
+        },
         "version": latest.version if latest else 0,
         "settled": latest.settled if latest else "",
         "open_items": latest.open_items if latest else "",

@@ -30,6 +30,10 @@ urlpatterns = [
     path("cases/<int:pk>/bring-forward/", views.review_bring_forward, name="review-bring-forward"),
     path("cases/<int:pk>/coordinator/", views.case_coordinator, name="case-coordinator"),
     path("cases/<int:pk>/close/", views.case_close, name="case-close"),
+    path("cases/<int:pk>/home-base/", views.case_home_base, name="case-home-base"),
+    path("cases/<int:pk>/referrals/", views.case_referral_send, name="case-referral"),
+    # A partner's contact opens one referral with a signed link that expires (no account).
+    path("referrals/<str:token>/", views.partner_referral, name="partner-referral"),
     path("cases/<int:pk>/household/", views.household_review, name="household-review"),
     path(
         "cases/<int:pk>/household-transfer/",

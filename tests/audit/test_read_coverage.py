@@ -79,6 +79,11 @@ NOT_WALKED = {
     "logout/": "signing out ends the walker's session; it shows no data (a redirect)",
     "admin/logout/": "signing out ends the walker's session; it shows no data",
     "i18n/setlang/": "sets the language cookie and redirects; shows no data",
+    "referrals/<str:token>/": (
+        "a partner's page opened by a signed token, not an id: the walk cannot sign one; "
+        "tests/partners/test_referrals.py checks that every view and answer of it writes "
+        "its access-log row and that an altered or expired link shows nothing"
+    ),
 }
 
 # The web app's views that take a `pk`, and the model whose id it is. A new view with a
@@ -88,6 +93,8 @@ WEB_PK_MODELS = {
     "review_start": Case,
     "case_coordinator": Case,
     "case_close": Case,
+    "case_home_base": Case,
+    "case_referral_send": Case,
     "review_detail": Review,
     "review_not_ready": Review,
     "review_propose": Review,

@@ -20,6 +20,7 @@ from core.errors import (
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus, ChecklistTemplate
 from criteria.selectors import current_checklist, open_review_of
+from partners.services import home_base_record
 from tests.factories import assess_all_met, case_in_state, open_case, reload
 from tests.snapshot import snapshot
 from transfers import services
@@ -305,6 +306,7 @@ def test_cap__no_next_review_only_transfer_or_closure_by_a_supervisor(org):
 
 def test_cap__supervisor_closes_with_decision_recorded(org):
     case = _case_at_cap(org)
+    home_base_record(actor=org.caseworker, case=case, reason="Ei halua kotipesää.")
     services.case_close(
         actor=org.koto_supervisor, case=case, reason="no_further_need", decision="Managing well"
     )

@@ -149,7 +149,7 @@ def _do_case_action(org, case: Case, action: str):
             consent_basis="consent", actor=org.caseworker, review=review
         )
     if action == "close":
-        return services.case_close(actor=org.caseworker, case=case, reason="no_further_need")
+        return services.case_close(actor=org.caseworker, case=case, reason="moved_away")
     raise AssertionError(action)
 
 

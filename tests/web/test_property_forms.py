@@ -42,6 +42,8 @@ from criteria.models import AssessmentStatus, CriterionAssessment, ExtensionRequ
 from criteria.selectors import open_review_of
 from notifications.models import Notification, OutboxMessage, OutboxStatus
 from notifications.services import MAX_ATTEMPTS
+from partners.models import Referral
+from partners.services import referral_answer, referral_send, referral_token
 from tests.factories import (
     assess_all_met,
     case_in_state,
@@ -49,6 +51,7 @@ from tests.factories import (
     member,
     transfer_in_state,
 )
+from tests.partners.test_directory import partner
 from transfers.enums import TransferState
 from transfers.models import HandoverBooking, Transfer
 
@@ -194,6 +197,11 @@ def urls_of(name: str, route: str, pattern: URLPattern) -> list[str]:
     converters = list(pattern.pattern.converters)
     if not converters:
         return [reverse(name)]
+    if converters == ["token"]:  # a partner's referral page: its signed link
+        return [
+            reverse(name, kwargs={"token": referral_token(referral)})
+            for referral in Referral.objects.all()
+        ]
     assert converters == ["pk"], f"{name}: teach the test what fills {converters}"
     first = route.strip("/").split("/")[0]
     assert first in OBJECTS, f"{name}: teach the test (OBJECTS) what a {first} id is"
@@ -326,6 +334,20 @@ def world(org):
     OutboxMessage.objects.filter(key=f"booking:open:{failed.pk}").update(
         status=OutboxStatus.FAILED, attempts=MAX_ATTEMPTS, last_error="OperationalError"
     )
+    # Referrals to a partner: one waiting for the answer, one accepted (the partner's page).
+    kulmakivi = partner("Asukastalo Kulmakivi", district="Koillinen", languages="ara,fin")
+    referred = case_in_state(org, CaseState.ACTIVE)
+    for accept in (None, True):
+        referral = referral_send(
+            actor=org.caseworker,
+            case=referred,
+            organisation=kulmakivi,
+            purpose="Kielikerho",
+            shared_fields=["language"],
+            consent=True,
+        )
+        if accept:
+            referral_answer(referral=referral, accept=True)
     admin = member(org.koto, Role.CASEWORKER, is_staff=True)
     admin.user_permissions.add(
         *Permission.objects.filter(

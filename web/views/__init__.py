@@ -35,7 +35,7 @@ from .desk import desk
 from .exports import export, export_download
 from .households import household_propose, household_review
 from .notifications import notification_preferences, notification_read, notifications_inbox
-from .partners import partner_directory
+from .partners import case_home_base, case_referral_send, partner_directory, partner_referral
 from .reviews import (
     approve_exception,
     request_exception,
@@ -62,7 +62,9 @@ __all__ = [
     "case_close",
     "case_coordinator",
     "case_detail",
+    "case_home_base",
     "case_open",
+    "case_referral_send",
     "caseload",
     "client_access_report",
     "client_detail",
@@ -90,6 +92,7 @@ __all__ = [
     "notification_read",
     "notifications_inbox",
     "partner_directory",
+    "partner_referral",
     "reassign",
     "request_exception",
     "review_assess",

@@ -28,11 +28,13 @@ from cases.selectors import (
 from core.errors import Conflict
 from criteria import services as criteria_services
 from criteria.selectors import open_review_ids, overdue_plans
+from partners.selectors import home_base_of
 from transfers import services
 from web import forms, labels
 
 from .clients import household_context
 from .common import act, case_subject, page_of, perform, scoped, shown, stale, today
+from .partners import home_base_context, referral_context
 
 GROUPS = ("overdue", "due", "soon", "in_review", "pending")
 # Overdue plans listed under the caseload (and on the supervisor's page): the oldest, and
@@ -228,8 +230,14 @@ def case_page(request, case, status=200, **forms_given):
         "today": today(),
         **household_context(request, case.client),
     }
+    context["home_base"] = home_base_of(case)
+    context["referrals"] = list(
+        case.referrals.select_related("organisation", "sent_by").order_by("-sent_at", "-pk")
+    )
     if can_review and case.state not in (CaseState.TRANSFERRED, CaseState.CLOSED):
         context.update(_case_forms(case, forms_given))
+        context.update(home_base_context(case, back="case", form=forms_given.get("home_base")))
+        context.update(referral_context(case, form=forms_given.get("referral")))
         context["household_review"] = bool(context["household"]) and (
             len(context["household"]) + context.get("household_hidden", 0) > 1
         )

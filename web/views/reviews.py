@@ -39,6 +39,7 @@ from .common import (
     shown,
     today,
 )
+from .partners import home_base_context
 
 
 def _routing(case) -> tuple:
@@ -143,6 +144,10 @@ def _review_context(request, review, *, checklist=None, **forms_given) -> dict:
         extension_threshold_on=criteria_services.extension_threshold_on(review),
         editable=editable,
     )
+    if editable:
+        context.update(
+            home_base_context(review.case, back="review", form=forms_given.get("home_base"))
+        )
     return context
 
 

@@ -1,0 +1,334 @@
+"""Referrals to partners without handing over the case: sent with the client's consent
+(what is shared and why, recorded), a disclosure-log row for each; the partner's contact
+answers through a signed link that expires (no account), seeing only what the consent
+allows, each view access-logged; an altered or expired link shows nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import psycopg
+import pytest
+import time_machine
+from django.core import mail
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from reportlab import rl_config
+
+from audit.access import PARTNER_LINK_USERNAME
+from audit.models import AccessLog, DisclosureLog
+from audit.report import client_report_pdf
+from cases.enums import CaseState
+from cases.models import Event
+from core import clock
+from core.errors import ActorNotAllowed, InvalidInput, TransitionNotAllowed
+from partners.enums import ReferralState
+from partners.models import Referral
+from partners.services import (
+    ReferralLinkExpired,
+    ReferralLinkInvalid,
+    referral_answer,
+    referral_done,
+    referral_from_token,
+    referral_link,
+    referral_send,
+    referral_token,
+)
+from tests import database
+from tests.factories import case_in_state, open_case
+from tests.partners.test_directory import partner
+from tests.snapshot import snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kulmakivi():
+    return partner(
+        "Asukastalo Kulmakivi", district="Koillinen", languages="ara,fin",
+        email="kulmakivi@example.org",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def case(org):
+    return open_case(
+        org, first_name="Amina", last_name="Salaisuus", language="ara", postal_code="00700",
+        street_address="Piilokatu 7",
+    )  # fmt: skip
+
+
+def send(org, case, partner, **overrides):
+    values = {
+        "actor": org.caseworker,
+        "case": case,
+        "organisation": partner,
+        "purpose": "Suomen kielen kerho ja vertaistuki",
+        "shared_fields": ["name", "language"],
+        "consent": True,
+    }
+    values.update(overrides)
+    return referral_send(**values)
+
+
+# The service ------------------------------------------------------------------------------
+
+
+def test_send__referral_event_disclosure_row_and_a_mail_with_the_link_only(
+    org, case, kulmakivi, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        referral = send(org, case, kulmakivi)
+    assert referral.state == ReferralState.SENT
+    assert referral.shared == ["name", "language"]
+    assert Event.objects.filter(case=case, action="referral_send").count() == 1
+    [row] = DisclosureLog.objects.filter(client=case.client)
+    assert row.recipient == "Asukastalo Kulmakivi <kulmakivi@example.org>"
+    assert row.disclosed == "name,language"
+    assert row.basis == "consent" and row.purpose == "Suomen kielen kerho ja vertaistuki"
+    assert row.actor == org.caseworker and row.reference == f"referral:{referral.pk}"
+    [message] = mail.outbox
+    assert message.to == ["kulmakivi@example.org"]
+    assert referral_link(referral) in message.body
+    for secret in ("Amina", "Salaisuus", "Piilokatu", case.reference, "kerho"):
+        assert secret not in message.body and secret not in message.subject
+
+
+def test_send__without_consent_or_fields__named_errors_nothing_written(org, case, kulmakivi):
+    before = snapshot()
+    with pytest.raises(InvalidInput) as error:
+        send(org, case, kulmakivi, consent=False, shared_fields=[], purpose=" ")
+    assert set(error.value.errors) == {"consent", "shared_fields", "purpose"}
+    with pytest.raises(InvalidInput) as error:
+        send(org, case, kulmakivi, shared_fields=["name", "identity_code"])
+    assert set(error.value.errors) == {"shared_fields"}
+    assert snapshot() == before
+    assert not DisclosureLog.objects.exists() and not mail.outbox
+
+
+def test_send__receiving_team_and_closed_case_refused(org, case, kulmakivi):
+    with pytest.raises(ActorNotAllowed):
+        send(org, case, kulmakivi, actor=org.receiving_worker)
+    closed = case_in_state(org, CaseState.CLOSED)
+    with pytest.raises(TransitionNotAllowed):
+        send(org, closed, kulmakivi)
+    assert not Referral.objects.exists() and not DisclosureLog.objects.exists()
+
+
+def test_answer_then_done__events_by_the_partner_and_a_second_answer_refused(org, case, kulmakivi):
+    referral = send(org, case, kulmakivi)
+    referral_answer(referral=referral, accept=True, note="Tervetuloa tiistaina")
+    with pytest.raises(TransitionNotAllowed):
+        referral_answer(referral=referral, accept=False)
+    with pytest.raises(InvalidInput) as error:
+        referral_done(referral=referral, outcome=" ")
+    assert set(error.value.errors) == {"outcome"}
+    referral_done(referral=referral, outcome="Aloitti kerhossa.")
+    referral.refresh_from_db()
+    assert (referral.state, referral.outcome) == (ReferralState.DONE, "Aloitti kerhossa.")
+    actions = list(
+        Event.objects.filter(case=case, action__startswith="referral")
+        .values_list("action", "actor__username", "actor_role")
+        .order_by("id")
+    )
+    assert actions[1:] == [
+        ("referral_accept", PARTNER_LINK_USERNAME, "partner_contact"),
+        ("referral_done", PARTNER_LINK_USERNAME, "partner_contact"),
+    ]
+
+
+def test_token__altered_or_expired_refused(org, case, kulmakivi, settings):
+    referral = send(org, case, kulmakivi)
+    token = referral_token(referral)
+    assert referral_from_token(token) == referral
+    with pytest.raises(ReferralLinkInvalid):
+        referral_from_token(token[:-1] + ("A" if token[-1] != "A" else "B"))
+    other = token.replace(f"{referral.pk}:", f"{referral.pk + 1}:", 1)
+    with pytest.raises(ReferralLinkInvalid):
+        referral_from_token(other)
+    settings.SILTA_REFERRAL_LINK_DAYS = 14
+    with (
+        time_machine.travel(clock.now() + dt.timedelta(days=15)),
+        pytest.raises(ReferralLinkExpired),
+    ):
+        referral_from_token(token)
+
+
+# The disclosure log is append-only -------------------------------------------------------
+
+
+def test_disclosure_log__app_role_cannot_change_it_owner_stopped_by_the_trigger(
+    org, case, kulmakivi
+):
+    send(org, case, kulmakivi)
+    row = DisclosureLog.objects.get()
+    with pytest.raises(TypeError):
+        DisclosureLog.objects.filter(pk=row.pk).update(purpose="x")
+    for statement in (
+        "UPDATE audit_disclosurelog SET purpose = 'x' WHERE id = %s",
+        "DELETE FROM audit_disclosurelog WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="permission denied"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [row.pk])
+    with (
+        pytest.raises(DatabaseError, match="created_at is the database's time"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO audit_disclosurelog (actor_id, client_id, case_id, recipient, "
+            "disclosed, basis, purpose, reference, request_id, created_at) "
+            "VALUES (%s, %s, %s, 'x', 'name', 'consent', 'x', '', '', now() - "
+            "interval '1 day')",
+            [org.caseworker.pk, case.client_id, case.pk],
+        )
+    assert DisclosureLog.objects.get().purpose == row.purpose
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_disclosure_log__even_the_owner_is_refused_update_and_delete(org, case, kulmakivi):
+    send(org, case, kulmakivi)
+    with database.owner_connection() as conn:
+        for statement in (
+            "UPDATE audit_disclosurelog SET purpose = 'rewritten'",
+            "DELETE FROM audit_disclosurelog",
+        ):
+            with pytest.raises(psycopg.Error, match="audit_disclosurelog is append-only"):
+                conn.execute(statement)
+
+
+def test_client_report__lists_the_disclosures(org, case, kulmakivi, monkeypatch):
+    send(org, case, kulmakivi, purpose="Kielikerho")
+    monkeypatch.setattr(rl_config, "pageCompression", 0)
+    pdf = client_report_pdf(
+        client_name="Amina Salaisuus", client_id=case.client_id, made_by="x", now=clock.now()
+    )
+    assert b"kulmakivi@example.org" in pdf
+    assert b"Kielikerho" in pdf
+
+
+# The pages ---------------------------------------------------------------------------------
+
+
+def _path(referral) -> str:
+    return reverse("web:partner-referral", args=[referral_token(referral)])
+
+
+def test_case_page__caseworker_sends_with_consent(client, org, case, kulmakivi):
+    client.force_login(org.caseworker)
+    page = client.get(reverse("web:case", args=[case.pk])).content.decode()
+    assert reverse("web:case-referral", args=[case.pk]) in page
+    posted = client.post(
+        reverse("web:case-referral", args=[case.pk]),
+        {
+            "referral-organisation": str(kulmakivi.pk),
+            "referral-purpose": "Kielikerho",
+            "referral-shared_fields": ["name", "language"],
+            "referral-consent": "on",
+        },
+    )
+    assert posted.status_code == 302
+    assert Referral.objects.get().shared == ["name", "language"]
+
+
+def test_case_page__without_consent__error_beside_the_field_typed_text_kept(
+    client, org, case, kulmakivi
+):
+    client.force_login(org.caseworker)
+    page = client.post(
+        reverse("web:case-referral", args=[case.pk]),
+        {
+            "referral-organisation": str(kulmakivi.pk),
+            "referral-purpose": "Kielikerho tiistaisin",
+            "referral-shared_fields": ["name"],
+        },
+    )
+    text = page.content.decode()
+    assert page.status_code == 400
+    assert 'id="id_referral-consent_error"' in text
+    assert "Kielikerho tiistaisin" in text
+    assert not Referral.objects.exists() and not DisclosureLog.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["receiving_worker", "front_desk", "outsider"])
+def test_case_page__others_cannot_send(client, org, case, kulmakivi, who):
+    client.force_login(getattr(org, who))
+    page = client.post(
+        reverse("web:case-referral", args=[case.pk]),
+        {
+            "referral-organisation": str(kulmakivi.pk),
+            "referral-purpose": "x",
+            "referral-shared_fields": ["name"],
+            "referral-consent": "on",
+        },
+    )
+    assert page.status_code in (403, 404)
+    assert not Referral.objects.exists()
+
+
+def test_partner_page__shows_only_what_the_consent_allows_and_logs_each_view(
+    client, org, case, kulmakivi
+):
+    referral = send(org, case, kulmakivi, shared_fields=["language"])
+    for _ in range(2):
+        page = client.get(_path(referral))
+        text = page.content.decode()
+        assert page.status_code == 200
+        assert "arabia" in text and "Suomen kielen kerho" in text
+        for hidden in ("Amina", "Salaisuus", "Piilokatu", "00700", case.reference):
+            assert hidden not in text
+        assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
+    rows = AccessLog.objects.filter(action="partner_link_read", case=case)
+    assert rows.count() == 2
+    row = rows.first()
+    assert (row.actor.username, row.actor_role, row.purpose) == (
+        PARTNER_LINK_USERNAME, "partner_contact", "partner_referral"
+    )  # fmt: skip
+    assert row.actor_team == f"partner-{kulmakivi.pk}"
+
+
+def test_partner_page__accept_then_done_through_the_link(client, org, case, kulmakivi):
+    referral = send(org, case, kulmakivi)
+    path = _path(referral)
+    assert client.post(path, {"action": "accept", "answer-note": "Tervetuloa"}).status_code == 302
+    referral.refresh_from_db()
+    assert referral.state == ReferralState.ACCEPTED
+    again = client.post(path, {"action": "decline"})
+    assert again.status_code == 302
+    assert Referral.objects.get().state == ReferralState.ACCEPTED  # the first answer stands
+    empty = client.post(path, {"action": "done", "done-outcome": ""})
+    assert empty.status_code == 400
+    assert 'id="id_done-outcome_error"' in empty.content.decode()
+    done = client.post(path, {"action": "done", "done-outcome": "Aloitti kerhossa."})
+    assert done.status_code == 302
+    assert Referral.objects.get().state == ReferralState.DONE
+    assert AccessLog.objects.filter(action="partner_link_answer", case=case).count() == 2
+    # the caseworker sees the outcome on the case page
+    client.force_login(org.caseworker)
+    assert "Aloitti kerhossa." in client.get(reverse("web:case", args=[case.pk])).content.decode()
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_partner_page__altered_or_expired_link__clear_page_nothing_shown(
+    client, org, case, kulmakivi, language
+):
+    referral = send(org, case, kulmakivi)
+    token = referral_token(referral)
+    client.cookies["django_language"] = language
+    altered = client.get(reverse("web:partner-referral", args=[token[:-2] + "xx"]))
+    assert altered.status_code == 404
+    with time_machine.travel(clock.now() + dt.timedelta(days=30)):
+        expired = client.get(reverse("web:partner-referral", args=[token]))
+        posted = client.post(reverse("web:partner-referral", args=[token]), {"action": "accept"})
+    assert expired.status_code == 410 and posted.status_code == 410
+    for page in (altered, expired, posted):
+        text = page.content.decode()
+        assert f'lang="{language}"' in text
+        assert not re.search("Amina|Salaisuus|arabia|Arabic|kerho|Kulmakivi", text)
+    assert Referral.objects.get().state == ReferralState.SENT
+    assert not AccessLog.objects.filter(action__startswith="partner_link").exists()
