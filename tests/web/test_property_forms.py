@@ -33,9 +33,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from cases import intake
 from cases import services as case_services
 from cases.enums import CaseState, Role
-from cases.models import Case, Client, Event
+from cases.models import Case, Client, ContactRequest, Event
 from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus, CriterionAssessment, ExtensionRequest, Review
@@ -70,6 +71,7 @@ OBJECTS = {
     "notifications": Notification,
     "extensions": ExtensionRequest,
     "supervisor": Client,  # the client's access log (a PDF): the one id under supervisor/
+    "intake": ContactRequest,  # the intake queue's contact requests
 }
 # Django's own forms in the page header; the language switch is fuzzed like any other.
 NOT_SILTAS = {"logout", "admin:logout"}
@@ -324,6 +326,20 @@ def world(org):
         relation="spouse",
     )
     make_client(org, first_name="Nocase")
+    # Contact requests: one waiting (route, close), one routed to the caseworker (link).
+    for routed in (False, True):
+        contact = intake.contact_request_receive(
+            organisation="Neuvontapiste",
+            sender_name="Neuvoja",
+            sender_email="neuvoja@example.org",
+            client_name="Amina Testinen",
+            message="Soittakaa asiakkaalle.",
+            consent=True,
+        )
+        if routed:
+            intake.contact_request_route(
+                actor=org.koto_supervisor, contact=contact, worker=org.caseworker
+            )
     transfer_in_state(org, TransferState.PROPOSED)  # accept, return, cancel, ask
     transfer_in_state(org, TransferState.INFORMATION_REQUESTED)  # answer
     transfer_in_state(org, TransferState.BOOKING_REQUESTED)  # confirm
