@@ -51,9 +51,10 @@ def load(connection, cases: int):
             INSERT INTO cases_client (first_name, last_name, date_of_birth, language,
                 interpreter_needed, street_address, postal_code, post_office,
                 housing_situation, children_count, family_reunification_pending,
-                reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
+                reunited_family, family_situation_stable, is_ppt, created_at, updated_at,
+                search_name)
             SELECT 'Bench', 'Client ' || g, DATE '1980-01-01', 'ara', false, '', '00700', '',
-                'settled', 0, false, false, false, false, now(), now()
+                'settled', 0, false, false, false, false, now(), now(), 'bench client ' || g
             FROM generate_series(1, %s) g
             """,
             [cases],
@@ -110,9 +111,11 @@ def load(connection, cases: int):
             """
             INSERT INTO transfers_transfer (case_id, review_id, state, sending_team_id,
                 sending_worker_id, receiving_team_id, routed_team_id, override_reason,
-                escorted, return_reason, return_text, cancel_reason, proposed_at)
+                escorted, return_reason, return_text, cancel_reason, sender_availability,
+                consent_basis, consent_note, consent_recorded_at, paused_working_days,
+                proposed_at)
             SELECT r.case_id, r.id, 'proposed', %s, c.responsible_worker_id, %s, %s, '',
-                false, '', '', '', %s::timestamptz - interval '20 days'
+                false, '', '', '', '', 'consent', '', now(), 0, %s::timestamptz - interval '20 days'
             FROM criteria_review r JOIN cases_case c ON c.id = r.case_id
             WHERE c.state = 'transfer_pending'
             """,
