@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.http import Http404
 from django_guid import get_guid
 
+from core import memo
 from core.errors import ActorNotAllowed, DomainError
 
 from .models import AccessLog, AccessOutcome, DisclosureLog
@@ -55,12 +56,60 @@ def collect_logged_subjects() -> Iterator[list[Subject]]:
         _collected.reset(token)
 
 
-def _actor_summary(user: Any) -> tuple[str, str]:
-    """The actor's first role and team, from the memberships the cases app keeps."""
-    membership = user.memberships.select_related("team").order_by("id").first()
-    if membership is not None:
-        return membership.role, membership.team.code
+class Seat(NamedTuple):
+    """One of a user's memberships: a role in a team (the cases app keeps them)."""
+
+    team_id: int
+    team_code: str
+    team_kind: str
+    role: str
+    desk_team_id: int  # the team whose front desk books this team's handovers
+
+
+def memberships_key(user_id: object) -> tuple[str, object]:
+    return ("memberships", user_id)
+
+
+def memberships_of(user: Any) -> list[Seat]:
+    """The user's memberships, the first made first: read once per request (core.memo),
+    for the scope, the role checks and every access-log row of the request."""
+    if user is None or not user.is_authenticated:
+        return []
+
+    def load() -> list[Seat]:
+        rows = user.memberships.order_by("id").values_list(
+            "team_id", "team__code", "team__kind", "role", "team__front_desk_team_id"
+        )
+        return [Seat(team, code, kind, role, desk or team) for team, code, kind, role, desk in rows]
+
+    return memo.remembered(memberships_key(user.pk), load)
+
+
+def remember_memberships(user: Any, seats: Iterable[tuple[int, str, str, str, int | None]]) -> None:
+    """The user's memberships read with something else (the API's token check): kept for
+    the request as `memberships_of` would have read them."""
+    memo.remember(
+        memberships_key(user.pk),
+        [Seat(team, code, kind, role, desk or team) for team, code, kind, role, desk in seats],
+    )
+
+
+def actor_summary(user: Any) -> tuple[str, str]:
+    """The role and team an access-log row records: the actor's first membership's."""
+    seats = memberships_of(user)
+    if seats:
+        return seats[0].role, seats[0].team_code
     return ("administrator" if user.is_superuser else ""), ""
+
+
+# The access-log rows of one read, for each (client id, case id) pair (created_at is the
+# database's clock, as its trigger requires).
+_INSERT_ROWS = """
+    INSERT INTO audit_accesslog (actor_id, actor_role, actor_team, action, purpose, outcome,
+        request_id, client_id, case_id)
+    SELECT %s, %s, %s, %s, %s, %s, %s, s.client_id, s.case_id
+    FROM unnest(%s::bigint[], %s::bigint[]) AS s(client_id, case_id)
+"""
 
 
 def log_access(
@@ -79,26 +128,48 @@ def log_access(
     a signed link, as `partner_link_actor()`); otherwise they are the user's own."""
     if request_id is None:
         request_id = get_guid() or ""
-    role, team = role_and_team if role_and_team is not None else _actor_summary(user)
-    rows = [
-        AccessLog(
-            actor=user,
-            actor_role=role,
-            actor_team=team,
-            client_id=client_id,
-            case_id=case_id,
-            action=action,
-            purpose=purpose,
-            outcome=outcome,
-            request_id=request_id,
+    role, team = role_and_team if role_and_team is not None else actor_summary(user)
+    pairs = list(dict.fromkeys(subjects))
+    if not pairs:
+        return 0
+    database = router.db_for_write(AccessLog)
+    if connections[database].vendor == "postgresql":
+        # One statement (no model objects, no transaction of its own): the rows are in
+        # before the caller shows anything, or the statement fails and nothing is shown.
+        with connections[database].cursor() as cursor:
+            cursor.execute(
+                _INSERT_ROWS,
+                [
+                    user.pk,
+                    role,
+                    team,
+                    action,
+                    purpose,
+                    outcome,
+                    request_id,
+                    [p[0] for p in pairs],
+                    [p[1] for p in pairs],
+                ],
+            )
+    else:
+        AccessLog.objects.bulk_create(
+            AccessLog(
+                actor=user,
+                actor_role=role,
+                actor_team=team,
+                client_id=client_id,
+                case_id=case_id,
+                action=action,
+                purpose=purpose,
+                outcome=outcome,
+                request_id=request_id,
+            )
+            for client_id, case_id in pairs
         )
-        for client_id, case_id in dict.fromkeys(subjects)
-    ]
-    AccessLog.objects.bulk_create(rows)
     collected = _collected.get()
     if collected is not None and outcome == AccessOutcome.ALLOWED:
-        collected.extend((row.client_id, row.case_id) for row in rows)
-    return len(rows)
+        collected.extend(pairs)
+    return len(pairs)
 
 
 def find_outside_scope(model: type[M], pk: object) -> M | None:

@@ -30,6 +30,7 @@ from social_django.models import UserSocialAuth
 from .enums import MembershipAction
 from .events import membership_event
 from .models import DirectoryGroupMapping, Membership, Team
+from .roles import forget_memberships
 
 # The name of the social-auth backend that signs staff in (helusers' Tunnistamo/Tunnistus
 # OpenID Connect backend, web/city_sign_in.py): the provider column of UserSocialAuth.
@@ -176,6 +177,7 @@ def _follow_teams(
         Membership.objects.bulk_create(
             [Membership(user=user, team_id=team, role=role) for team, role in joined]
         )
+    forget_memberships(user.pk)  # bulk changes send no signals
     # A role given up and another taken in the same team is one change of role.
     by_team: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
     for team_id, role in left:

@@ -17,6 +17,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from audit.access import memberships_key, memberships_of
+from core import memo
 from core.errors import ActorNotAllowed
 
 from .enums import Role, TeamKind
@@ -39,13 +41,29 @@ def _signed_in(user: Any) -> bool:
 
 
 def team_ids_of(user: Any, roles: Iterable[str] | None = None) -> list[int]:
-    """The teams the user belongs to (in any of `roles`, or in any role at all)."""
+    """The teams the user belongs to (in any of `roles`, or in any role at all), from the
+    memberships read once per request (audit.access.memberships_of)."""
     if not _signed_in(user):
         return []
-    memberships = Membership.objects.filter(user=user)
-    if roles is not None:
-        memberships = memberships.filter(role__in=list(roles))
-    return list(memberships.values_list("team_id", flat=True).distinct())
+    wanted = None if roles is None else set(roles)
+    seats = memberships_of(user)
+    return list(dict.fromkeys(s.team_id for s in seats if wanted is None or s.role in wanted))
+
+
+def team_kinds(team_ids: Iterable[int], user: Any = None) -> set[str]:
+    """The kinds of these teams: from `user`'s memberships when they name them all,
+    otherwise read."""
+    team_ids = set(team_ids)
+    known = {s.team_id: s.team_kind for s in memberships_of(user)} if user is not None else {}
+    if team_ids <= known.keys():
+        return {known[pk] for pk in team_ids}
+    return set(Team.objects.filter(pk__in=team_ids).values_list("kind", flat=True))
+
+
+def forget_memberships(user_id: object) -> None:
+    """After a user's memberships change within a request: read them afresh."""
+    memo.forget(memberships_key(user_id))
+    memo.forget(("desk teams", user_id))
 
 
 def supervised_team_ids(user: Any) -> list[int]:
@@ -78,7 +96,10 @@ def shared_desk_team_ids(team_ids: Iterable[int]) -> list[int]:
 def front_desk_team_ids(user: Any) -> list[int]:
     """The teams whose handovers this user books as a front desk worker: those of every
     team at the desks the user works at."""
-    return shared_desk_team_ids(team_ids_of(user, [Role.FRONT_DESK]))
+    at_desk = team_ids_of(user, [Role.FRONT_DESK])
+    if not at_desk:
+        return []
+    return memo.remembered(("desk teams", user.pk), lambda: shared_desk_team_ids(at_desk))
 
 
 def desk_team_ids(user: Any) -> list[int]:
@@ -111,10 +132,10 @@ def require_role(
         if system_allowed:
             return "system"
     elif actor.is_active:
-        role = (
-            Membership.objects.filter(user=actor, team=team, role__in=roles)
-            .values_list("role", flat=True)
-            .first()
+        # The actor's memberships as the request read them (once: audit.access).
+        role = next(
+            (s.role for s in memberships_of(actor) if s.team_id == team.pk and s.role in roles),
+            None,
         )
         if role:
             return str(role)

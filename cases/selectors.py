@@ -34,7 +34,7 @@ from .models import (
     Team,
     search_form,
 )
-from .roles import desk_ids_of, scope_team_ids
+from .roles import desk_ids_of, scope_team_ids, team_kinds
 from .rules import CAP_MONTHS, ClientFacts
 from .validators import normalise_personal_identity_code
 
@@ -59,12 +59,12 @@ def client_facts(client: Client) -> ClientFacts:
     )
 
 
-def _branches(teams: list[int]) -> tuple[list[Q], bool]:
+def _branches(teams: list[int], user: Any = None) -> tuple[list[Q], bool]:
     """The branches of the scope over cases for these teams, and whether one of them is an
     Immigration Unit team: their own cases (Immigration Unit) and those they received
     (regional). A user of only one kind of team gets one branch, a filter the planner
     matches to an index (an OR across both it cannot)."""
-    kinds = set(Team.objects.filter(pk__in=teams).values_list("kind", flat=True))
+    kinds = team_kinds(teams, user)
     own = TeamKind.IMMIGRATION_UNIT in kinds
     branches = [sending_side(teams)] if own else []
     if kinds - {TeamKind.IMMIGRATION_UNIT}:
@@ -72,9 +72,9 @@ def _branches(teams: list[int]) -> tuple[list[Q], bool]:
     return branches, own
 
 
-def _scope(teams: list[int]) -> Q:
+def _scope(teams: list[int], user: Any = None) -> Q:
     """The cases of these teams: their own (Immigration Unit) and those they received."""
-    branches, _own = _branches(teams)
+    branches, _own = _branches(teams, user)
     scope = Q(pk__in=[])
     for branch in branches:
         scope = branch if scope == Q(pk__in=[]) else scope | branch
@@ -99,7 +99,7 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     )
     if user.is_superuser:
         return cases
-    return cases.filter(_scope(scope_team_ids(user)))
+    return cases.filter(_scope(scope_team_ids(user), user))
 
 
 def clients_visible_to(user: Any) -> QuerySet[Client]:
@@ -110,7 +110,7 @@ def clients_visible_to(user: Any) -> QuerySet[Client]:
     if user.is_superuser:
         return Client.objects.all()
     teams = scope_team_ids(user)
-    branches, own = _branches(teams)
+    branches, own = _branches(teams, user)
     visible = Q(pk__in=[])
     for branch in branches:
         exists = Q(Exists(Case.objects.filter(branch, client_id=OuterRef("pk"))))

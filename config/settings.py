@@ -143,6 +143,8 @@ MIDDLEWARE = [
     # Then one log line and one metrics observation per request, around everything else
     # (config/logs.py): route, status, duration, user id.
     "config.logs.RequestLine",
+    # What a request reads once (the actor's memberships) is kept until its response.
+    "web.middleware.ReadOnce",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A cookie carrying a NUL is dropped before the session is looked up with it.

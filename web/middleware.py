@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from core import untrusted
+from core import memo, untrusted
 
 
 class NoStoreWhenSignedIn:
@@ -154,3 +154,15 @@ def _unreadable(request, *, too_large: bool) -> HttpResponse:
         {"heading": _("The form could not be sent"), "message": message},
         status=status,
     )
+
+
+class ReadOnce:
+    """Opens the request's memo (core.memo): what a request reads once, such as the
+    actor's memberships, is remembered until its response is made."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with memo.read_once():
+            return self.get_response(request)
