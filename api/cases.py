@@ -22,11 +22,21 @@ from api.idempotency import idempotent
 from audit.access import log_access
 from audit.models import AccessLog, AccessOutcome
 from cases import services as case_services
-from cases.enums import ClosureReason, HousingSituation, TeamKind
-from cases.models import BookingHours, Case, Client, Event, PostalArea, Region, Team
+from cases.enums import CaseState, ClosureReason, HousingSituation, TeamKind
+from cases.models import (
+    BookingHours,
+    Case,
+    Client,
+    Event,
+    PostalArea,
+    Region,
+    Team,
+    case_reference,
+)
 from cases.roles import supervised_team_ids
+from cases.rules import cap_on
 from cases.selectors import cases_visible_to, clients_visible_to
-from core.transitions import allowed_actions
+from core.transitions import allowed_actions, allowed_actions_in
 from criteria import services as criteria_services
 from transfers import services
 
@@ -210,6 +220,56 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def get_allowed_actions(self, case) -> list[str]:
         return allowed_actions(case)
+
+
+CASE_ROW_FIELDS = (
+    "id",
+    "client_id",
+    "state",
+    "transferred_at",
+    "integration_started_on",
+    "review_due_on",
+    "ppt_coordinator",
+    "closure_reason",
+    "closed_at",
+    "receiving_team_id",
+    "receiving_worker_id",
+    "team__code",
+    "responsible_worker__username",
+    "receiving_team__code",
+    "receiving_worker__username",
+)
+_as_time = serializers.DateTimeField().to_representation
+
+
+def case_row(row: dict) -> dict:
+    """A case read as values (CASE_ROW_FIELDS), as CaseSerializer answers for the case."""
+    state = row["state"]
+    handed = state == CaseState.TRANSFERRED
+    started = row["integration_started_on"]
+    transferred_at, closed_at = row["transferred_at"], row["closed_at"]
+    return {
+        "id": row["id"],
+        "reference": case_reference(row["id"]),
+        "client": row["client_id"],
+        "team": row["team__code"],
+        "responsible_worker": row["responsible_worker__username"],
+        "owner_team": row["receiving_team__code"]
+        if handed and row["receiving_team_id"]
+        else row["team__code"],
+        "owner_worker": row["receiving_worker__username"]
+        if handed and row["receiving_worker_id"]
+        else row["responsible_worker__username"],
+        "transferred_at": None if transferred_at is None else _as_time(transferred_at),
+        "state": state,
+        "integration_started_on": started.isoformat(),
+        "review_due_on": row["review_due_on"].isoformat(),
+        "cap_on": cap_on(started).isoformat(),
+        "ppt_coordinator": row["ppt_coordinator"],
+        "closure_reason": row["closure_reason"],
+        "closed_at": None if closed_at is None else _as_time(closed_at),
+        "allowed_actions": list(allowed_actions_in(Case, state) or ()),
+    }
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -447,6 +507,17 @@ class CaseViewSet(AccessLoggedViewSet):
 
     def subject_of(self, obj):
         return obj.client_id, obj.pk
+
+    def as_rows(self, queryset):
+        if allowed_actions_in(Case, CaseState.ACTIVE) is None:
+            return None  # transitions with conditions: only the objects can answer
+        return queryset.values(*CASE_ROW_FIELDS)
+
+    def subject_of_row(self, row):
+        return row["client_id"], row["id"]
+
+    def render_row(self, row):
+        return case_row(row)
 
     @extend_schema(request=CloseSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])

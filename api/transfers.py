@@ -285,7 +285,29 @@ class TransferViewSet(AccessLoggedViewSet):
     @extend_schema(request=AcceptSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self._transition(request, AcceptSerializer, services.transfer_accept)
+        # Answered from the service's locked copy, not read again in scope: the actor has
+        # just read it in scope and accepted it.
+        return self.act(
+            request,
+            AcceptSerializer,
+            services.transfer_accept,
+            target="transfer",
+            respond=lambda accepted: self.get_serializer(self._as_read(accepted)).data,
+        )
+
+    def _as_read(self, accepted: Transfer) -> Transfer:
+        """The accepted transfer (the service's locked copy: its state, teams, workers and
+        case) with what accepting does not change taken from the copy read in scope: the
+        client, the review, the routing, the consent and the messages."""
+        read = self.target
+        accepted.case.client = read.case.client
+        for name in ("review", "routed_team", "consent_recorded_by"):
+            if getattr(accepted, f"{name}_id") == getattr(read, f"{name}_id"):
+                setattr(accepted, name, getattr(read, name))
+        accepted._prefetched_objects_cache = read._prefetched_objects_cache  # messages
+        if accepted.review.case_id == accepted.case_id:
+            accepted.review.case = accepted.case  # the summary's readiness reads it
+        return accepted
 
     @extend_schema(request=ReturnSerializer, responses=TRANSFER_OR_SUMMARY)
     @action(detail=True, methods=["post"], url_path="return")

@@ -78,6 +78,7 @@ env = environ.Env(
     SILTA_EXPORT_TASK_ROWS=(int, 10_000),
     SILTA_EXPORT_HOURS=(int, 24),
     SILTA_EXPORT_DIR=(str, str(BASE_DIR / "var" / "exports")),
+    SILTA_API_COUNT_LIMIT=(int, 1000),
 )
 if env.bool("DJANGO_READ_DOT_ENV", default=True):
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -360,7 +361,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
@@ -378,6 +379,11 @@ SILTA_EXPORT_HOURS = env("SILTA_EXPORT_HOURS")
 SILTA_EXPORT_DIR = env("SILTA_EXPORT_DIR")
 if SILTA_SENDING_TEAM_READ_DAYS < 0:
     raise ImproperlyConfigured("SILTA_SENDING_TEAM_READ_DAYS must be 0 or more.")
+# A list by page number counts its rows up to this many; past it `count` is null (a page
+# and its `next` link still work). Keyset pages (`cursor`) never count.
+SILTA_API_COUNT_LIMIT = env("SILTA_API_COUNT_LIMIT")
+if SILTA_API_COUNT_LIMIT < 1:
+    raise ImproperlyConfigured("SILTA_API_COUNT_LIMIT must be 1 or more.")
 if SILTA_API_TOKEN_DAYS < 1:
     raise ImproperlyConfigured("SILTA_API_TOKEN_DAYS must be 1 or more: API tokens expire.")
 REST_KNOX = {

@@ -4,6 +4,7 @@ each app's events module."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,17 @@ def allowed_actions(obj: models.Model) -> list[str]:
     # django_fsm adds get_available_<field>_transitions to the class: mypy cannot see it.
     transitions = cast(Any, obj).get_available_state_transitions()
     return sorted(action_name(t.name) for t in transitions)
+
+
+@functools.cache
+def allowed_actions_in(model: type[models.Model], state: str) -> tuple[str, ...] | None:
+    """The actions the FSM allows from `state` for any object of `model`, asked of the FSM
+    once per state (a list of rows read as values has no objects to ask); None when a
+    transition of the model has conditions (then only the object itself can answer)."""
+    fsm = cast(Any, model(state=state))
+    if any(t.conditions for t in fsm.get_all_state_transitions()):
+        return None
+    return tuple(allowed_actions(fsm))
 
 
 def lock(model: type[M], pk: int) -> M:

@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from cases.enums import Role
 from cases.models import Team
 from cases.roles import shared_desk_team_ids
-from core import clock, workdays
+from core import clock, memo, workdays
 from notifications.models import NotificationKind, OutboxMessage
 from notifications.selectors import failed_messages
 from notifications.services import enqueue, notify, outbox_retry
@@ -40,7 +40,12 @@ def request_time(team: Team, after: dt.datetime | None = None) -> dt.datetime:
     else the next opening on a working day. A desk without hours gets it at once. A desk
     that serves several teams has one set of hours (Team.desk)."""
     after = after or clock.now()
-    hours = team.desk.booking_hours.values_list("weekday", "opens_at", "closes_at")
+    desk = team.desk
+    # Read once per request (core.memo): accepting asks twice (the booking, the notice).
+    hours = memo.remembered(
+        ("booking hours", desk.pk),
+        lambda: list(desk.booking_hours.values_list("weekday", "opens_at", "closes_at")),
+    )
     return workdays.next_booking_slot(after, hours) or after
 
 

@@ -1,9 +1,18 @@
 """Lists by page number (people) and by keyset (integrations walking a whole list)."""
 
-import pytest
+import json
 
+import pytest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from api.cases import CaseSerializer
 from audit.models import AccessLog
-from tests.factories import as_user, make_org, open_case
+from cases.enums import CaseState
+from cases.models import Case
+from tests.factories import as_user, case_in_state, make_org, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +52,56 @@ def test_page_numbers__still_count():
     body = as_user(org.caseworker).get("/api/v1/cases/?page_size=2").json()
     assert body["count"] == 3
     assert len(body["results"]) == 2
+
+
+def test_rows_read_as_values__answer_as_the_serializer_does_for_every_state():
+    """The case list reads values, not objects: each row is what CaseSerializer says of
+    the case (read through the detail), in every state, transferred and closed included."""
+    org = make_org()
+    cases = [
+        case_in_state(org, state, first_name=f"Row{n}") for n, state in enumerate(CaseState.values)
+    ]
+    Case.objects.filter(pk=cases[0].pk).update(ppt_coordinator="Koordinaattori Oy")
+    api = as_user(org.koto_supervisor)
+    listed = {row["id"]: row for row in api.get("/api/v1/cases/?page_size=50").json()["results"]}
+    assert {case.pk for case in cases} <= listed.keys()
+    for case in cases:
+        detail = CaseSerializer(Case.objects.get(pk=case.pk)).data
+        assert listed[case.pk] == json.loads(json.dumps(detail, cls=DjangoJSONEncoder)), case.state
+    handed = next(row for row in listed.values() if row["state"] == CaseState.TRANSFERRED)
+    assert (handed["owner_team"], handed["transferred_at"]) != (handed["team"], None)
+
+
+@override_settings(SILTA_API_COUNT_LIMIT=3)
+def test_page_numbers__count_up_to_the_limit_then_null_and_the_pages_go_on():
+    org = make_org()
+    cases = [open_case(org, first_name=f"Bounded{n}") for n in range(5)]
+    api = as_user(org.caseworker)
+    seen, url = [], "/api/v1/cases/?page_size=2"
+    while url:
+        body = api.get(url).json()
+        assert body["count"] is None
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert sorted(seen) == sorted(case.pk for case in cases)
+    assert len(seen) == 5
+    # Past the end: 404 as before; `last` counts in full.
+    assert api.get("/api/v1/cases/?page_size=2&page=4").status_code == 404
+    last = api.get("/api/v1/cases/?page_size=2&page=last").json()
+    assert (len(last["results"]), last["next"]) == (1, None)
+    # Up to the limit the count is exact.
+    assert api.get("/api/v1/cases/?page_size=2&state=closed").json()["count"] == 0
+    # Only the rows shown are logged, not the one read to know a next page follows.
+    before = AccessLog.objects.filter(action="api_list").count()
+    api.get("/api/v1/cases/?page_size=2")
+    assert AccessLog.objects.filter(action="api_list").count() == before + 2
+
+
+def test_a_list_reads_the_actors_memberships_once():
+    org = make_org()
+    open_case(org)
+    api = as_user(org.caseworker)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/cases/").status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if '"cases_membership"' in q["sql"]]
+    assert len(reads) == 1, reads

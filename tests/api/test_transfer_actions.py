@@ -189,3 +189,21 @@ def test_concurrent_accepts__one_200_the_rest_409():
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(statuses) == [200, 409, 409, 409, 409, 409]
+
+
+def test_accept__answers_the_transfer_as_a_read_after_it_would():
+    """Accept answers from the service's own copy (no second read in scope): the answer is
+    the transfer as reading it afterwards shows it, in full."""
+    org = make_org()
+    transfer = transfer_in_state(org, "proposed")
+    api = as_user(org.receiving_worker)
+    answer = api.post(
+        f"/api/v1/transfers/{transfer.pk}/accept/",
+        {"receiving_worker": org.receiving_worker.username},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    read = api.get(f"/api/v1/transfers/{transfer.pk}/").json()
+    assert answer.json() == read
+    assert (read["state"], read["disclosure"]) == ("accepted", "full")
+    assert read["receiving_worker"] == org.receiving_worker.username

@@ -27,7 +27,15 @@ def lock_transfer(transfer: Transfer | int) -> tuple[Case, Transfer]:
         pk = transfer
         case_id = Transfer.objects.values_list("case_id", flat=True).get(pk=pk)
     case = lock_case(case_id)
-    return case, Transfer.objects.select_for_update(no_key=True).get(pk=pk)
+    # Only the transfer's row is locked; its teams and sending worker, which every
+    # transition reads (the role check, the notices), come in the same query.
+    locked = (
+        Transfer.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("sending_team", "receiving_team", "sending_worker")
+        .get(pk=pk)
+    )
+    locked.case = case  # the same row, just locked: read once
+    return case, locked
 
 
 def lock_booking(booking_id: int) -> tuple[Case, Transfer, HandoverBooking]:
