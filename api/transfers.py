@@ -304,7 +304,8 @@ class TransferViewSet(AccessLoggedViewSet):
         for name in ("review", "routed_team", "consent_recorded_by"):
             if getattr(accepted, f"{name}_id") == getattr(read, f"{name}_id"):
                 setattr(accepted, name, getattr(read, name))
-        accepted._prefetched_objects_cache = read._prefetched_objects_cache  # messages
+        # The messages, prefetched with the read.
+        accepted._prefetched_objects_cache = read._prefetched_objects_cache  # type: ignore[attr-defined]
         if accepted.review.case_id == accepted.case_id:
             accepted.review.case = accepted.case  # the summary's readiness reads it
         return accepted
