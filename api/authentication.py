@@ -18,6 +18,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import F, Func, JSONField, OuterRef
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as knox_message
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
@@ -37,6 +38,8 @@ logger = logging.getLogger("silta.auth")
 # What axes is told about a refused token: no username (counted for the address only) and
 # never the token itself.
 CREDENTIALS = {"username": None, "api_token": "********"}
+# knox's own refusal (its translations come with Django REST framework's catalogue).
+INVALID_TOKEN = knox_message("Invalid token.")
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -91,12 +94,12 @@ class ApiTokenAuthentication(TokenAuthentication):
             try:
                 digest = hash_token(token)
             except (TypeError, binascii.Error):
-                raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+                raise exceptions.AuthenticationFailed(INVALID_TOKEN) from None
             if compare_digest(digest, auth_token.digest):
                 user, auth_token = self.validate_user(auth_token)
                 remember_memberships(user, auth_token.silta_seats)
                 return user, auth_token
-        raise exceptions.AuthenticationFailed(_("Invalid token."))
+        raise exceptions.AuthenticationFailed(INVALID_TOKEN)
 
     def _cleanup_token(self, auth_token) -> bool:
         """Only this token's expiry: knox would read every token of the user on every
