@@ -591,6 +591,15 @@ REFERENCE_SQL = (
 )
 
 
+# A case the Immigration Unit still carries.
+OPEN_STATES = [
+    CaseState.ACTIVE,
+    CaseState.REVIEW_DUE,
+    CaseState.IN_REVIEW,
+    CaseState.TRANSFER_PENDING,
+]
+
+
 class Case(ConcurrentTransitionMixin, models.Model):
     """A client relationship (asiakkuus) in the Immigration Unit."""
 
@@ -681,6 +690,20 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 condition=Q(receiving_team__isnull=False),
                 name="case_receiving_team_idx",
             ),
+            # The supervisor's lists, each a page read in index order and counted from the
+            # index alone: the open cases at the cap (oldest start first) and the overdue
+            # reviews (longest overdue first, with each one's worker for the count per worker).
+            models.Index(
+                fields=["team", "integration_started_on", "id"],
+                condition=Q(state__in=OPEN_STATES),
+                name="case_open_started_idx",
+            ),
+            models.Index(
+                fields=["team", "review_due_on", "id"],
+                include=["responsible_worker"],
+                condition=Q(state__in=[CaseState.REVIEW_DUE, CaseState.IN_REVIEW]),
+                name="case_overdue_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -754,6 +777,24 @@ class Case(ConcurrentTransitionMixin, models.Model):
         self.closure_reason = closure_reason
         self.closure_text = text
         self.closed_at = at
+
+
+class TeamStateCount(models.Model):
+    """How many cases of a team are in each state, kept by the database itself (statement
+    triggers on cases_case, migration 0021): the supervisor's figures read a handful of
+    rows, not the team's whole caseload and its history. Never written by the app."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
+    state = models.CharField(max_length=50, choices=CaseState.choices)
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "state"], name="one_count_per_team_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.state}: {self.n}"
 
 
 class Event(AppendOnlyModel):

@@ -24,6 +24,7 @@ from core import clock
 
 from .enums import CaseState, TeamKind
 from .models import (
+    OPEN_STATES,
     BookingHours,
     Case,
     Client,
@@ -38,12 +39,7 @@ from .roles import desk_ids_of, scope_team_ids, team_kinds
 from .rules import CAP_MONTHS, ClientFacts
 from .validators import normalise_personal_identity_code
 
-OPEN_CASE_STATES = (
-    CaseState.ACTIVE,
-    CaseState.REVIEW_DUE,
-    CaseState.IN_REVIEW,
-    CaseState.TRANSFER_PENDING,
-)
+OPEN_CASE_STATES = tuple(OPEN_STATES)
 
 
 def client_facts(client: Client) -> ClientFacts:

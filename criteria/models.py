@@ -154,6 +154,14 @@ class Review(models.Model):
                 name="one_open_review_per_case",
             )
         ]
+        indexes = [
+            # The supervisor's open reviews, oldest first: a page read in index order.
+            models.Index(
+                fields=["started_at", "id"],
+                condition=Q(completed_at__isnull=True),
+                name="review_open_started_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case.reference} {self.started_at:%Y-%m-%d}"
@@ -233,6 +241,15 @@ class CriterionAssessment(models.Model):
         ordering = ["review", "criterion__order"]
         constraints = [
             models.UniqueConstraint(fields=["review", "criterion"], name="unique_assessment"),
+        ]
+        indexes = [
+            # An open review's exceptions still to decide (the supervisor's list): one
+            # probe per review, never a scan of every assessment.
+            models.Index(
+                fields=["review"],
+                condition=Q(status=AssessmentStatus.NOT_MET, exception_approved_at__isnull=True),
+                name="assessment_exception_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:

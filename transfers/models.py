@@ -10,7 +10,9 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case as DbCase
+from django.db.models import F, Q, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -27,6 +29,14 @@ from .enums import (
     NoticeKind,
     ReturnReason,
     TransferState,
+)
+
+# Open transfers that wait for someone, and when the wait began: proposed (the receiving
+# team decides), or accepted and booking requested (the front desk books).
+WAITING_STATES = [TransferState.PROPOSED, TransferState.ACCEPTED, TransferState.BOOKING_REQUESTED]
+WAITING_SINCE = DbCase(
+    When(state=TransferState.PROPOSED, then=F("proposed_at")),
+    default=Coalesce("booking_requested_at", "accepted_at"),
 )
 
 
@@ -150,6 +160,15 @@ class Transfer(ConcurrentTransitionMixin, models.Model):
                 fields=["case"],
                 condition=Q(state__in=OPEN_TRANSFER_STATES),
                 name="one_open_transfer_per_case",
+            ),
+        ]
+        indexes = [
+            # The stalled transfers, longest wait first: a page read in index order.
+            models.Index(
+                WAITING_SINCE,
+                F("id"),
+                condition=Q(state__in=WAITING_STATES),
+                name="transfer_waiting_since_idx",
             ),
         ]
 

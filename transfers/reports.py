@@ -13,15 +13,23 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import cast
 
-from django.db.models import Case as DbCase
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncMonth
 
 from cases.enums import CaseState
-from cases.models import Case
+from cases.models import Case, TeamStateCount
 from core import clock, workdays
 from transfers.enums import TransferState
-from transfers.models import Transfer
+from transfers.models import WAITING_SINCE, WAITING_STATES, Transfer
 
 DEFAULT_ACCEPTANCE_DAYS = 3
 DEFAULT_BOOKING_DAYS = 2
@@ -63,7 +71,7 @@ def _first_offset(kind: str, default: int) -> int:
     return offsets[0] if offsets else default
 
 
-_WAITING = [TransferState.PROPOSED, TransferState.ACCEPTED, TransferState.BOOKING_REQUESTED]
+_WAITING = WAITING_STATES
 
 
 def thresholds() -> tuple[int, int]:
@@ -84,12 +92,7 @@ def _waiting_query(team_ids) -> QuerySet[Transfer]:
             Q(sending_team_id__in=team_ids) | Q(receiving_team_id__in=team_ids),
             state__in=_WAITING,
         )
-        .annotate(
-            since=DbCase(
-                When(state=TransferState.PROPOSED, then=F("proposed_at")),
-                default=Coalesce("booking_requested_at", "accepted_at"),
-            )
-        )
+        .annotate(since=WAITING_SINCE)  # as the index has it (transfer_waiting_since_idx)
         .select_related("case", "sending_team", "receiving_team", "receiving_worker")
         .order_by("since", "id")
     )
@@ -177,12 +180,23 @@ def exceptions_waiting_query(team_ids) -> QuerySet:
     client), oldest first: one query, paged and counted in SQL."""
     from criteria.models import AssessmentStatus, CriterionAssessment, Review
 
-    waiting = CriterionAssessment.objects.filter(
-        review=OuterRef("pk"),
-        status=AssessmentStatus.NOT_MET,
-        criterion__exception_allowed=True,
-        exception_approved_at__isnull=True,
-    ).exclude(criterion__requires_children=True, review__case__client__children_count=0)
+    # A criterion about children applies only to a client with children: asked of the
+    # review's own client, read once by the outer query (one probe of the open
+    # exceptions' index per review, not a join back to the review, case and client).
+    waiting = (
+        CriterionAssessment.objects.filter(
+            review=OuterRef("pk"),
+            status=AssessmentStatus.NOT_MET,
+            criterion__exception_allowed=True,
+            exception_approved_at__isnull=True,
+        )
+        .annotate(
+            children=ExpressionWrapper(
+                OuterRef("case__client__children_count"), output_field=IntegerField()
+            )
+        )
+        .filter(Q(criterion__requires_children=False) | ~Q(children=0))
+    )
     return (
         Review.objects.filter(Exists(waiting), case__team_id__in=list(team_ids))
         .filter(completed_at__isnull=True)
@@ -198,12 +212,15 @@ def figures(team_ids, *, since: dt.date) -> dict:
     from criteria.models import AssessmentStatus, CriterionAssessment
 
     start = dt.datetime.combine(since, dt.time.min, tzinfo=clock.tz())
-    by_state = dict(
-        Case.objects.filter(team_id__in=team_ids)
+    # From the counts the database keeps (cases.TeamStateCount), not the whole caseload.
+    by_state = {
+        state: n
+        for state, n in TeamStateCount.objects.filter(team_id__in=team_ids)
         .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
+        .annotate(total=Sum("n"))
+        .values_list("state", "total")
+        if n
+    }
     completed = Transfer.objects.filter(
         Q(sending_team_id__in=team_ids) | Q(receiving_team_id__in=team_ids),
         state=TransferState.COMPLETED,

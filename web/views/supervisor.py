@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from audit.access import get_in_scope_or_404, log_access
 from audit.report import client_report_pdf
 from cases import services as case_services
+from cases.models import Team
 from cases.roles import roles_of
 from cases.selectors import (
     cases_at_cap,
@@ -125,21 +127,38 @@ def _overdue(request, team_ids, on) -> dict:
     worker = request.GET.get("worker", "")
     if worker:
         overdue = overdue.filter(responsible_worker__username=worker)
-    by_worker = (
-        overdue.order_by()
-        .values(
-            "team__name",
-            "responsible_worker__username",
-            "responsible_worker__first_name",
-            "responsible_worker__last_name",
-        )
-        .annotate(n=Count("pk"))
-        .order_by("-n", "team__name", "responsible_worker__username")
-    )
+    by_worker = _count_per_worker(overdue)
     page = page_of(request, overdue)
     for case in page:
         case.days_overdue = (on - case.review_due_on).days
     return {"team_code": team_code, "worker": worker, "page": page, "by_worker": by_worker}
+
+
+def _count_per_worker(overdue) -> list[dict]:
+    """The overdue reviews per team and worker: counted over ids (from the index alone),
+    then named (a few teams and workers, not a join per case)."""
+    counts = list(
+        overdue.order_by().values_list("team_id", "responsible_worker_id").annotate(n=Count("pk"))
+    )
+    teams = dict(Team.objects.filter(pk__in={t for t, _w, _n in counts}).values_list("pk", "name"))
+    workers = {
+        pk: (username, first, last)
+        for pk, username, first, last in get_user_model()
+        .objects.filter(pk__in={w for _t, w, _n in counts})
+        .values_list("pk", "username", "first_name", "last_name")
+    }
+    rows = [
+        {
+            "team__name": teams[team],
+            "responsible_worker__username": workers[worker][0],
+            "responsible_worker__first_name": workers[worker][1],
+            "responsible_worker__last_name": workers[worker][2],
+            "n": n,
+        }
+        for team, worker, n in counts
+    ]
+    rows.sort(key=lambda r: (-r["n"], r["team__name"], r["responsible_worker__username"]))
+    return rows
 
 
 @login_required
