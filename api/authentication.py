@@ -14,9 +14,10 @@ import logging
 from hmac import compare_digest
 
 from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, Func, JSONField, OuterRef
+from django.db.models import Exists, F, Func, JSONField, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as knox_message
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -48,12 +49,10 @@ class ApiTokenAuthentication(TokenAuthentication):
         if not header or header[0].lower() != self.authenticate_header(request).encode().lower():
             return None  # no token: another scheme, or a 401 naming this one
         http_request = request._request
-        if not AxesProxyHandler.is_allowed(http_request, CREDENTIALS):
-            # Refused unchecked, and recorded as axes records a refused sign-in (marked, so
-            # that it does not extend the lockout).
-            http_request.axes_locked_out = True
-            self._failed(http_request)
-            raise self._locked_out(http_request)
+        AxesProxyHandler.update_request(http_request)
+        self._http_request = http_request
+        if len(header) != 2:
+            self._refuse_if_locked_out()  # a malformed header: axes first, as for any
         try:
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
@@ -82,12 +81,20 @@ class ApiTokenAuthentication(TokenAuthentication):
                 )
             )
         )
-        candidates = (
+        # Whether the address has any failure on record: only then can axes refuse it, and
+        # only then is axes asked (its count of the address's failures, a query of its
+        # own). An address that never failed costs no query more than the token's.
+        failed_before = Exists(
+            AccessAttempt.objects.filter(ip_address=self._http_request.axes_ip_address)
+        )
+        candidates = list(
             get_token_model()
             .objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
             .select_related("user")
-            .annotate(silta_seats=seats)
+            .annotate(silta_seats=seats, silta_failed_before=failed_before)
         )
+        if not candidates or any(c.silta_failed_before for c in candidates):
+            self._refuse_if_locked_out()
         for auth_token in candidates:
             if self._cleanup_token(auth_token):
                 continue
@@ -100,6 +107,15 @@ class ApiTokenAuthentication(TokenAuthentication):
                 remember_memberships(user, auth_token.silta_seats)
                 return user, auth_token
         raise exceptions.AuthenticationFailed(INVALID_TOKEN)
+
+    def _refuse_if_locked_out(self) -> None:
+        """A locked-out address is refused with its token unchecked, and recorded as axes
+        records a refused sign-in (marked, so that it does not extend the lockout)."""
+        http_request = self._http_request
+        if not AxesProxyHandler.is_allowed(http_request, CREDENTIALS):
+            http_request.axes_locked_out = True
+            self._failed(http_request)
+            raise self._locked_out(http_request)
 
     def _cleanup_token(self, auth_token) -> bool:
         """Only this token's expiry: knox would read every token of the user on every
