@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -62,7 +63,13 @@ class BoundedPaginator(Paginator):
         return counted if counted <= self.limit else None
 
     @cached_property
-    def num_pages(self) -> int:  # only for `page=last` past the limit: counted in full
+    def num_pages(self) -> int:
+        if self.count is None:
+            return sys.maxsize  # not counted: as many as there are (`next` says)
+        return max(1, math.ceil(self.count / self.per_page))
+
+    def last_page(self) -> int:
+        """`page=last`: past the limit, counted in full."""
         count = self.count if self.count is not None else self.counted.count()
         return max(1, math.ceil(count / self.per_page))
 
@@ -112,6 +119,12 @@ class Pagination(PageNumbers):
             counted=getattr(view, "counted_rows", None),
         )
         return super().paginate_queryset(queryset, request, view)
+
+    def get_page_number(self, request, paginator):
+        number = request.query_params.get(self.page_query_param) or 1
+        if number in self.last_page_strings:
+            return paginator.last_page()
+        return number
 
     def get_paginated_response(self, data):
         if self.keyset is None:
