@@ -55,9 +55,10 @@ def load(connection, cases: int):
                 interpreter_needed, street_address, postal_code, post_office,
                 housing_situation, children_count, family_reunification_pending,
                 reunited_family, family_situation_stable, is_ppt, created_at, updated_at,
-                search_name)
+                search_name, phone_number, sms_consent)
             SELECT 'Bench', 'Client ' || g, DATE '1980-01-01', 'ara', false, '', '00700', '',
-                'settled', 0, false, false, false, false, now(), now(), 'bench client ' || g
+                'settled', 0, false, false, false, false, now(), now(), 'bench client ' || g,
+                '', false
             FROM generate_series(1, %s) g
             """,
             [cases],
