@@ -15,6 +15,10 @@ For each module in mutation/targets/*.toml (a cosmic-ray config: the module and 
    in mutation/survivors.md (with why it cannot change behaviour) is equivalent and not
    counted. The run fails if a module kills less than 90% of its behaviour-changing
    mutants, or if a run could not test a mutant at all.
+
+`--since REV` runs only the mutants on lines added or changed since commit REV (a full
+run of every module takes hours on a shared machine; the others were run there): the rest
+are set aside as "unchanged", and the report counts them apart.
 """
 
 from __future__ import annotations
@@ -68,7 +72,8 @@ class Mutant:
     col: int
     function: str
     code: str  # the source line, stripped
-    outcome: str = "pending"  # killed | survived | equivalent | not_a_mutant | error
+    outcome: str = "pending"  # killed | survived | equivalent | error | set aside:
+    # not_a_mutant | unchanged (`--since`)
     note: str = ""
     diff: str = ""
 
@@ -89,6 +94,7 @@ class Result:
     tests: list[str]
     mutants: list[Mutant] = field(default_factory=list)
     seconds: float = 0.0
+    scope: Scope | None = None
 
     def count(self, outcome: str) -> int:
         return sum(m.outcome == outcome for m in self.mutants)
@@ -230,7 +236,33 @@ def not_a_mutant(operator: str, pos: tuple[int, int], source: str, tree: ast.AST
     return ""
 
 
-def init_session(work: Path, config_path: Path, module: str) -> tuple[Path, list[Mutant]]:
+@dataclass(frozen=True)
+class Scope:
+    """Only the mutants on these lines run (`--since`): those changed since a commit."""
+
+    since: str
+    lines: frozenset[int]
+
+
+def changed_lines(module: str, since: str, rev: str | None) -> Scope:
+    """The lines of `module` (at `rev`, or in the working tree) added or changed since
+    commit `since`."""
+    diff = subprocess.run(  # noqa: S603 (our own commands)
+        ["git", "-C", str(ROOT), "diff", "-U0", since, *([rev] if rev else []), "--", module],  # noqa: S607
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    lines: set[int] = set()
+    for hunk in re.finditer(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", diff, re.MULTILINE):
+        start, length = int(hunk.group(1)), int(hunk.group(2) or 1)
+        lines.update(range(start, start + length))
+    return Scope(since, frozenset(lines))
+
+
+def init_session(
+    work: Path, config_path: Path, module: str, scope: Scope | None
+) -> tuple[Path, list[Mutant]]:
     session = work / f"{slug(module)}.sqlite"
     session.unlink(missing_ok=True)
     subprocess.run(  # noqa: S603 (our own commands)
@@ -238,12 +270,15 @@ def init_session(work: Path, config_path: Path, module: str) -> tuple[Path, list
         cwd=work,
         check=True,
     )
-    return session, load_mutants(session, (work / module).read_text(), set_aside=True)
+    return session, load_mutants(session, (work / module).read_text(), scope, set_aside=True)
 
 
-def load_mutants(session: Path, source: str, *, set_aside: bool) -> list[Mutant]:
+def load_mutants(
+    session: Path, source: str, scope: Scope | None, *, set_aside: bool
+) -> list[Mutant]:
     """The session's mutants, each with its source line; those that are not mutants of
-    behaviour are marked (and, with `set_aside`, recorded as skipped so none runs)."""
+    behaviour, and those outside `scope`, are marked (and, with `set_aside`, recorded as
+    skipped so none runs)."""
     tree = ast.parse(source)
     lines = source.splitlines()
     mutants = []
@@ -262,24 +297,33 @@ def load_mutants(session: Path, source: str, *, set_aside: bool) -> list[Mutant]
             why = not_a_mutant(spec.operator_name, (row, col), source, tree)
             if why:
                 mutant.outcome, mutant.note = "not_a_mutant", why
-                if set_aside:
-                    db.set_result(
-                        item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why)
-                    )
+            elif scope and row not in scope.lines:
+                why = f"on a line unchanged since {scope.since}"
+                mutant.outcome, mutant.note = "unchanged", why
+            if why and set_aside:
+                db.set_result(
+                    item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why)
+                )
             mutants.append(mutant)
     return mutants
 
 
-def save_session(session: Path, result: Result, source: str, rev: str) -> None:
+def save_session(session: Path, result: Result, source: str, rev: str, scope: Scope | None) -> None:
     """Keep the session (in var/, not committed) so `--reclassify` can report it again
     after mutation/survivors.md changes, without running the mutants again."""
     SESSIONS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(session, SESSIONS / f"{slug(result.module)}.sqlite")
     meta = {"tests": result.tests, "seconds": result.seconds, "rev": rev, "source": source}
+    if scope:
+        meta["since"], meta["lines"] = scope.since, sorted(scope.lines)
     (SESSIONS / f"{slug(result.module)}.json").write_text(json.dumps(meta))
 
 
-def survivors_session(work: Path, module: str) -> tuple[Path, list[Mutant], float]:
+def kept_scope(meta: dict) -> Scope | None:
+    return Scope(meta["since"], frozenset(meta["lines"])) if "since" in meta else None
+
+
+def survivors_session(work: Path, module: str) -> tuple[Path, list[Mutant], float, Scope | None]:
     """The kept session with its survivors' results cleared, so that `cosmic-ray exec`
     runs only them again (after tests were added; the module must be unchanged, else its
     mutants are not the same ones)."""
@@ -290,7 +334,9 @@ def survivors_session(work: Path, module: str) -> tuple[Path, list[Mutant], floa
     shutil.copyfile(SESSIONS / f"{slug(module)}.sqlite", session)
     with sqlite3.connect(session) as db:
         db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
-    return session, load_mutants(session, meta["source"], set_aside=False), meta["seconds"]
+    scope = kept_scope(meta)
+    mutants = load_mutants(session, meta["source"], scope, set_aside=False)
+    return session, mutants, meta["seconds"], scope
 
 
 def reclassify(module: str, out: Path, equivalents: list[Equivalent]) -> Result | None:
@@ -300,7 +346,8 @@ def reclassify(module: str, out: Path, equivalents: list[Equivalent]) -> Result 
         return None
     meta = json.loads((SESSIONS / f"{slug(module)}.json").read_text())
     result = Result(module=module, tests=meta["tests"], seconds=meta["seconds"])
-    result.mutants = load_mutants(session, meta["source"], set_aside=False)
+    result.scope = kept_scope(meta)
+    result.mutants = load_mutants(session, meta["source"], result.scope, set_aside=False)
     for problem in classify(result, session, equivalents):
         print(f"!! {problem}", flush=True)
     write_report(result, out, meta["rev"])
@@ -314,7 +361,7 @@ def classify(result: Result, session: Path, equivalents: list[Equivalent]) -> li
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, outcome in db.completed_work_items:
             mutant = by_id[item.job_id]
-            if mutant.outcome == "not_a_mutant":
+            if mutant.outcome in ("not_a_mutant", "unchanged"):
                 continue
             output = outcome.output or ""
             mutant.diff = "\n".join(
@@ -362,15 +409,18 @@ def run_module(
     equivalents: list[Equivalent],
     rev: str,
     rerun_survivors: bool = False,
+    since: str | None = None,
+    at: str | None = None,
 ) -> Result | None:
     module = config["module-path"]
     tests = config["test-command"].split("run_tests.py", 1)[1].split()
     result = Result(module=module, tests=tests)
     local_config = work / "mutation" / "targets" / config_path.name
     if rerun_survivors:
-        session, result.mutants, result.seconds = survivors_session(work, module)
+        session, result.mutants, result.seconds, result.scope = survivors_session(work, module)
     else:
-        session, result.mutants = init_session(work, local_config, module)
+        result.scope = changed_lines(module, since, at) if since else None
+        session, result.mutants = init_session(work, local_config, module, result.scope)
     print(f"==> {module}: {len(result.mutants)} mutants, tests: {' '.join(tests)}", flush=True)
     baseline = subprocess.run(  # noqa: S603 (our own commands)
         config["test-command"].split(), cwd=work, env=env, capture_output=True, text=True
@@ -387,7 +437,7 @@ def run_module(
         check=True,
     )
     result.seconds += time.monotonic() - started
-    save_session(session, result, (work / module).read_text(), rev)
+    save_session(session, result, (work / module).read_text(), rev, result.scope)
     problems = classify(result, session, equivalents)
     for problem in problems:
         print(f"!! {problem}", flush=True)
@@ -399,18 +449,31 @@ def run_module(
 def write_report(result: Result, out: Path, rev: str) -> None:
     counted = result.behaviour_changing
     timeouts = sum(m.note == "timeout" for m in result.mutants)
-    run = len(result.mutants) - result.count("not_a_mutant")
+    run = len(result.mutants) - result.count("not_a_mutant") - result.count("unchanged")
     lines = [
         f"# Mutation testing: `{result.module}`",
         "",
-        f"cosmic-ray, one mutant at a time; made by `make mutate MODULES={result.module}` "
-        f"({time.strftime('%Y-%m-%d')}, {rev}).",
+        f"cosmic-ray, one mutant at a time; made by `make mutate MODULES={result.module}`"
+        + (
+            f", only on the lines changed since {result.scope.since} (`--since`)"
+            if result.scope
+            else ""
+        )
+        + f" ({time.strftime('%Y-%m-%d')}, {rev}).",
         "",
         "| | |",
         "| --- | --- |",
         f"| mutants cosmic-ray made | {len(result.mutants)} |",
         f"| not mutants of behaviour (annotations, signature markers) "
         f"| {result.count('not_a_mutant')} |",
+        *(
+            [
+                f"| not run: on lines unchanged since {result.scope.since} (`--since`; "
+                f"run in that commit's report) | {result.count('unchanged')} |"
+            ]
+            if result.scope
+            else []
+        ),
         f"| equivalent survivors (mutation/survivors.md) | {result.count('equivalent')} |",
         f"| **behaviour-changing mutants** | **{counted}** |",
         f"| killed (of which by timeout) | {result.count('killed')} ({timeouts}) |",
@@ -445,6 +508,8 @@ def write_report(result: Result, out: Path, rev: str) -> None:
                 "date": time.strftime("%Y-%m-%d"),
                 "mutants": len(result.mutants),
                 "not_a_mutant": result.count("not_a_mutant"),
+                "unchanged_since": result.scope.since if result.scope else None,
+                "unchanged": result.count("unchanged"),
                 "equivalent": result.count("equivalent"),
                 "behaviour_changing": counted,
                 "killed": result.count("killed"),
@@ -470,7 +535,9 @@ def write_summary(out: Path) -> None:
     ]
     for r in rows:
         lines.append(
-            f"| [`{r['module']}`]({slug(r['module'])}.md) | {r['behaviour_changing']} "
+            f"| [`{r['module']}`]({slug(r['module'])}.md)"
+            + (f" (lines changed since {r['unchanged_since']})" if r.get("unchanged_since") else "")
+            + f" | {r['behaviour_changing']} "
             f"| {r['killed']} | {r['survived']} | {r['equivalent']} | {r['ratio']:.1%} "
             f"| {r['seconds'] / 60:.0f} min |"
         )
@@ -497,6 +564,11 @@ def main() -> int:
         "--rerun-survivors",
         action="store_true",
         help="run again only the survivors of the kept sessions (after adding tests)",
+    )
+    parser.add_argument(
+        "--since",
+        metavar="REV",
+        help="run only the mutants on lines added or changed since commit REV",
     )
     args = parser.parse_args()
     if args.out != HERE / "reports":  # a run reported elsewhere keeps its sessions there too
@@ -533,7 +605,15 @@ def main() -> int:
         make_template_database(work, env)
         for config_path, config in targets:
             result = run_module(
-                work, config_path, config, env, equivalents, rev, args.rerun_survivors
+                work,
+                config_path,
+                config,
+                env,
+                equivalents,
+                rev,
+                args.rerun_survivors,
+                since=args.since,
+                at=args.rev,
             )
             if result is None:
                 failed.append(config["module-path"])
