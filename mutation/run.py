@@ -18,7 +18,9 @@ For each module in mutation/targets/*.toml (a cosmic-ray config: the module and 
 
 `--since REV` runs only the mutants on lines added or changed since commit REV (a full
 run of every module takes hours on a shared machine; the others were run there): the rest
-are set aside as "unchanged", and the report counts them apart.
+are set aside as "unchanged", and the report counts them apart. `--stop-after MINUTES`
+stops a module's run after that time: the mutants not run by then are reported as such
+(and `--rerun-survivors` leaves them so).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -48,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "mutation"
 TARGET = 0.90
 INFRA_FAILURE = "MUTATION-INFRA-FAILURE"  # as in run_tests.py
+NOT_RUN = "MUTATION-NOT-RUN"  # the output recorded for a mutant a stopped run never ran
 # Not copied into the work tree (linked instead, or not needed to run the tests).
 SKIP_DIRS = {".git", ".venv", ".uv", "node_modules", "var", "test-artifacts", "__pycache__"}
 SKIP_DIRS |= {".mypy_cache", ".ruff_cache", ".pytest_cache", "staticfiles"}
@@ -73,7 +77,7 @@ class Mutant:
     function: str
     code: str  # the source line, stripped
     outcome: str = "pending"  # killed | survived | equivalent | error | set aside:
-    # not_a_mutant | unchanged (`--since`)
+    # not_a_mutant | unchanged (`--since`) | not_run (`--stop-after`)
     note: str = ""
     diff: str = ""
 
@@ -319,6 +323,17 @@ def save_session(session: Path, result: Result, source: str, rev: str, scope: Sc
     (SESSIONS / f"{slug(result.module)}.json").write_text(json.dumps(meta))
 
 
+def mark_not_run(session: Path, why: str) -> int:
+    """Records every mutant the (stopped) run has not run as not run; returns how many."""
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = [item.job_id for item in db.pending_work_items]
+        for job_id in pending:
+            db.set_result(
+                job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=f"{NOT_RUN}: {why}")
+            )
+    return len(pending)
+
+
 def kept_scope(meta: dict) -> Scope | None:
     return Scope(meta["since"], frozenset(meta["lines"])) if "since" in meta else None
 
@@ -376,6 +391,8 @@ def classify(result: Result, session: Path, equivalents: list[Equivalent]) -> li
                 mutant.note = "timeout" if output == "timeout" else ""
             elif outcome.test_outcome == TestOutcome.SURVIVED:
                 mutant.outcome = "survived"
+            elif NOT_RUN in output:
+                mutant.outcome, mutant.note = "not_run", output
             else:
                 mutant.outcome, mutant.note = "error", f"{outcome.worker_outcome}: {output[-300:]}"
     for mutant in result.mutants:
@@ -411,6 +428,7 @@ def run_module(
     rerun_survivors: bool = False,
     since: str | None = None,
     at: str | None = None,
+    stop_after: float | None = None,
 ) -> Result | None:
     module = config["module-path"]
     tests = config["test-command"].split("run_tests.py", 1)[1].split()
@@ -430,12 +448,22 @@ def run_module(
         print(f"!! {module}: the tests fail without any mutant; fix them first", flush=True)
         return None
     started = time.monotonic()
-    subprocess.run(  # noqa: S603 (our own commands)
+    execute = subprocess.Popen(  # noqa: S603 (our own commands)
         [str(work / ".venv/bin/cosmic-ray"), "exec", str(local_config), str(session)],
         cwd=work,
         env=env,
-        check=True,
+        start_new_session=True,  # its own process group: stopped with its test runs
     )
+    try:
+        code = execute.wait(timeout=stop_after * 60 if stop_after else None)
+    except subprocess.TimeoutExpired:
+        os.killpg(execute.pid, signal.SIGTERM)
+        execute.wait()
+        skipped = mark_not_run(session, f"the run was stopped after {stop_after:g} min")
+        print(f"!! {module}: stopped after {stop_after:g} min, {skipped} not run", flush=True)
+    else:
+        if code != 0:
+            sys.exit(f"{module}: cosmic-ray exec exited {code}")
     result.seconds += time.monotonic() - started
     save_session(session, result, (work / module).read_text(), rev, result.scope)
     problems = classify(result, session, equivalents)
@@ -449,7 +477,7 @@ def run_module(
 def write_report(result: Result, out: Path, rev: str) -> None:
     counted = result.behaviour_changing
     timeouts = sum(m.note == "timeout" for m in result.mutants)
-    run = len(result.mutants) - result.count("not_a_mutant") - result.count("unchanged")
+    run = len(result.mutants) - sum(map(result.count, ("not_a_mutant", "unchanged", "not_run")))
     lines = [
         f"# Mutation testing: `{result.module}`",
         "",
@@ -472,6 +500,11 @@ def write_report(result: Result, out: Path, rev: str) -> None:
                 f"run in that commit's report) | {result.count('unchanged')} |"
             ]
             if result.scope
+            else []
+        ),
+        *(
+            [f"| not run: the run was stopped (`--stop-after`) | {result.count('not_run')} |"]
+            if result.count("not_run")
             else []
         ),
         f"| equivalent survivors (mutation/survivors.md) | {result.count('equivalent')} |",
@@ -510,6 +543,7 @@ def write_report(result: Result, out: Path, rev: str) -> None:
                 "not_a_mutant": result.count("not_a_mutant"),
                 "unchanged_since": result.scope.since if result.scope else None,
                 "unchanged": result.count("unchanged"),
+                "not_run": result.count("not_run"),
                 "equivalent": result.count("equivalent"),
                 "behaviour_changing": counted,
                 "killed": result.count("killed"),
@@ -537,6 +571,7 @@ def write_summary(out: Path) -> None:
         lines.append(
             f"| [`{r['module']}`]({slug(r['module'])}.md)"
             + (f" (lines changed since {r['unchanged_since']})" if r.get("unchanged_since") else "")
+            + (f" (stopped: {r['not_run']} not run)" if r.get("not_run") else "")
             + f" | {r['behaviour_changing']} "
             f"| {r['killed']} | {r['survived']} | {r['equivalent']} | {r['ratio']:.1%} "
             f"| {r['seconds'] / 60:.0f} min |"
@@ -569,6 +604,12 @@ def main() -> int:
         "--since",
         metavar="REV",
         help="run only the mutants on lines added or changed since commit REV",
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=float,
+        metavar="MINUTES",
+        help="stop each module's run after this time; report the mutants not run as such",
     )
     args = parser.parse_args()
     if args.out != HERE / "reports":  # a run reported elsewhere keeps its sessions there too
@@ -614,6 +655,7 @@ def main() -> int:
                 args.rerun_survivors,
                 since=args.since,
                 at=args.rev,
+                stop_after=args.stop_after,
             )
             if result is None:
                 failed.append(config["module-path"])
