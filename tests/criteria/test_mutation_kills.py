@@ -1,0 +1,67 @@
+"""Rules of criteria/services.py that the mutation run (make mutate) found untested: each
+test here kills a mutant that changed behaviour with every other test still green (see
+mutation/reports/criteria-services.md)."""
+
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from cases.enums import CaseState
+from core.errors import Conflict, InvalidInput
+from criteria import services as criteria_services
+from criteria.enums import ExtensionStatus
+from criteria.models import AssessmentStatus
+from criteria.selectors import open_review_of
+from tests.factories import case_in_state, reload
+
+pytestmark = pytest.mark.django_db
+
+
+def not_ready_review(org):
+    """A case in review with finances not met (with a plan), the other criteria met."""
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    review = open_review_of(case)
+    for assessment in review.assessments.select_related("criterion"):
+        if assessment.status == AssessmentStatus.NOT_APPLICABLE:
+            continue
+        met = assessment.criterion.code != "finances"
+        criteria_services.assessment_update(
+            actor=org.caseworker,
+            assessment=assessment,
+            status=AssessmentStatus.MET if met else AssessmentStatus.NOT_MET,
+            plan_action="" if met else "Kela-hakemus",
+        )
+    return case, review
+
+
+def test_extension_decide__a_refused_request_cannot_be_decided_again(org):
+    case, review = not_ready_review(org)
+    request = criteria_services.extension_request(
+        actor=org.caseworker,
+        review=review,
+        next_review_on=case.integration_started_on + relativedelta(months=40),
+        reason="Terapia kesken",
+    )
+    criteria_services.extension_decide(
+        actor=org.koto_supervisor, extension=request, approve=False, reason="Siirto nyt"
+    )
+    with pytest.raises(Conflict):
+        criteria_services.extension_decide(
+            actor=org.koto_supervisor, extension=request, approve=True, reason="Sittenkin"
+        )
+    assert reload(request).status == ExtensionStatus.REFUSED
+
+
+@pytest.mark.parametrize("other", ["earlier", "later"])
+def test_review_assess__an_assessment_of_another_review_is_refused(org, other):
+    first = open_review_of(case_in_state(org, CaseState.IN_REVIEW))
+    second = open_review_of(case_in_state(org, CaseState.IN_REVIEW, first_name="Omar"))
+    review, foreign = (second, first) if other == "earlier" else (first, second)
+    assessment = foreign.assessments.exclude(status=AssessmentStatus.NOT_APPLICABLE).first()
+    with pytest.raises(InvalidInput) as raised:
+        criteria_services.review_assess(
+            actor=org.caseworker,
+            review=review,
+            changes=[(assessment, {"status": AssessmentStatus.MET})],
+        )
+    assert set(raised.value.errors) == {"review"}
+    assert reload(assessment).status == AssessmentStatus.UNASSESSED
