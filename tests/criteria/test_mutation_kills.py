@@ -4,14 +4,17 @@ mutation/reports/criteria-services.md)."""
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.utils import translation
 
 from cases.enums import CaseState
+from cases.models import Event
+from core import clock
 from core.errors import Conflict, InvalidInput
 from criteria import services as criteria_services
 from criteria.enums import ExtensionStatus
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
-from tests.factories import case_in_state, reload
+from tests.factories import case_in_state, open_case, reload
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +68,34 @@ def test_review_assess__an_assessment_of_another_review_is_refused(org, other):
         )
     assert set(raised.value.errors) == {"review"}
     assert reload(assessment).status == AssessmentStatus.UNASSESSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bring_forward__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
+    """Called outside any transaction (a worker, a shell), the service still locks the case
+    and writes the date, the event and the due state together."""
+    case = open_case(org, started_months_ago=6)
+    criteria_services.review_bring_forward(
+        actor=org.koto_supervisor, case=case, review_on=clock.today(), reason="Asunto löytyi"
+    )
+    case = reload(case)
+    assert (case.review_due_on, case.state) == (clock.today(), CaseState.REVIEW_DUE)
+    assert Event.objects.filter(case=case, action="bring_forward").count() == 1
+
+
+@pytest.mark.parametrize("status", [AssessmentStatus.UNASSESSED, AssessmentStatus.MET])
+def test_request_exception__on_housing_not_assessed_or_met__conflict_naming_it(org, status):
+    review = open_review_of(case_in_state(org, CaseState.IN_REVIEW))
+    housing = review.assessments.select_related("criterion").get(criterion__code="housing")
+    if status == AssessmentStatus.MET:
+        criteria_services.assessment_update(
+            actor=org.caseworker, assessment=housing, status=AssessmentStatus.MET
+        )
+    with translation.override("en"), pytest.raises(Conflict) as refused:
+        criteria_services.assessment_request_exception(
+            actor=org.caseworker, assessment=housing, justification="Asunto tulossa"
+        )
+    assert refused.value.detail == (
+        "“Settled housing” needs no exception now: assess it first, or it is met."
+    )
+    assert not reload(housing).exception_requested

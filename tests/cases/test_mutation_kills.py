@@ -1,0 +1,110 @@
+"""Rules of cases/services.py that the mutation run (make mutate) found untested or tested
+only on one side: each test here kills mutants that changed behaviour with every other
+test still green (see mutation/reports/cases-services.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases import services as case_services
+from cases.enums import ClientAction, HouseholdRelation
+from cases.models import Event, Household, HouseholdMember
+from cases.selectors import household_members_of
+from core.errors import Conflict, InvalidInput
+from tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+
+
+def joins(client):
+    return Event.objects.filter(client=client, action=ClientAction.HOUSEHOLD_JOIN).count()
+
+
+def test_household_link__a_client_with_themselves__refused_nothing_written(org):
+    client = make_client(org)
+    with pytest.raises(InvalidInput) as refused:
+        case_services.household_link(
+            actor=org.caseworker, client=client, member=client, relation="child"
+        )
+    assert set(refused.value.errors) == {"member"}
+    assert not Household.objects.exists() and joins(client) == 0
+
+
+def test_household_link__a_bad_relation_of_the_first_client__refused_nothing_written(org):
+    parent, child = make_client(org), make_client(org, first_name="Sara")
+    with pytest.raises(InvalidInput) as refused:
+        case_services.household_link(
+            actor=org.caseworker,
+            client=parent,
+            member=child,
+            relation=HouseholdRelation.CHILD,
+            client_relation="cousin",
+        )
+    assert set(refused.value.errors) == {"relation"}
+    assert not Household.objects.exists() and not HouseholdMember.objects.exists()
+
+
+def test_household_link__a_third_member_joins_the_same_household(org):
+    parent = make_client(org, first_name="Amina")
+    spouse = make_client(org, first_name="Omar")
+    child = make_client(org, first_name="Sara")
+    household = case_services.household_link(
+        actor=org.caseworker,
+        client=parent,
+        member=spouse,
+        relation=HouseholdRelation.SPOUSE,
+        client_relation=HouseholdRelation.OTHER_ADULT,
+    )
+    again = case_services.household_link(
+        actor=org.caseworker, client=parent, member=child, relation=HouseholdRelation.CHILD
+    )
+    assert again.pk == household.pk and Household.objects.count() == 1
+    members = {m.client_id: m.relation for m in household_members_of(child)}
+    assert members == {
+        parent.pk: HouseholdRelation.OTHER_ADULT,  # as first linked, not the default again
+        spouse.pk: HouseholdRelation.SPOUSE,
+        child.pk: HouseholdRelation.CHILD,
+    }
+    assert (joins(parent), joins(spouse), joins(child)) == (1, 1, 1)
+
+
+def test_household_leave__one_of_three__the_others_stay_together(org):
+    a, b, c = (make_client(org, first_name=name) for name in ("A", "B", "C"))
+    household = case_services.household_link(
+        actor=org.caseworker, client=a, member=b, relation="child"
+    )
+    case_services.household_link(actor=org.caseworker, client=a, member=c, relation="child")
+    case_services.household_leave(actor=org.caseworker, client=b)
+    assert {m.client_id for m in household_members_of(a)} == {a.pk, c.pk}
+    assert household_members_of(b) == []
+    leaves = Event.objects.filter(action=ClientAction.HOUSEHOLD_LEAVE)
+    assert [(e.client_id, e.params) for e in leaves] == [(b.pk, {"household": household.pk})]
+
+
+def test_household_leave__the_last_two_part__both_leave_events(org):
+    a, b = make_client(org), make_client(org, first_name="B")
+    household = case_services.household_link(
+        actor=org.caseworker, client=a, member=b, relation="child"
+    )
+    case_services.household_leave(actor=org.caseworker, client=b)
+    leaves = Event.objects.filter(action=ClientAction.HOUSEHOLD_LEAVE).order_by("id")
+    assert [(e.client_id, e.params) for e in leaves] == [
+        (b.pk, {"household": household.pk}),
+        (a.pk, {"household": household.pk}),
+    ]
+
+
+def test_household_leave__a_client_in_no_household__conflict(org):
+    client = make_client(org)
+    with pytest.raises(Conflict):
+        case_services.household_leave(actor=org.caseworker, client=client)
+    assert not Event.objects.filter(action=ClientAction.HOUSEHOLD_LEAVE).exists()
+
+
+def test_household_leave__a_client_outside_the_scope__refused_as_not_found(org):
+    a, b = make_client(org), make_client(org, first_name="B")
+    case_services.household_link(actor=org.caseworker, client=a, member=b, relation="child")
+    with pytest.raises(InvalidInput) as refused:
+        case_services.household_leave(actor=org.outsider, client=b)
+    assert set(refused.value.errors) == {"member"}
+    assert HouseholdMember.objects.count() == 2
