@@ -11,7 +11,8 @@ from cases.enums import ClientAction, HouseholdRelation
 from cases.models import Event, Household, HouseholdMember
 from cases.selectors import household_members_of
 from core.errors import Conflict, InvalidInput
-from tests.factories import make_client
+from notifications.models import Notification, NotificationKind
+from tests.factories import make_client, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +109,13 @@ def test_household_leave__a_client_outside_the_scope__refused_as_not_found(org):
         case_services.household_leave(actor=org.outsider, client=b)
     assert set(refused.value.errors) == {"member"}
     assert HouseholdMember.objects.count() == 2
+
+
+@pytest.mark.parametrize("who", ["caseworker", "koto_supervisor", None])
+def test_case_mark_due__the_responsible_worker_told_only_of_someone_elses_action(org, who):
+    case = open_case(org, started_months_ago=6)
+    case_services.case_mark_due(case=case, actor=getattr(org, who) if who else None)
+    told = Notification.objects.filter(kind=NotificationKind.REVIEW_BROUGHT_FORWARD)
+    expected = [org.caseworker.pk] if who == "koto_supervisor" else []
+    assert list(told.values_list("recipient_id", flat=True)) == expected
+    assert all(note.link == f"/cases/{case.pk}/" for note in told)
