@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from cases import services as case_services
-from cases.enums import ClientAction, HouseholdRelation
+from cases.enums import CaseState, ClientAction, HouseholdRelation
 from cases.models import Event, Household, HouseholdMember
 from cases.selectors import household_members_of
 from core.errors import Conflict, InvalidInput
 from notifications.models import Notification, NotificationKind
-from tests.factories import make_client, open_case
+from tests.factories import case_in_state, make_client, open_case, reload
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,14 @@ def test_case_mark_due__the_responsible_worker_told_only_of_someone_elses_action
     expected = [org.caseworker.pk] if who == "koto_supervisor" else []
     assert list(told.values_list("recipient_id", flat=True)) == expected
     assert all(note.link == f"/cases/{case.pk}/" for note in told)
+
+
+def test_client_update__a_transferred_case__the_sending_team_only_reads(org):
+    case = case_in_state(org, CaseState.TRANSFERRED)
+    address = case.client.street_address
+    with pytest.raises(Conflict):
+        case_services.client_update(
+            actor=org.caseworker, client=case.client, street_address="Kaivokatu 2"
+        )
+    assert reload(case.client).street_address == address
+    assert not Event.objects.filter(client=case.client, action=ClientAction.UPDATE).exists()
