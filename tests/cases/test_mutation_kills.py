@@ -12,7 +12,8 @@ from cases.models import Event, Household, HouseholdMember
 from cases.selectors import household_members_of
 from core.errors import Conflict, InvalidInput
 from notifications.models import Notification, NotificationKind
-from tests.factories import case_in_state, make_client, open_case, reload
+from tests.factories import case_in_state, make_client, open_case, reload, transfer_in_state
+from transfers.enums import TransferState
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +131,15 @@ def test_client_update__a_transferred_case__the_sending_team_only_reads(org):
         )
     assert reload(case.client).street_address == address
     assert not Event.objects.filter(client=case.client, action=ClientAction.UPDATE).exists()
+
+
+def test_case_hand_to__the_accepting_team_and_its_named_worker_then_none_again(org):
+    transfer = transfer_in_state(org, TransferState.ACCEPTED)
+    case = reload(transfer.case)
+    assert (case.receiving_team, case.receiving_worker) == (
+        transfer.receiving_team,
+        org.receiving_worker,
+    )
+    case_services.case_hand_to(case, team=None, worker=org.receiving_worker)
+    case = reload(case)
+    assert (case.receiving_team, case.receiving_worker) == (None, None)
