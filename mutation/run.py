@@ -448,6 +448,7 @@ def run_module(
         print(baseline.stdout[-3000:], baseline.stderr[-3000:])
         print(f"!! {module}: the tests fail without any mutant; fix them first", flush=True)
         return None
+    source = (work / module).read_text()  # cosmic-ray mutates it in place while it runs
     started = time.monotonic()
     execute = subprocess.Popen(  # noqa: S603 (our own commands)
         [str(work / ".venv/bin/cosmic-ray"), "exec", str(local_config), str(session)],
@@ -460,13 +461,14 @@ def run_module(
     except subprocess.TimeoutExpired:
         os.killpg(execute.pid, signal.SIGTERM)
         execute.wait()
+        (work / module).write_text(source)  # stopped in the middle of a mutant, maybe
         skipped = mark_not_run(session, f"the run was stopped after {stop_after:g} min")
         print(f"!! {module}: stopped after {stop_after:g} min, {skipped} not run", flush=True)
     else:
         if code != 0:
             sys.exit(f"{module}: cosmic-ray exec exited {code}")
     result.seconds += time.monotonic() - started
-    save_session(session, result, (work / module).read_text(), rev, result.scope)
+    save_session(session, result, source, rev, result.scope)
     problems = classify(result, session, equivalents)
     for problem in problems:
         print(f"!! {problem}", flush=True)
