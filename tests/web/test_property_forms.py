@@ -41,6 +41,8 @@ from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus, CriterionAssessment, ExtensionRequest, Review
 from criteria.selectors import open_review_of
+from exports.models import ExportFile
+from exports.tables import KINDS as EXPORT_KINDS
 from notifications.models import Notification, OutboxMessage, OutboxStatus
 from notifications.services import MAX_ATTEMPTS
 from partners.models import Referral
@@ -70,8 +72,9 @@ OBJECTS = {
     "transfers": Transfer,
     "notifications": Notification,
     "extensions": ExtensionRequest,
-    "supervisor": Client,  # the client's access log (a PDF): the one id under supervisor/
-    "intake": ContactRequest,  # the intake queue's contact requests
+    "intake": ContactRequest,
+    "supervisor": Client,  # the client's access log (a PDF)
+    "supervisor/exports": ExportFile,  # a finished export, for its owner only
 }
 # Django's own forms in the page header; the language switch is fuzzed like any other.
 NOT_SILTAS = {"logout", "admin:logout"}
@@ -204,8 +207,12 @@ def urls_of(name: str, route: str, pattern: URLPattern) -> list[str]:
             reverse(name, kwargs={"token": referral_token(referral)})
             for referral in Referral.objects.all()
         ]
+    if converters == ["kind"]:
+        return [reverse(name, kwargs={"kind": kind}) for kind in EXPORT_KINDS]
     assert converters == ["pk"], f"{name}: teach the test what fills {converters}"
     first = route.strip("/").split("/")[0]
+    if route.startswith("supervisor/exports/"):
+        first = "supervisor/exports"
     assert first in OBJECTS, f"{name}: teach the test (OBJECTS) what a {first} id is"
     return [
         reverse(name, kwargs={"pk": pk})
