@@ -22,7 +22,7 @@ from cases.events import record_event
 from cases.models import Case
 from cases.roles import SENDING_ROLES, require_role
 from core import clock
-from core.errors import DomainError, InvalidInput, TransitionNotAllowed
+from core.errors import InvalidInput, TransitionNotAllowed
 
 from .enums import DisclosureBasis, PartnerAction, ReferralState, SharedField
 from .models import HomeBase, PartnerOrganisation, Referral
@@ -87,17 +87,22 @@ REFERRAL_LINK_SALT = "silta.partners.referral"
 PURPOSE_MAX = 2000
 
 
-class ReferralLinkInvalid(DomainError):
-    """A referral link that Silta did not sign (altered, cut short) or whose referral is gone."""
+class ReferralLinkProblem(Exception):
+    """A referral link that cannot be opened. Not a DomainError: only the partner's page
+    (web) answers it, never the API, so it is not in the API's error contract."""
 
-    code = "referral_link_invalid"
     http_status = 404
 
 
-class ReferralLinkExpired(DomainError):
+class ReferralLinkInvalid(ReferralLinkProblem):
+    """A referral link that Silta did not sign (altered, cut short) or whose referral is gone."""
+
+    http_status = 404
+
+
+class ReferralLinkExpired(ReferralLinkProblem):
     """A referral link older than SILTA_REFERRAL_LINK_DAYS."""
 
-    code = "referral_link_expired"
     http_status = 410
 
 
