@@ -38,6 +38,8 @@ from cases.rules import cap_on
 from cases.selectors import cases_visible_to, clients_visible_to
 from core.transitions import allowed_actions, allowed_actions_in
 from criteria import services as criteria_services
+from partners import services as partner_services
+from partners.models import HomeBase, PartnerOrganisation
 from transfers import services
 
 
@@ -466,6 +468,34 @@ class CloseSerializer(serializers.Serializer):
     )
 
 
+class HomeBaseRecordSerializer(serializers.Serializer):
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=PartnerOrganisation.objects.filter(is_active=True),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="A partner organisation of the handbook; null with a reason if none.",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=partner_services.REASON_MAX,
+        help_text="Why the client has no home base (when organisation is null).",
+    )
+
+
+class HomeBaseSerializer(serializers.ModelSerializer):
+    organisation_name = serializers.CharField(
+        source="organisation.name", allow_null=True, default=None, read_only=True
+    )
+
+    class Meta:
+        model = HomeBase
+        fields = ["organisation", "organisation_name", "reason_none", "recorded_at"]
+        read_only_fields = fields
+
+
 class CaseViewSet(AccessLoggedViewSet):
     """Cases: read within scope, opened through the service; of a case's fields only the
     PPT coordinator is changed here (states change through their actions)."""
@@ -530,6 +560,20 @@ class CaseViewSet(AccessLoggedViewSet):
             services.case_close,
             target="case",
             respond=lambda case: CaseSerializer(self.get_queryset().get(pk=case.pk)).data,
+        )
+
+    @extend_schema(request=HomeBaseRecordSerializer, responses=HomeBaseSerializer)
+    @action(detail=True, methods=["post"], url_path="home-base")
+    def home_base(self, request, pk=None):
+        """Record the case's home base (kotipesä): a partner organisation, or why there is
+        none. Closing a case as "no further need" requires one of the two."""
+        return self.act(
+            request,
+            HomeBaseRecordSerializer,
+            partner_services.home_base_record,
+            target="case",
+            action="api_update",
+            respond=lambda home_base: HomeBaseSerializer(home_base).data,
         )
 
     @extend_schema(responses=EventSerializer(many=True))

@@ -205,6 +205,15 @@ ACTIONS = [
         SENDER,
     ),
     (
+        "home_base",
+        in_case_state(CaseState.ACTIVE),
+        "post",
+        "/api/v1/cases/{case}/home-base/",
+        {"reason": "No partner near the new address serves the language."},
+        SENDER,
+        SENDER,
+    ),
+    (
         "set_coordinator",
         in_case_state(CaseState.ACTIVE),
         "patch",
