@@ -466,10 +466,13 @@ class Client(models.Model):
         _("phone number"),
         max_length=16,
         blank=True,
+        db_default="",  # rows written outside the ORM (imports, benches) have none
         validators=[validate_phone_number],
         help_text=_("Stored in the international form, e.g. +358401234567."),
     )
-    sms_consent = models.BooleanField(_("consents to text messages"), default=False)
+    sms_consent = models.BooleanField(
+        _("consents to text messages"), default=False, db_default=False
+    )
     sms_consent_at = models.DateTimeField(
         _("consent to text messages recorded"), null=True, blank=True
     )
@@ -483,7 +486,9 @@ class Client(models.Model):
     # "first last" as `search_form` gives it, kept by `save` (every writer saves through
     # the services; a bulk insert sets it itself). On PostgreSQL a trigram index serves
     # the name search (migration 0017).
-    search_name = models.CharField(max_length=201, blank=True, editable=False, default="")
+    search_name = models.CharField(
+        max_length=201, blank=True, editable=False, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("client")
