@@ -321,7 +321,7 @@ SILTA_BROKER_PUBLISH_PAUSE = env("SILTA_BROKER_PUBLISH_PAUSE")  # seconds
 # django-ratelimit: at most SILTA_CONTACT_REQUEST_RATE sent requests ("5/h": five an hour).
 # Its counts need a cache that every server process shares: Redis (django-redis) when
 # REDIS_URL is set. Without Redis (`make run`, one process) a process-local cache stands
-# in, and django-ratelimit's check that the cache is shared is silenced for that case only.
+# in, and django-ratelimit's checks that the cache is shared are silenced for that case only.
 SILTA_CONTACT_REQUEST_RATE = env("SILTA_CONTACT_REQUEST_RATE")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -336,7 +336,7 @@ CACHES = {
     ),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
-SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["django_ratelimit.E003"]
+SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Client notices by SMS (notifications.sms): a generic HTTP SMS gateway. Empty URL: no
 # SMS is sent (the letter is still there). The token goes as `Authorization: Bearer`.
