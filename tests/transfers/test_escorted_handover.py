@@ -178,3 +178,18 @@ def test_confirm_attendance__web_and_api(org, client):
     assert answer.json()["sender_availability"] == NOTE
     conflict = as_user(org.caseworker).post(f"/api/v1/transfers/{other.pk}/confirm-attendance/")
     assert conflict.status_code == 409
+
+
+def test_confirm_attendance__accepted_but_not_yet_booked_is_refused(org):
+    transfer = _proposed(org, escorted=True)
+    bring_transfer_to(org, transfer, TransferState.ACCEPTED)
+    with pytest.raises(TransitionNotAllowed):
+        services.transfer_confirm_attendance(actor=org.caseworker, transfer=reload(transfer))
+    assert not reload(transfer).bookings.filter(sender_confirmed_at__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirm_attendance__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
+    transfer = _booked(org, escorted=True)
+    booking = services.transfer_confirm_attendance(actor=org.caseworker, transfer=transfer)
+    assert reload(booking).sender_confirmed_at is not None
