@@ -86,10 +86,67 @@ class StateTime:
     periods: int
 
 
+def _percentile(values: list[float], fraction: float) -> float:
+    """PostgreSQL's percentile_cont: linear between the two nearest of the sorted values."""
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _time_in_state_embedded(team_ids: list[int], *, since: dt.date) -> list[StateTime]:
+    """The same figure on the embedded database (`make run`, SQLite), which has neither
+    window percentiles nor time zones: the periods are read in order and counted here. The
+    demo's few thousand events take milliseconds; production runs the SQL above."""
+    start = _start(since)
+    found: list[StateTime] = []
+    for subject, key, owners, team in (
+        (EventSubject.CASE, "case_id", Case.objects.filter(team_id__in=team_ids), "team"),
+        (
+            EventSubject.TRANSFER,
+            "transfer_id",
+            Transfer.objects.filter(_transfers_of(team_ids)),
+            "receiving_team",
+        ),
+    ):
+        region_of = dict(owners.values_list("pk", f"{team}__region__code"))
+        rows = (
+            Event.objects.filter(subject=subject, **{f"{key}__in": list(region_of)})
+            .exclude(to_state="")
+            .order_by(key, "created_at", "id")
+            .values_list(key, "from_state", "to_state", "created_at")
+        )
+        periods: dict[tuple[dt.date, str, str], list[float]] = {}
+        entered: tuple[int, str, dt.datetime] | None = None
+        for owner_id, from_state, to_state, at in rows:
+            if to_state == from_state:
+                continue
+            if entered is not None and entered[0] == owner_id and at >= start:
+                group = (_month(at), region_of[owner_id] or "", entered[1])
+                periods.setdefault(group, []).append((at - entered[2]).total_seconds() / 86400)
+            entered = (owner_id, to_state, at)
+        found.extend(
+            StateTime(
+                subject=str(subject),
+                month=month,
+                region=region,
+                state=state,
+                median_days=round(_percentile(days, 0.5), 1),
+                p90_days=round(_percentile(days, 0.9), 1),
+                periods=len(days),
+            )
+            for (month, region, state), days in sorted(periods.items())
+        )
+    return found
+
+
 def time_in_state(team_ids: list[int], *, since: dt.date) -> list[StateTime]:
     """Median and 90th percentile of the days spent in each case state (region of the
     case's team) and transfer state (region of the receiving team), per month in which the
     state was left, since `since`: percentile_cont over the event rows, in PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return _time_in_state_embedded(team_ids, since=since)
     found: list[StateTime] = []
     # Table names from the models; every value goes in as a query parameter.
     case_scope = f"SELECT id FROM {Case._meta.db_table} WHERE team_id = ANY(%(teams)s)"  # noqa: S608

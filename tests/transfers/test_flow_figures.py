@@ -113,6 +113,9 @@ def test_time_in_state__median_and_90th_percentile_per_month_region_and_state(ow
     assert len(cases) == 5, "the unsupervised team's case is left out"
     # a period that ended before `since` is left out
     assert not figures.time_in_state([org.koto.pk], since=clock.today() - relativedelta(months=2))
+    # The embedded database's way (`make run` on SQLite) counts the same periods the same.
+    since = clock.today() - relativedelta(months=12)
+    assert figures._time_in_state_embedded([org.koto.pk, west.pk], since=since) == found
 
 
 @pytest.fixture
@@ -185,6 +188,10 @@ def test_flow_figures__a_busy_week__counted_per_month_and_team(busy_week):
     assert timing[TransferState.ACCEPTED].region == "pohjoinen"
     assert TransferState.INFORMATION_REQUESTED not in timing  # still waiting
     assert all(0 <= t.median_days <= t.p90_days < 1 for t in timing.values())
+    # The embedded database's way (`make run` on SQLite) gives the same figure.
+    assert figures._time_in_state_embedded(teams, since=since) == figures.time_in_state(
+        teams, since=since
+    )
 
 
 @pytest.mark.django_db
