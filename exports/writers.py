@@ -24,6 +24,7 @@ from django.utils import formats
 from django.utils.translation import get_language
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from audit.access import Subject
 
@@ -132,6 +133,10 @@ def write_xlsx(table: Table, out: IO[bytes], log: Log) -> None:
                 found = WriteOnlyCell(worksheet, value=value)
                 found.number_format = DATE_FORMATS.get(language, "yyyy-mm-dd")
                 return found
+            if isinstance(value, str):
+                # Control characters a worker typed (XML cannot hold them) are left out,
+                # rather than the whole file failing for every supervisor.
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
             if isinstance(value, str) and value.startswith("="):
                 found = WriteOnlyCell(worksheet, value=value)
                 found.data_type = "s"  # text, never a formula
