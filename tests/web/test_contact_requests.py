@@ -11,12 +11,13 @@ import re
 import pytest
 from django.core.cache import caches
 from django.urls import reverse
+from django.utils import translation
 
 from audit.models import AccessLog, AccessOutcome
 from cases import intake
-from cases.enums import ContactRequestState
-from cases.models import ContactRequest
-from tests.factories import open_case, reload
+from cases.enums import ContactRequestState, Role, TeamKind
+from cases.models import ContactRequest, Region, Team
+from tests.factories import member, open_case, reload
 
 pytestmark = pytest.mark.django_db
 
@@ -182,6 +183,24 @@ def test_contact_request__route_then_link_through_the_pages(web, org):
         case.client_id,
         case.pk,
     )
+    # The linked client is named to whoever's caseload holds them; another unit team's
+    # supervisor still sees the request (the queue is the unit's) but not whose it became.
+    client = case.client
+    own = supervisor.get(reverse("web:contact-request", args=[contact.pk])).content.decode()
+    assert f"{client.last_name}, {client.first_name}" in own and case.reference in own
+    west = Team.objects.create(
+        code="koto3",
+        name="Koto-tiimi 3",
+        kind=TeamKind.IMMIGRATION_UNIT,
+        region=Region.objects.get(code="lansi"),
+    )
+    other = web(member(west, Role.SUPERVISOR))
+    page = other.get(reverse("web:contact-request", args=[contact.pk]))
+    assert page.status_code == 200
+    shown = page.content.decode()
+    assert client.last_name not in shown and case.reference not in shown
+    with translation.override(page["Content-Language"]):
+        assert translation.gettext("Linked to a client of another team.") in shown
 
 
 def test_contact_request__close_needs_a_reason(web, org):

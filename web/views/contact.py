@@ -29,6 +29,7 @@ from cases import intake
 from cases.enums import ContactRequestAction, ContactRequestState, EventSubject
 from cases.models import Event
 from cases.roles import roles_of
+from cases.selectors import clients_visible_to
 from core.errors import InvalidInput
 from core.throttling import client_ip
 from web import forms
@@ -123,11 +124,17 @@ def _render_detail(
         subjects=[intake.contact_request_subject(contact)],
     )
     is_open = contact.state in intake.OPEN_STATES
+    # The linked client's name and case only for a user whose caseload holds them: every
+    # supervisor of the unit sees the queue, not every team's clients.
+    client_visible = bool(
+        contact.client_id and clients_visible_to(request.user).filter(pk=contact.client_id).exists()
+    )
     return render(
         request,
         "web/contact_request.html",
         {
             "contact": contact,
+            "client_visible": client_visible,
             "supervisor": supervisor,
             "is_open": is_open,
             "route_form": route_form
