@@ -219,6 +219,12 @@ POSTGRES_EXTRA_AUTO_EXTENSION_SET_UP = False
 SILTA_ACCESS_LOG_RETENTION_MONTHS = env("SILTA_ACCESS_LOG_RETENTION_MONTHS")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
+    # The embedded database (`make run`: the app, the worker and the beat at once): a
+    # transaction takes the write lock when it begins, and a second writer waits for it
+    # (up to 20 s) instead of failing with "database is locked" when two people act at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
