@@ -70,7 +70,7 @@ def test_review_assess__an_assessment_of_another_review_is_refused(org, other):
     assert reload(assessment).status == AssessmentStatus.UNASSESSED
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bring_forward__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
     """Called outside any transaction (a worker, a shell), the service still locks the case
     and writes the date, the event and the due state together."""

@@ -188,7 +188,7 @@ def test_confirm_attendance__accepted_but_not_yet_booked_is_refused(org):
     assert not reload(transfer).bookings.filter(sender_confirmed_at__isnull=False).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_confirm_attendance__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
     transfer = _booked(org, escorted=True)
     booking = services.transfer_confirm_attendance(actor=org.caseworker, transfer=transfer)

@@ -565,7 +565,13 @@ def test_close__an_open_transfer_cancelled_the_case_closed_not_reopened(org):
     assert not case_events(case, CaseAction.REOPEN_REVIEW).exists()
     assert not Review.objects.filter(case=case, completed_at__isnull=True).exists()
     closed = case_events(case, CaseAction.CLOSE).get()
-    assert closed.params == {"reason": "moved_away", "at_cap": False, "decision": ""}
+    assert closed.params == {
+        "reason": "moved_away",
+        "at_cap": False,
+        "decision": "",
+        "home_base": None,  # none recorded: the closure record says so
+        "home_base_reason": "",
+    }
     assert closed.reason == "moved_away"
     assert (case.closure_reason, case.closure_text) == ("moved_away", "")
     assert case.closed_at is not None
