@@ -5,6 +5,7 @@ through criteria.services (or transfers.services for the proposal)."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -50,6 +51,12 @@ class AssessmentSerializer(serializers.ModelSerializer):
     exception_refused_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    plan_owner_user = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The worker who owns the plan; null means the responsible worker.",
+    )
 
     class Meta:
         model = CriterionAssessment
@@ -65,6 +72,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "note",
             "plan_action",
             "plan_owner",
+            "plan_owner_user",
             "plan_target_on",
             "multi_problem",
             "exception_justification",
@@ -251,6 +259,16 @@ class AssessSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
     plan_action = serializers.CharField(required=False, allow_blank=True, default="")
     plan_owner = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    plan_owner_user = SlugField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text=(
+            "The username of the worker of the case's team who owns the plan; null for the "
+            "responsible worker; left out, the owner stays as it is."
+        ),
+    )
     plan_target_on = serializers.DateField(required=False, allow_null=True, default=None)
     multi_problem = serializers.BooleanField(required=False, default=False)
 
@@ -276,7 +294,9 @@ class ReviewViewSet(AccessLoggedViewSet):
     def get_queryset(self):
         reviews = reviews_visible_to(self.request.user).select_related("started_by")
         if self.action != "list":
-            reviews = reviews.prefetch_related("assessments__criterion")
+            reviews = reviews.prefetch_related(
+                "assessments__criterion", "assessments__plan_owner_user"
+            )
         return reviews.order_by("-started_at", "-id")
 
     def get_serializer_class(self):
@@ -351,7 +371,10 @@ class AssessmentViewSet(AccessLoggedViewSet):
         return (
             assessments_visible_to(self.request.user)
             .select_related(
-                "exception_approved_by", "exception_requested_by", "exception_refused_by"
+                "exception_approved_by",
+                "exception_requested_by",
+                "exception_refused_by",
+                "plan_owner_user",
             )
             .order_by("review_id", "criterion__order")
         )

@@ -136,6 +136,42 @@ def test_complete_not_ready__with_plans_and_next_date(org):
     assert reload(case).state == CaseState.ACTIVE
 
 
+def test_assess__names_keeps_and_clears_the_plans_owner(org):
+    case = case_in_state(org, CaseState.REVIEW_DUE)
+    review = start(org, case)
+    housing = review["assessments"][0]
+    target = (clock.today() + dt.timedelta(days=60)).isoformat()
+    plan = {"status": "not_met", "plan_action": "Find a flat", "plan_target_on": target}
+
+    named = assess(
+        org.caseworker, housing["id"], **plan, plan_owner_user=org.koto_supervisor.username
+    )
+    assert named.status_code == 200, named.json()
+    assert named.json()["plan_owner_user"] == org.koto_supervisor.username
+    assert Event.objects.filter(action="plan_owner", case=case).count() == 1
+
+    # Left out, the owner stays; the review's detail shows it too.
+    kept = assess(org.caseworker, housing["id"], **plan, note="Still looking")
+    assert kept.json()["plan_owner_user"] == org.koto_supervisor.username
+    detail = as_user(org.caseworker).get(f"/api/v1/reviews/{review['id']}/").json()
+    assert detail["assessments"][0]["plan_owner_user"] == org.koto_supervisor.username
+
+    # A worker of another team cannot own the plan: 400 naming the field, nothing changed.
+    refused = assess(org.caseworker, housing["id"], **plan, plan_owner_user=org.outsider.username)
+    assert refused.status_code == 400
+    assert "plan_owner_user" in refused.json()["errors"]
+    unknown = assess(org.caseworker, housing["id"], **plan, plan_owner_user="nobody\x00")
+    assert unknown.status_code == 400
+    assert "plan_owner_user" in unknown.json()["errors"]
+    assert reload(case).reviews.get().assessments.get(pk=housing["id"]).plan_owner_user == (
+        org.koto_supervisor
+    )
+
+    # Null hands the plan back to the responsible worker.
+    cleared = assess(org.caseworker, housing["id"], **plan, plan_owner_user=None)
+    assert cleared.json()["plan_owner_user"] is None
+
+
 def test_approve_exception__supervisor_only_and_the_refusal_is_logged(org):
     case = case_in_state(org, CaseState.REVIEW_DUE)
     review = start(org, case)
