@@ -321,7 +321,7 @@ def assessment_update(
     if assessment.plan_owner_user_id != previous_owner_id and (
         closed_plan is None or assessment.plan_owner_user_id is not None
     ):
-        review_event(
+        event = review_event(
             review,
             ReviewAction.PLAN_OWNER,
             actor=actor,
@@ -332,6 +332,19 @@ def assessment_update(
                 "to": assessment.plan_owner_user_id,
             },
         )
+        new_owner = assessment.plan_owner_user
+        if new_owner is not None and new_owner.pk != actor.pk:
+            # The new owner is told at once (reference and link only), not only by the
+            # reminders before the target date.
+            notify(
+                recipients=[new_owner],
+                kind=NotificationKind.PLAN_OWNER_NAMED,
+                subject_key=f"assessment:{assessment.pk}:owner:{new_owner.pk}:event:{event.pk}",
+                on_date=clock.today(),
+                reference=review.case.reference,
+                link=_review_link(review),
+                case_id=review.case_id,
+            )
     return assessment
 
 

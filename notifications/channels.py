@@ -92,6 +92,7 @@ HEADLINES = {
     NotificationKind.EXTENSION_REQUESTED: _("An extension waits for your decision"),
     NotificationKind.EXTENSION_APPROVED: _("The extension is approved"),
     NotificationKind.EXTENSION_REFUSED: _("The extension is refused"),
+    NotificationKind.PLAN_OWNER_NAMED: _("A plan of a readiness review is given to you"),
     NotificationKind.CONTACT_REQUEST_ROUTED: _("A contact request is routed to you"),
     NotificationKind.EXPORT_READY: _("Your export is ready to download"),
 }

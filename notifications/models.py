@@ -52,6 +52,7 @@ class NotificationKind(models.TextChoices):
     EXTENSION_REQUESTED = "extension_requested", _("Extension waits for approval")
     EXTENSION_APPROVED = "extension_approved", _("Extension approved")
     EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+    PLAN_OWNER_NAMED = "plan_owner_named", _("Plan given to you")
     # The intake queue (cases.intake): a contact request given to a worker.
     CONTACT_REQUEST_ROUTED = "contact_request_routed", _("Contact request routed to you")
     EXPORT_READY = "export_ready", _("Export ready")

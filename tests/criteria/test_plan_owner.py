@@ -147,3 +147,38 @@ def test_plan_owner__chosen_on_the_review_form_from_the_team(client, org):
         client.force_login(colleague)
         html = client.get(reverse("web:caseload")).content.decode()
     assert f"/reviews/{review.pk}/#c-{assessment.pk}" in html
+
+
+def test_plan_owner__named_owner_is_told_once_with_reference_and_link_only(org):
+    colleague = member(org.koto, Role.CASEWORKER)
+    target = clock.today() + dt.timedelta(days=20)
+    case = plan_with_owner(org, colleague, target=target)
+    told = Notification.objects.filter(kind="plan_owner_named")
+    notice = told.get()
+    review = open_review_of(case)
+    assert (notice.recipient, notice.case_id, notice.reference, notice.link) == (
+        colleague,
+        case.pk,
+        case.reference,
+        reverse("web:review", args=[review.pk]),
+    )
+    # Saving the plan again with the same owner tells nobody again.
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=finances(case),
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Kela-hakemus, liitteet",
+        plan_target_on=target,
+    )
+    assert told.count() == 1
+    # Whoever names themselves is not told of their own action.
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=finances(case),
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Kela-hakemus",
+        plan_owner_user=org.caseworker,
+        plan_target_on=target,
+    )
+    assert told.count() == 1
+    assert not told.filter(recipient=org.caseworker).exists()
