@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class PartnersConfig(AppConfig):
     name = "partners"
     verbose_name = _("Partnership handbook")
+
+    def ready(self) -> None:
+        from .channel import register_referral_channel
+
+        register_referral_channel()

@@ -4,16 +4,13 @@ with the client's consent (answered through a signed link)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.core.signing import BadSignature, SignatureExpired, TimestampSigner
+from django.core.signing import BadSignature, SignatureExpired, TimestampSigner, b62_encode
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from audit.access import ROLE_PARTNER_CONTACT, log_disclosure, partner_link_actor
@@ -24,10 +21,9 @@ from cases.roles import SENDING_ROLES, require_role
 from core import clock
 from core.errors import InvalidInput, TransitionNotAllowed
 
+from .channel import queue_referral_mail
 from .enums import DisclosureBasis, PartnerAction, ReferralState, SharedField
 from .models import HomeBase, PartnerOrganisation, Referral
-
-logger = logging.getLogger(__name__)
 
 REASON_MAX = 2000
 
@@ -106,8 +102,23 @@ class ReferralLinkExpired(ReferralLinkProblem):
     http_status = 410
 
 
-def _signer() -> TimestampSigner:
-    return TimestampSigner(salt=REFERRAL_LINK_SALT)
+class _SentAtSigner(TimestampSigner):
+    """Signs with a given time instead of the present one: a referral's link is signed
+    at the referral's sending time, so it is the same whenever it is made (a retried
+    e-mail carries the same link) and its age counts from the sending."""
+
+    def __init__(self, *, at: dt.datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._at = at
+
+    def timestamp(self) -> str:
+        if self._at is None:
+            return super().timestamp()
+        return b62_encode(int(self._at.timestamp()))
+
+
+def _signer(at: dt.datetime | None = None) -> TimestampSigner:
+    return _SentAtSigner(salt=REFERRAL_LINK_SALT, at=at)
 
 
 def referral_link_days() -> int:
@@ -115,8 +126,8 @@ def referral_link_days() -> int:
 
 
 def referral_token(referral: Referral) -> str:
-    """The signed part of the partner's link: the referral's id and the signing time."""
-    return _signer().sign(str(referral.pk))
+    """The signed part of the partner's link: the referral's id and its sending time."""
+    return _signer(referral.sent_at).sign(str(referral.pk))
 
 
 def referral_link(referral: Referral) -> str:
@@ -144,23 +155,6 @@ def referral_from_token(token: str) -> Referral:
     return referral
 
 
-def _notify_partner(referral: Referral) -> None:
-    """The partner contact's e-mail: the link only, never a client detail. Sent after the
-    commit; a failure is logged, and the caseworker can see the referral's state."""
-    link = referral_link(referral)
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("A referral from the City of Helsinki's social services")
-        body = _(
-            "You have a referral from social services. Open it here:\n%(link)s\n\n"
-            "The link works for %(days)s days. This message carries no client details by "
-            "design. Do not reply with any."
-        ) % {"link": link, "days": referral_link_days()}
-    try:
-        send_mail(subject, body, None, [referral.contact_email])
-    except Exception:  # the referral stands; the mail can be sent again from the case
-        logger.exception("referral %s: the notice to the partner could not be sent", referral.pk)
-
-
 @transaction.atomic
 def referral_send(
     *,
@@ -173,8 +167,9 @@ def referral_send(
 ) -> Referral:
     """Refer the client to a partner without handing over the case, with the client's
     consent to share exactly `shared_fields` for `purpose`. Writes the referral, an event
-    and a disclosure-log row in one transaction; after the commit the partner's contact
-    gets an e-mail holding only the signed link."""
+    and a disclosure-log row in one transaction, with an outbox row for the partner
+    contact's e-mail holding only the signed link (partners.channel: sent by the relay
+    after the commit, retried on failure, never on a rollback)."""
     case = Case.objects.select_for_update(no_key=True).select_related("client").get(pk=case.pk)
     role = require_role(actor, team=case.team, roles=SENDING_ROLES, action="refer")
     if case.state in (CaseState.CLOSED, CaseState.TRANSFERRED):
@@ -230,7 +225,7 @@ def referral_send(
         purpose=purpose,
         reference=f"referral:{referral.pk}",
     )
-    transaction.on_commit(lambda: _notify_partner(referral))
+    queue_referral_mail(referral)
     return referral
 
 

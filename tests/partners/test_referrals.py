@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import smtplib
 
 import psycopg
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from reportlab import rl_config
@@ -23,6 +25,9 @@ from cases.enums import CaseState
 from cases.models import Event
 from core import clock
 from core.errors import ActorNotAllowed, InvalidInput, TransitionNotAllowed
+from notifications.models import OutboxMessage, OutboxStatus
+from notifications.services import relay_pending
+from partners.channel import render_referral_mail
 from partners.enums import ReferralState
 from partners.models import Referral
 from partners.services import (
@@ -55,7 +60,8 @@ def kulmakivi():
 def case(org):
     return open_case(
         org, first_name="Amina", last_name="Salaisuus", language="ara", postal_code="00700",
-        street_address="Piilokatu 7",
+        street_address="Piilokatu 7", personal_identity_code="131052-308T",
+        date_of_birth=dt.date(1952, 10, 13),
     )  # fmt: skip
 
 
@@ -75,11 +81,8 @@ def send(org, case, partner, **overrides):
 # The service ------------------------------------------------------------------------------
 
 
-def test_send__referral_event_disclosure_row_and_a_mail_with_the_link_only(
-    org, case, kulmakivi, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        referral = send(org, case, kulmakivi)
+def test_send__referral_event_disclosure_row_and_a_mail_with_the_link_only(org, case, kulmakivi):
+    referral = send(org, case, kulmakivi)
     assert referral.state == ReferralState.SENT
     assert referral.shared == ["name", "language"]
     assert Event.objects.filter(case=case, action="referral_send").count() == 1
@@ -88,15 +91,79 @@ def test_send__referral_event_disclosure_row_and_a_mail_with_the_link_only(
     assert row.disclosed == "name,language"
     assert row.basis == "consent" and row.purpose == "Suomen kielen kerho ja vertaistuki"
     assert row.actor == org.caseworker and row.reference == f"referral:{referral.pk}"
+    # The e-mail is an outbox row written with the referral, sent by the relay, once.
+    [queued] = OutboxMessage.objects.all()
+    assert (queued.channel, queued.key) == ("partner_referral", f"partner_referral:{referral.pk}")
+    assert queued.payload == {"referral": referral.pk}  # the link is not stored
+    assert mail.outbox == []
+    assert relay_pending() == 1
+    assert relay_pending() == 0
     [message] = mail.outbox
     assert message.to == ["kulmakivi@example.org"]
-    # The link in the mail opens this referral (signed when sent, so compared by what it
-    # opens rather than by its text, whose timestamp moves with the clock).
+    assert message.extra_headers["Message-ID"] == f"<partner_referral.{referral.pk}@silta>"
     [token] = re.findall(r"/referrals/([^/\s]+)/", message.body)
     assert referral_from_token(token) == referral
-    assert referral_link(referral).split("/referrals/")[0] in message.body
-    for secret in ("Amina", "Salaisuus", "Piilokatu", case.reference, "kerho"):
+    assert referral_link(referral) in message.body
+    client = case.client
+    for secret in (
+        "Amina", "Salaisuus", "Piilokatu", case.reference, "kerho", client.personal_identity_code,
+    ):  # fmt: skip
         assert secret not in message.body and secret not in message.subject
+    assert OutboxMessage.objects.get().status == OutboxStatus.SENT
+
+
+def test_send__two_referrals__one_mail_each(org, case, kulmakivi):
+    first, second = send(org, case, kulmakivi), send(org, case, kulmakivi, purpose="Toinen")
+    assert relay_pending() == 2
+    bodies = sorted(message.body for message in mail.outbox)
+    assert len(bodies) == 2
+    assert bodies == sorted(render_referral_mail(r)["body"] for r in (first, second))
+    assert bodies[0] != bodies[1]  # each holds its own referral's link
+
+
+def test_send__rolled_back__nothing_queued_nothing_sent(org, case, kulmakivi):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        send(org, case, kulmakivi)
+        raise RuntimeError("the caller's change failed after the referral")
+    assert not Referral.objects.exists() and not DisclosureLog.objects.exists()
+    assert not OutboxMessage.objects.exists()
+    assert relay_pending() == 0
+    assert mail.outbox == []
+
+
+class FailingOnce(locmem.EmailBackend):
+    """A mail server that refuses the first message (SMTP is outside Silta)."""
+
+    failures = 0
+
+    def send_messages(self, messages):
+        if FailingOnce.failures == 0:
+            FailingOnce.failures += 1
+            raise smtplib.SMTPServerDisconnected("the mail server went away")
+        return super().send_messages(messages)
+
+
+def test_send__failed_mail_is_retried_by_the_relay_with_the_same_content(
+    org, case, kulmakivi, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}.FailingOnce"
+    FailingOnce.failures = 0
+    referral = send(org, case, kulmakivi)
+    expected = render_referral_mail(referral)
+    assert relay_pending() == 0
+    queued = OutboxMessage.objects.get()
+    assert (queued.status, queued.attempts) == (OutboxStatus.PENDING, 1)
+    assert "SMTPServerDisconnected" in queued.last_error
+    assert mail.outbox == []
+    # The relay tries again once the backoff has passed, a day later here: the same text
+    # (the link is signed at the referral's sending time, not at the retry).
+    with time_machine.travel(clock.now() + dt.timedelta(days=1)):
+        assert relay_pending() == 1
+    [message] = mail.outbox
+    assert (message.subject, message.body) == (expected["subject"], expected["body"])
+    assert message.extra_headers["Message-ID"] == f"<partner_referral.{referral.pk}@silta>"
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts) == (OutboxStatus.SENT, 2)
 
 
 def test_send__without_consent_or_fields__named_errors_nothing_written(org, case, kulmakivi):
@@ -108,7 +175,7 @@ def test_send__without_consent_or_fields__named_errors_nothing_written(org, case
         send(org, case, kulmakivi, shared_fields=["name", "identity_code"])
     assert set(error.value.errors) == {"shared_fields"}
     assert snapshot() == before
-    assert not DisclosureLog.objects.exists() and not mail.outbox
+    assert not DisclosureLog.objects.exists() and not OutboxMessage.objects.exists()
 
 
 def test_send__receiving_team_and_closed_case_refused(org, case, kulmakivi):
