@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -39,6 +40,7 @@ from .enums import (
 from .events import record_event
 from .models import Case, Client, ContactRequest, Membership
 from .selectors import clients_visible_to, open_case_of
+from .validators import validate_language_code
 
 MESSAGE_MAX = 4000
 OPEN_STATES = (ContactRequestState.NEW, ContactRequestState.ROUTED)
@@ -156,6 +158,11 @@ def contact_request_receive(**fields: Any) -> ContactRequest:
         )
     if not values.get("sender_phone") and not values.get("sender_email"):
         errors["sender_phone"] = _("Give a phone number or an e-mail address we can reach.")
+    if values.get("client_language"):
+        try:
+            validate_language_code(values["client_language"])
+        except ValidationError as exc:
+            errors["client_language"] = exc.messages[0]
     if len(values.get("message") or "") > MESSAGE_MAX:
         errors["message"] = _("Write at most %(n)s characters.") % {"n": MESSAGE_MAX}
     request = ContactRequest(received_at=clock.now(), **values)

@@ -917,6 +917,8 @@ class ContactRequest(ConcurrentTransitionMixin, models.Model):
         _("client's date of birth"), null=True, blank=True, validators=[validate_birth_date]
     )
     client_phone = models.CharField(_("client's phone number"), max_length=40, blank=True)
+    # An ISO 639-3 code chosen from the same select as a client's language; requests sent
+    # before the select may hold a language's name as typed.
     client_language = models.CharField(_("client's language"), max_length=100, blank=True)
     message = models.TextField(_("what the contact is about"), max_length=4000)
     consent = models.BooleanField(_("the client has consented"), default=False)
@@ -969,6 +971,12 @@ class ContactRequest(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def client_language_name(self) -> str:
+        """The client's language named in the page's language (as typed, for a request
+        sent before the select)."""
+        return language_name(self.client_language)
 
     @property
     def reference(self) -> str:

@@ -32,6 +32,11 @@ def is_text(value: str) -> bool:
     return _NOT_TEXT.search(value) is None
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL character taken out, when it is a string; else `value`."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 def printable_name(value: str) -> str:
     """`value` with what is not text replaced by U+FFFD, to name a field in an error."""
     return _NOT_TEXT.sub("\ufffd", value)

@@ -418,7 +418,7 @@ def _demo_contact_requests(org, rng) -> None:
             sender_name="Neuvoja Esimerkki",
             sender_email="neuvonta@example.org",
             client_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            client_language="dari",
+            client_language="prs",
             message="Asiakas pyytää yhteydenottoa asumisasiassa. Hän on antanut suostumuksen.",
             consent=True,
         )

@@ -3,8 +3,13 @@ name the field in their errors (shown beside it, in the user's language)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from cases.enums import (
@@ -17,6 +22,8 @@ from cases.enums import (
 from cases.models import Case, Client, Team
 from cases.roles import SENDING_ROLES
 from cases.services import CLIENT_FIELDS
+from cases.validators import validate_language_code
+from core import untrusted
 from core.errors import InvalidInput
 from core.languages import every_language_choice
 from criteria.models import AssessmentStatus
@@ -65,6 +72,23 @@ class WorkerChoiceField(forms.ModelChoiceField):
         return user.get_full_name() or user.get_username()
 
 
+NUL_REMOVED = _(
+    "The text had a character that Silta cannot store (the NUL character, U+0000). It "
+    "has been removed: check the text and send the form again."
+)
+
+
+def _lists(data) -> Iterable[tuple[str, list]]:
+    """(key, values) of a form's data: a QueryDict, or a plain dict as tests pass it."""
+    if hasattr(data, "lists"):
+        return data.lists()
+    return ((key, value if isinstance(value, list) else [value]) for key, value in data.items())
+
+
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
 class SiltaForm(forms.Form):
     """HDS classes on every widget; after validation, each field in error carries
     aria-invalid and points at its message (WCAG 3.3.1)."""
@@ -77,14 +101,51 @@ class SiltaForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.target = target
+        # A NUL reaches a form only on a page that lets web.middleware.RefuseNul pass it
+        # (names_nul_beside_the_field): it is taken out of what was typed, and the field
+        # that carried it is in error, so the page shows the rest kept and writes nothing.
+        self.nul_fields: list[str] = []
+        if self.is_bound:
+            self.data, self.nul_fields = self._without_nul(self.data)
         for field in self.fields.values():
             kind = type(field.widget).__name__.lower()
             field.widget.attrs.setdefault("class", _INPUT_CLASS.get(kind, "hds-text-input__input"))
             if target:
                 field.widget.attrs["form"] = target
 
+    def _without_nul(self, data) -> tuple[Any, list[str]]:
+        """`data` with every NUL taken out of its values (a key carrying one is no field's
+        name: dropped), and the fields whose value carried one (NON_FIELD_ERRORS for a NUL
+        in any other key or value)."""
+        keys = {key for key, values in _lists(data) if any(map(_has_nul, [key, *values]))}
+        if not keys:
+            return data, []
+        found = [name for name in self.fields if keys & self._keys_of(name)]
+        if keys - {key for name in found for key in self._keys_of(name)}:
+            found.append(NON_FIELD_ERRORS)  # a NUL elsewhere: the form is not sent either
+        clean = QueryDict(mutable=True)
+        for key, values in _lists(data):
+            if not _has_nul(key):
+                clean.setlist(key, [untrusted.without_nul(value) for value in values])
+        return clean, found
+
+    def _keys_of(self, name: str) -> set[str]:
+        """The keys a field's value is posted under (a split widget posts several)."""
+        html_name = self.add_prefix(name)
+        widget = self.fields[name].widget
+        if isinstance(widget, forms.MultiWidget):
+            return {html_name, *(html_name + suffix for suffix in widget.widgets_names)}
+        return {html_name}
+
     def full_clean(self):
         super().full_clean()
+        if self.is_bound:
+            for name in self.nul_fields:
+                if name == NON_FIELD_ERRORS:
+                    self.add_error(None, NUL_REMOVED)
+                else:
+                    self._errors.pop(name, None)  # the NUL is the reason to name
+                    self.add_error(name, NUL_REMOVED)
         for name in self.errors:
             if name in self.fields:
                 self._mark_invalid(name)
@@ -521,6 +582,12 @@ class ExceptionDecisionForm(SiltaForm):
 # Clients, cases and households ------------------------------------------------------------
 
 
+def language_select(*, keep: str | None = None) -> forms.Select:
+    """The select for a client's language: every language by its name in the page's
+    language, stored as its ISO 639-3 code (`keep`: a stored code to keep offering)."""
+    return forms.Select(choices=_choose_first(every_language_choice(keep=keep)))
+
+
 class ClientForm(SiltaForm):
     """A client's facts, each field as the model defines it (label, choices, and the
     validators: a date of birth not in the future nor before 1900, a valid identity code),
@@ -552,7 +619,7 @@ class ClientForm(SiltaForm):
         # The language by its name in the page's language, stored as its ISO 639-3 code.
         kept = (kwargs.get("initial") or {}).get("language") or None
         language = self.base_fields["language"]
-        language.widget = forms.Select(choices=_choose_first(every_language_choice(keep=kept)))
+        language.widget = language_select(keep=kept)
         language.help_text = _("The language the client speaks best.")
         super().__init__(*args, **kwargs)
 
@@ -645,8 +712,12 @@ class ContactRequestForm(SiltaForm):
         label=_("Client's date of birth"), required=False, widget=DateInput()
     )
     client_phone = forms.CharField(label=_("Client's phone number"), max_length=40, required=False)
+    # The same select as a client's language (ClientForm), stored as its ISO 639-3 code.
     client_language = forms.CharField(
-        label=_("Language the client speaks"), max_length=100, required=False
+        label=_("Language the client speaks"),
+        max_length=100,
+        required=False,
+        validators=[validate_language_code],
     )
     message = forms.CharField(
         label=_("What the contact is about"),
@@ -658,6 +729,12 @@ class ContactRequestForm(SiltaForm):
         label=_("The client has agreed that this request and its details are sent."),
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per request: the names are in the page's language.
+        self.fields["client_language"].widget = language_select()
+        self.fields["client_language"].widget.attrs["class"] = "hds-text-input__input"
 
 
 class ContactRouteForm(SiltaForm):

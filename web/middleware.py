@@ -4,6 +4,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
@@ -44,8 +45,10 @@ class RefuseNul:
     store it in text nor take it in a query (it was a server error). In the path, a query
     parameter, a form field or anywhere in a JSON body it is answered 400 before any view
     runs, so nothing is written: pages with the 400 page in the user's language, the API
-    with problem+json naming each parameter or field. A body too large or malformed to be
-    read is refused here too (413 or 400), never a server error."""
+    with problem+json naming each parameter or field. A page marked
+    names_nul_beside_the_field gets a NUL in its form body and names it beside the field.
+    A body too large or malformed to be read is refused here too (413 or 400), never a
+    server error."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,7 +61,25 @@ class RefuseNul:
         if found is None:
             return self.get_response(request)
         part, names = found
+        if part == "form" and _names_nul_beside_the_field(request):
+            return self.get_response(request)
         return _refused(request, part, names)
+
+
+def names_nul_beside_the_field(view):
+    """Marks a page whose form (web.forms.SiltaForm) takes a NUL out of what was typed and
+    names it beside the field: RefuseNul lets a NUL in its form body through, never one in
+    the path or the query. For a public form whose sender cannot go back to fix it."""
+    view.names_nul_beside_the_field = True
+    return view
+
+
+def _names_nul_beside_the_field(request) -> bool:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return getattr(match.func, "names_nul_beside_the_field", False)
 
 
 def _find_nul(request) -> tuple[str, list[str]] | None:

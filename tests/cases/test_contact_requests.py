@@ -27,7 +27,7 @@ def fields(**overrides):
         "client_name": "Qzcanary Asiakas",
         "client_date_of_birth": dt.date(1990, 3, 4),
         "client_phone": "",
-        "client_language": "dari",
+        "client_language": "prs",
         "message": "Asiakas tarvitsee apua asumisasioissa.",
         "consent": True,
     }
@@ -60,8 +60,17 @@ def test_contact_request__receive__lands_new_with_an_event_without_actor():
         ({"client_name": "x" * 201}, "client_name"),
         ({"client_name": "  "}, "client_name"),
         ({"client_date_of_birth": dt.date(2999, 1, 1)}, "client_date_of_birth"),
+        ({"client_language": "Dari"}, "client_language"),
     ],
-    ids=["no-consent", "no-way-to-reach", "huge-message", "long-name", "blank-name", "future"],
+    ids=[
+        "no-consent",
+        "no-way-to-reach",
+        "huge-message",
+        "long-name",
+        "blank-name",
+        "future",
+        "language-not-a-code",
+    ],
 )
 def test_contact_request__receive__bad_input_names_the_field_and_writes_nothing(overrides, field):
     with pytest.raises(InvalidInput) as caught:

@@ -113,9 +113,83 @@ def test_contact_form__bad_input_beside_its_field_typed_kept(client, data, field
     assert not ContactRequest.objects.exists()
 
 
-def test_contact_form__a_nul_is_refused_before_anything_is_written(client):
-    page = client.post(reverse("web:contact"), form_data(message="a\x00b"))
+NUL_NAMED = {
+    "fi": "Tekstissä oli merkki, jota Silta ei voi tallentaa",
+    "sv": "Texten innehöll ett tecken som Silta inte kan spara",
+    "en": "The text had a character that Silta cannot store",
+}
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("organisation", "Neuvonta\x00piste"),
+        ("sender_name", "\x00"),
+        ("sender_email", "neuvoja@exa\x00mple.org"),
+        ("client_date_of_birth", "1990-03-04\x00"),
+        ("client_language", "prs\x00"),
+        ("message", "a\x00b"),
+        ("consent", "on\x00"),
+    ],
+)
+def test_contact_form__a_nul_is_named_beside_its_field_the_rest_kept(
+    client, language, field, typed
+):
+    client.cookies["django_language"] = language
+    page = client.post(reverse("web:contact"), form_data(**{field: typed}))
+    html = page.content.decode()
     assert page.status_code == 400
+    error = re.search(rf'id="id_{field}_error">([^<]*)<', html)
+    assert error is not None, f"no error beside {field}"
+    assert NUL_NAMED[language] in error[1]
+    # Only that field is in error, and what was typed stays, without the NUL.
+    assert html.count('class="hds-text-input__error-text"') == 1
+    assert "Asiakas pyytää yhteydenottoa." in html or field == "message"
+    assert "\x00" not in html
+    if field in ("organisation", "message"):
+        assert typed.replace("\x00", "") in html
+    assert not ContactRequest.objects.exists()
+
+
+def test_contact_form__a_nul_in_a_field_name_sends_nothing(client):
+    page = client.post(reverse("web:contact"), {**form_data(), "extra\x00": "x"})
+    assert page.status_code == 400
+    assert NUL_NAMED["fi"] in page.content.decode()
+    assert not ContactRequest.objects.exists()
+
+
+def test_contact_form__a_nul_in_the_address_is_still_the_400_page(client):
+    page = client.post(reverse("web:contact") + "?a=%00", form_data())
+    assert page.status_code == 400
+    assert "id_organisation" not in page.content.decode()
+    assert not ContactRequest.objects.exists()
+
+
+def test_contact_form__a_post_with_a_nul_counts_towards_the_rate(client):
+    for _ in range(3):
+        assert client.post(reverse("web:contact"), form_data(message="\x00")).status_code == 400
+    assert client.post(reverse("web:contact"), form_data()).status_code == 429
+
+
+@pytest.mark.parametrize(("language", "dari"), [("fi", "dari"), ("sv", "dari"), ("en", "Dari")])
+def test_contact_form__the_language_is_the_clients_language_select(client, language, dari):
+    client.cookies["django_language"] = language
+    html = client.get(reverse("web:contact")).content.decode()
+    select = re.search(r'<select name="client_language"[^>]*>(.*?)</select>', html, re.S)
+    assert select is not None
+    assert f'<option value="prs">{dari}</option>' in select[1]
+    assert client.post(reverse("web:contact"), form_data(client_language="prs")).status_code == 302
+    contact = ContactRequest.objects.get()
+    assert contact.client_language == "prs"
+    with translation.override(language):
+        assert contact.client_language_name == dari
+
+
+def test_contact_form__a_language_not_in_the_select_is_named_beside_it(client):
+    page = client.post(reverse("web:contact"), form_data(client_language="klingon"))
+    assert page.status_code == 400
+    assert 'id="id_client_language_error"' in page.content.decode()
     assert not ContactRequest.objects.exists()
 
 

@@ -33,6 +33,7 @@ from cases.selectors import clients_visible_to
 from core.errors import InvalidInput
 from core.throttling import client_ip
 from web import forms
+from web.middleware import names_nul_beside_the_field
 
 from .clients import _member_by_text
 from .common import PAGE_SIZE, attempt, stale
@@ -48,10 +49,12 @@ def _address(_group: str, request) -> str:
     return client_ip(request) or "unknown"
 
 
+@names_nul_beside_the_field
 def contact_request_new(request):
     """The public form. Every post counts towards the address's rate, valid or not; past
     it the post is refused with a page that says so (429) and a log line, and nothing is
-    read or written."""
+    read or written. A NUL typed in a field is named beside it, the rest kept (its sender
+    has no account to come back to: the generic 400 page would lose what was typed)."""
     if request.method == "POST":
         limited = is_ratelimited(
             request,
