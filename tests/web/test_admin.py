@@ -187,3 +187,15 @@ def test_admin__client_changes_leave_no_name_in_djangos_admin_log(org, client):
     created = Client.objects.get(last_name="Secretname")
     assert not LogEntry.objects.filter(object_repr__contains="Secretname").exists()
     assert Event.objects.filter(client=created, action="create", actor=org.caseworker).exists()
+
+
+def test_admin__partner_link_without_a_scheme_is_https_and_warns_nothing(admin_client, recwarn):
+    from partners.models import PartnerOrganisation
+
+    page = admin_client.get(reverse("admin:partners_partnerorganisation_add"))
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert form.fields["website"].assume_scheme == "https"
+    assert form.fields["website"].clean("neuvonta.example.org") == "https://neuvonta.example.org"
+    assert not [w for w in recwarn if "assume_scheme" in str(w.message)]
+    assert not PartnerOrganisation.objects.exists()

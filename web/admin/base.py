@@ -20,7 +20,7 @@ admin.site.site_title = "Silta"
 admin.site.index_title = _("From the Immigration Unit to regional social work")
 
 # A web address typed without a scheme is read as https (Django 6.0's default), never http:
-# the addresses kept here are webhooks that carry notices.
+# the addresses kept here are webhooks that carry notices, and partners' links.
 HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
     models.URLField: {"assume_scheme": "https"}
 }

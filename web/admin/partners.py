@@ -11,6 +11,7 @@ from import_export.formats import base_formats
 
 from partners.models import PartnerOrganisation
 from partners.resources import PartnerOrganisationResource
+from web.admin.base import HTTPS_URLS
 
 
 @admin.register(PartnerOrganisation)
@@ -20,3 +21,5 @@ class PartnerOrganisationAdmin(ImportExportModelAdmin):
     list_display = ["name", "region", "district", "service_kinds", "languages", "is_active"]
     list_filter = ["region", "is_active"]
     search_fields = ["name", "services", "district"]
+    # The organisation's link, typed without a scheme, is read as https.
+    formfield_overrides = HTTPS_URLS
