@@ -6,6 +6,8 @@ booking."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.urls import reverse
 
@@ -122,6 +124,23 @@ def test_confirm_attendance__only_the_sending_worker(org, who):
     with pytest.raises(ActorNotAllowed):
         services.transfer_confirm_attendance(actor=actor, transfer=transfer)
     assert reload(transfer).bookings.get(status=BookingStatus.CONFIRMED).sender_confirmed_at is None
+
+
+def test_confirm_attendance__by_id_not_by_order_or_identity_of_the_number(org):
+    """The sending worker is recognised by their id's value: a worker with a large id (as
+    in production, past the integers Python keeps as single objects) confirms, and a
+    colleague with a smaller id is refused like any other."""
+    sender = member(org.koto, Role.CASEWORKER, id=900_001)
+    earlier_colleague = org.caseworker
+    assert earlier_colleague.pk < sender.pk
+    transfer = _booked(dataclasses.replace(org, caseworker=sender), escorted=True)
+    assert transfer.sending_worker_id == sender.pk
+    with pytest.raises(ActorNotAllowed):
+        services.transfer_confirm_attendance(actor=earlier_colleague, transfer=transfer)
+    booking = services.transfer_confirm_attendance(
+        actor=type(sender).objects.get(pk=sender.pk), transfer=transfer
+    )
+    assert reload(booking).sender_confirmed_at is not None
 
 
 def test_confirm_attendance__not_escorted_or_not_booked_is_refused(org):
