@@ -785,21 +785,28 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
 
 class TeamStateCount(models.Model):
-    """How many cases of a team are in each state, kept by the database itself (statement
-    triggers on cases_case, migration 0021): the supervisor's figures read a handful of
-    rows, not the team's whole caseload and its history. Never written by the app."""
+    """How many cases of a team each responsible worker has in each state, kept by the
+    database itself (statement triggers on cases_case, migrations 0021 and 0023): the
+    supervisor's figures (cases per state, each worker's caseload) read a few rows per
+    worker, not the team's whole caseload and its history. Never written by the app; a
+    team's count in a state is the sum over its workers."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     state = models.CharField(max_length=50, choices=CaseState.choices)
     n = models.BigIntegerField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "state"], name="one_count_per_team_state")
+            models.UniqueConstraint(
+                fields=["team", "worker", "state"], name="one_count_per_team_worker_state"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.team_id} {self.state}: {self.n}"
+        return f"{self.team_id} {self.worker_id} {self.state}: {self.n}"
 
 
 class Event(AppendOnlyModel):

@@ -15,13 +15,34 @@ pytestmark = pytest.mark.django_db
 
 
 def kept() -> dict:
-    return {(row.team_id, row.state): row.n for row in TeamStateCount.objects.all() if row.n}
+    """Per team and state: the sum over the team's workers."""
+    totals: dict = {}
+    for row in TeamStateCount.objects.all():
+        totals[(row.team_id, row.state)] = totals.get((row.team_id, row.state), 0) + row.n
+    return {key: n for key, n in totals.items() if n}
 
 
 def counted() -> dict:
     return {
         (team, state): n
         for team, state, n in Case.objects.values_list("team_id", "state").annotate(n=Count("id"))
+    }
+
+
+def kept_per_worker() -> dict:
+    return {
+        (row.team_id, row.worker_id, row.state): row.n
+        for row in TeamStateCount.objects.all()
+        if row.n
+    }
+
+
+def counted_per_worker() -> dict:
+    return {
+        (team, worker, state): n
+        for team, worker, state, n in Case.objects.values_list(
+            "team_id", "responsible_worker_id", "state"
+        ).annotate(n=Count("id"))
     }
 
 
@@ -54,6 +75,22 @@ def test_counts__follow_every_write_of_a_case():
     assert kept()[(other.pk, CaseState.ACTIVE)] == 1
     bare.delete()
     assert kept() == counted()
+    assert kept_per_worker() == counted_per_worker()
+
+
+def test_counts__follow_a_change_of_responsible_worker():
+    """A reassignment moves the cases between workers and leaves the team's counts as they
+    were: each worker's caseload on the figures page is read from these counts."""
+    org = make_org()
+    for n in range(3):
+        case_in_state(org, CaseState.ACTIVE, first_name=f"Worker{n}")
+    case_in_state(org, CaseState.IN_REVIEW, first_name="Reviewed")
+    before = kept()
+    moved = Case.objects.filter(state=CaseState.ACTIVE).order_by("pk")[:2]
+    Case.objects.filter(pk__in=[c.pk for c in moved]).update(responsible_worker=org.koto_supervisor)
+    assert kept() == before
+    assert kept_per_worker() == counted_per_worker()
+    assert kept_per_worker()[(org.koto.pk, org.koto_supervisor.pk, CaseState.ACTIVE)] == 2
 
 
 def test_figures__show_the_kept_counts():

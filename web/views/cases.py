@@ -7,7 +7,9 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
@@ -18,6 +20,7 @@ from audit.access import log_access
 from cases import rules as date_rules
 from cases import services as case_services
 from cases.enums import CaseAction, CaseState, Role
+from cases.models import Case, TeamStateCount
 from cases.roles import roles_of
 from cases.selectors import (
     case_timeline,
@@ -33,7 +36,7 @@ from transfers import services
 from web import forms, labels
 
 from .clients import household_context
-from .common import act, case_subject, page_of, perform, scoped, shown, stale, today
+from .common import PAGE_SIZE, act, case_subject, page_of, perform, scoped, shown, stale, today
 from .partners import home_base_context, referral_context
 
 GROUPS = ("overdue", "due", "soon", "in_review", "pending")
@@ -49,6 +52,35 @@ def _group_filters(on: dt.date) -> dict[str, Q]:
         "soon": Q(state=CaseState.ACTIVE, review_due_on__lte=on + dt.timedelta(days=30)),
         "in_review": Q(state=CaseState.IN_REVIEW),
         "pending": Q(state=CaseState.TRANSFER_PENDING),
+    }
+
+
+def _group_counts(request, teams, filters_used: dict, on: dt.date) -> dict[str, int]:
+    """How many cases each group holds. Every group is a state a team's own cases are in
+    before any transfer, all within the reader's scope: counted over the team's (and the
+    worker's) cases directly. On PostgreSQL the states come from the counts the database
+    keeps (cases.TeamStateCount); only the review dates still ahead of the due ones and the
+    active cases due within 30 days are counted from the cases (a date window, not the
+    caseload's size), the overdue being the due ones less those not yet past their date."""
+    team_ids = [t.pk for t in teams]
+    if filters_used["team_code"]:
+        team_ids = [t.pk for t in teams if t.code == filters_used["team_code"]]
+    cases = Case.objects.filter(team_id__in=team_ids)
+    kept = TeamStateCount.objects.filter(team_id__in=team_ids)
+    if filters_used["who"] == "mine":
+        cases = cases.filter(responsible_worker=request.user)
+        kept = kept.filter(worker=request.user)
+    filters = _group_filters(on)
+    if connection.vendor != "postgresql":  # the embedded database keeps no counts
+        return cases.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
+    states = dict(kept.values_list("state").annotate(total=Sum("n")).values_list("state", "total"))
+    due = cases.filter(filters["due"]).count()
+    return {
+        "overdue": states.get(CaseState.REVIEW_DUE, 0) - due,
+        "due": due,
+        "soon": cases.filter(filters["soon"]).count(),
+        "in_review": states.get(CaseState.IN_REVIEW, 0),
+        "pending": states.get(CaseState.TRANSFER_PENDING, 0),
     }
 
 
@@ -118,11 +150,14 @@ def caseload(request):
     if filters_used["query"]:
         return _search_page(request, cases, filters_used, teams)
     filters = _group_filters(on)
-    counts = cases.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
+    counts = _group_counts(request, teams, filters_used, on)
     group = request.GET.get("group")
     if group not in GROUPS:
         group = next((key for key in GROUPS if counts[key]), GROUPS[0])
-    page = page_of(request, cases.filter(filters[group]).order_by("review_due_on", "id"))
+    # The group's count is known: the page needs no second count of the same cases.
+    paginator = Paginator(cases.filter(filters[group]).order_by("review_due_on", "id"), PAGE_SIZE)
+    paginator.count = counts[group]  # a cached_property, set ahead
+    page = paginator.get_page(request.GET.get("page"))
     plans = overdue_plans(
         on=on,
         team_ids=[t.pk for t in teams],
