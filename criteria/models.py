@@ -250,6 +250,23 @@ class CriterionAssessment(models.Model):
                 condition=Q(status=AssessmentStatus.NOT_MET, exception_approved_at__isnull=True),
                 name="assessment_exception_open_idx",
             ),
+            # Plans past their target date (the caseload's and supervisor's lists, oldest
+            # first) and exception requests waiting for a decision: read in index order
+            # from the few rows that qualify, not by scanning every assessment ever made.
+            models.Index(
+                fields=["plan_target_on", "id"],
+                condition=Q(status=AssessmentStatus.NOT_MET, plan_target_on__isnull=False),
+                name="assessment_plan_due_idx",
+            ),
+            models.Index(
+                fields=["exception_requested_at", "id"],
+                condition=Q(
+                    exception_requested_at__isnull=False,
+                    exception_approved_at__isnull=True,
+                    exception_refused_at__isnull=True,
+                ),
+                name="assessment_exception_asked_idx",
+            ),
         ]
 
     def __str__(self) -> str:

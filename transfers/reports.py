@@ -50,6 +50,67 @@ def overdue_reviews(team_ids, today: dt.date | None = None) -> QuerySet[Case]:
     )
 
 
+OVERDUE_STATES = (CaseState.REVIEW_DUE, CaseState.IN_REVIEW)
+
+
+def overdue_counts(
+    team_ids, today: dt.date, *, team_code: str = "", worker: str = ""
+) -> dict[tuple[int, int], int]:
+    """How many of overdue_reviews() there are per team and responsible worker (id), the
+    page's filters (a team's code, a worker's username) applied. On PostgreSQL from the
+    counts the database keeps per team, worker and state (cases.TeamStateCount), less the
+    cases in those states whose review date is not yet past (a window of days ahead, read
+    from the index): it grows neither with the overdue backlog nor with the caseload."""
+    from django.db import connection
+
+    cases = Case.objects.filter(team_id__in=list(team_ids), state__in=OVERDUE_STATES)
+    kept = TeamStateCount.objects.filter(team_id__in=list(team_ids), state__in=OVERDUE_STATES)
+    if team_code:
+        cases = cases.filter(team__code=team_code)
+        kept = kept.filter(team__code=team_code)
+    if worker:
+        cases = cases.filter(responsible_worker__username=worker)
+        kept = kept.filter(worker__username=worker)
+    if connection.vendor != "postgresql":  # the embedded database keeps no counts
+        return {
+            (team, user): n
+            for team, user, n in cases.filter(review_due_on__lt=today)
+            .values_list("team_id", "responsible_worker_id")
+            .annotate(n=Count("pk"))
+        }
+    counts = {
+        (team, user): n
+        for team, user, n in kept.values_list("team_id", "worker_id").annotate(n=Sum("n"))
+    }
+    not_yet = cases.filter(Q(review_due_on__gte=today) | Q(review_due_on__isnull=True))
+    for team, user, n in not_yet.values_list("team_id", "responsible_worker_id").annotate(
+        n=Count("pk")
+    ):
+        counts[(team, user)] = counts.get((team, user), 0) - n
+    return {key: n for key, n in counts.items() if n > 0}
+
+
+def exceptions_waiting_count(team_ids) -> int:
+    """How many reviews exceptions_waiting_query() holds, counted from the open exceptions'
+    index outwards (each not-met assessment whose exception is undecided, then its review,
+    case and client by key), not by hashing the teams' whole caseload."""
+    from criteria.models import AssessmentStatus, CriterionAssessment
+
+    return (
+        CriterionAssessment.objects.filter(
+            Q(criterion__requires_children=False) | ~Q(review__case__client__children_count=0),
+            status=AssessmentStatus.NOT_MET,
+            criterion__exception_allowed=True,
+            exception_approved_at__isnull=True,
+            review__completed_at__isnull=True,
+            review__case__team_id__in=list(team_ids),
+        )
+        .values("review_id")
+        .distinct()
+        .count()
+    )
+
+
 @dataclass(frozen=True)
 class Waiting:
     transfer: Transfer

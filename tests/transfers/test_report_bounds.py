@@ -72,6 +72,52 @@ def test_the_exceptions_query_is_the_readiness_rule(org):
     by_rule = [item["review"].pk for item in exceptions_waiting(teams)]
     assert by_rule, "the busy week has an exception to decide"
     assert [review.pk for review in reports.exceptions_waiting_query(teams)] == by_rule
+    assert reports.exceptions_waiting_count(teams) == len(by_rule)
+
+
+def test_the_overdue_counts_are_the_overdue_list_counted(org):
+    """Per team and worker, from the kept counts less the cases not yet past their date:
+    the same as counting the overdue list, with the page's filters."""
+    from collections import Counter
+
+    from cases.models import Case
+
+    on = clock.today()
+    for n, (state, days) in enumerate(
+        [
+            (CaseState.REVIEW_DUE, -3),
+            (CaseState.REVIEW_DUE, -40),
+            (CaseState.REVIEW_DUE, 0),  # due today: not overdue
+            (CaseState.REVIEW_DUE, 5),
+            (CaseState.IN_REVIEW, -1),
+            (CaseState.IN_REVIEW, 10),
+            (CaseState.ACTIVE, -2),  # not yet swept: not in the list
+        ]
+    ):
+        case = case_in_state(org, state, first_name=f"Myohassa{n}")
+        Case.objects.filter(pk=case.pk).update(review_due_on=on + dt.timedelta(days=days))
+    Case.objects.filter(client__first_name="Myohassa4").update(
+        responsible_worker=org.koto_supervisor
+    )
+    teams = [org.koto.pk]
+
+    def listed(**filters):
+        cases = reports.overdue_reviews(teams, on)
+        if filters.get("team_code"):
+            cases = cases.filter(team__code=filters["team_code"])
+        if filters.get("worker"):
+            cases = cases.filter(responsible_worker__username=filters["worker"])
+        return dict(Counter((c.team_id, c.responsible_worker_id) for c in cases))
+
+    assert reports.overdue_counts(teams, on) == listed()
+    assert sum(reports.overdue_counts(teams, on).values()) == 3
+    for filters in (
+        {"team_code": org.koto.code},
+        {"team_code": "nobody"},
+        {"worker": org.koto_supervisor.username},
+        {"worker": org.caseworker.username, "team_code": org.koto.code},
+    ):
+        assert reports.overdue_counts(teams, on, **filters) == listed(**filters), filters
 
 
 def test_each_list_is_a_page_with_its_count_and_only_the_shown_are_logged(client, org, monkeypatch):

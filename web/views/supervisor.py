@@ -3,13 +3,14 @@ responsible worker of a leaving worker's cases."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -50,7 +51,6 @@ from .common import (
     assessment_subject,
     attempt,
     case_subject,
-    page_of,
     scoped,
     stale,
     today,
@@ -65,10 +65,14 @@ def _supervised(request):
     return teams
 
 
-def _page(request, items, name: str):
-    """A first page of 25 (or the page asked for in `name`) and the count, in SQL, with
-    the links to the page before and after (the other lists' pages kept)."""
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get(name))
+def _page(request, items, name: str, *, count: int | None = None):
+    """A first page of 25 (or the page asked for in `name`) and the count, in SQL (or
+    `count`, when counted a cheaper way), with the links to the page before and after (the
+    other lists' pages kept)."""
+    paginator = Paginator(items, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # a cached_property, set ahead
+    page = paginator.get_page(request.GET.get(name))
 
     def link(number):
         query = request.GET.copy()
@@ -104,6 +108,7 @@ def _exceptions(request, team_ids):
         request,
         reports.exceptions_waiting_query(team_ids).prefetch_related("assessments__criterion"),
         "exceptions_page",
+        count=reports.exceptions_waiting_count(team_ids),
     )
     items = []
     for review in page.object_list:
@@ -127,19 +132,18 @@ def _overdue(request, team_ids, on) -> dict:
     worker = request.GET.get("worker", "")
     if worker:
         overdue = overdue.filter(responsible_worker__username=worker)
-    by_worker = _count_per_worker(overdue)
-    page = page_of(request, overdue)
+    counts = reports.overdue_counts(team_ids, on, team_code=team_code, worker=worker)
+    by_worker = _count_per_worker(counts)
+    page = _page(request, overdue, "page", count=sum(counts.values()))
     for case in page:
         case.days_overdue = (on - case.review_due_on).days
     return {"team_code": team_code, "worker": worker, "page": page, "by_worker": by_worker}
 
 
-def _count_per_worker(overdue) -> list[dict]:
-    """The overdue reviews per team and worker: counted over ids (from the index alone),
-    then named (a few teams and workers, not a join per case)."""
-    counts = list(
-        overdue.order_by().values_list("team_id", "responsible_worker_id").annotate(n=Count("pk"))
-    )
+def _count_per_worker(per_worker: dict[tuple[int, int], int]) -> list[dict]:
+    """The overdue reviews per team and worker (reports.overdue_counts), named (a few teams
+    and workers, not a join per case)."""
+    counts = [(team, worker, n) for (team, worker), n in per_worker.items()]
     teams = dict(Team.objects.filter(pk__in={t for t, _w, _n in counts}).values_list("pk", "name"))
     workers = {
         pk: (username, first, last)
@@ -147,7 +151,7 @@ def _count_per_worker(overdue) -> list[dict]:
         .objects.filter(pk__in={w for _t, w, _n in counts})
         .values_list("pk", "username", "first_name", "last_name")
     }
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "team__name": teams[team],
             "responsible_worker__username": workers[worker][0],
