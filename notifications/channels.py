@@ -93,6 +93,10 @@ HEADLINES = {
     NotificationKind.EXTENSION_APPROVED: _("The extension is approved"),
     NotificationKind.EXTENSION_REFUSED: _("The extension is refused"),
     NotificationKind.PLAN_OWNER_NAMED: _("A plan of a readiness review is given to you"),
+    NotificationKind.TRANSFER_QUESTION: _(
+        "The receiving team asks a question about a transfer: answer it"
+    ),
+    NotificationKind.TRANSFER_ANSWERED: _("The sender answered the question about a transfer"),
     NotificationKind.CONTACT_REQUEST_ROUTED: _("A contact request is routed to you"),
     NotificationKind.EXPORT_READY: _("Your export is ready to download"),
 }

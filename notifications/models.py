@@ -53,6 +53,9 @@ class NotificationKind(models.TextChoices):
     EXTENSION_APPROVED = "extension_approved", _("Extension approved")
     EXTENSION_REFUSED = "extension_refused", _("Extension refused")
     PLAN_OWNER_NAMED = "plan_owner_named", _("Plan given to you")
+    # Asking before returning (transfers.services.questions).
+    TRANSFER_QUESTION = "transfer_question", _("Question about a transfer")
+    TRANSFER_ANSWERED = "transfer_answered", _("Question about a transfer answered")
     # The intake queue (cases.intake): a contact request given to a worker.
     CONTACT_REQUEST_ROUTED = "contact_request_routed", _("Contact request routed to you")
     EXPORT_READY = "export_ready", _("Export ready")

@@ -12,6 +12,9 @@ Who is told (and which team's Teams channel):
 - accepted: the sending caseworker; the receiving worker named is also told when the
   booking request waits for the front desk's booking hours, and until when;
 - returned (the reason's label): the sending caseworker;
+- a question asked before deciding: the sending caseworker; its answer: the receiving
+  team's receiving workers and its channel (the transfer is before them again). The
+  question's and the answer's words stay on the transfer's page;
 - cancelled: while proposed, the receiving workers and the channel; later, the receiving
   worker, and the front desk once a booking was requested;
 - booking request released to the desk: the front desk, and the channel (sent when the
@@ -47,6 +50,8 @@ __all__ = [
     "transfer_cancelled",
     "transfer_link",
     "transfer_proposed",
+    "transfer_question_answered",
+    "transfer_question_asked",
     "transfer_returned",
 ]
 
@@ -110,6 +115,29 @@ def transfer_accepted(transfer: Transfer, *, actor: Any) -> None:
         key="accepted",
     )
     request_waits(transfer)
+
+
+def transfer_question_asked(transfer: Transfer, *, actor: Any, message_id: int) -> None:
+    """The sending caseworker answers next; the question's words stay on the page."""
+    _tell(
+        [transfer.sending_worker],
+        actor=actor,
+        transfer=transfer,
+        kind=NotificationKind.TRANSFER_QUESTION,
+        key=f"question:{message_id}",
+    )
+
+
+def transfer_question_answered(transfer: Transfer, *, actor: Any, message_id: int) -> None:
+    """The receiving team decides again: its receiving workers and its Teams channel."""
+    _tell(
+        _receiving_workers(transfer),
+        actor=actor,
+        transfer=transfer,
+        kind=NotificationKind.TRANSFER_ANSWERED,
+        key=f"answer:{message_id}",
+        team_id=transfer.receiving_team_id,
+    )
 
 
 def request_waits(transfer: Transfer) -> dt.datetime | None:

@@ -219,6 +219,23 @@ SCENARIOS = {
         ),
         lambda org: [org.caseworker],
     ),
+    "question asked": Scenario(
+        NotificationKind.TRANSFER_QUESTION,
+        _transfer(TransferState.PROPOSED),
+        lambda org, transfer: services.transfer_request_information(
+            actor=org.receiving_worker, transfer=transfer, text=FREE_TEXT
+        ),
+        lambda org: [org.caseworker],
+    ),
+    "question answered": Scenario(
+        NotificationKind.TRANSFER_ANSWERED,
+        _transfer(TransferState.INFORMATION_REQUESTED),
+        lambda org, transfer: services.transfer_answer_information(
+            actor=org.caseworker, transfer=transfer, text=FREE_TEXT
+        ),
+        lambda org: [org.receiving_worker, org.second_receiver],
+        teams=("pohjoinen-aiso",),
+    ),
     "cancelled while proposed": Scenario(
         NotificationKind.TRANSFER_CANCELLED,
         _transfer(TransferState.PROPOSED),

@@ -13,6 +13,7 @@ from cases.roles import ACCEPTING_ROLES, SENDING_ROLES, require_role
 from core import clock, workdays
 from core.retry import atomic_with_retry
 from core.transitions import check_transition, require_text, run_transition
+from transfers import notices
 from transfers.enums import MessageKind, TransferAction
 from transfers.events import transfer_event
 from transfers.models import Transfer, TransferMessage
@@ -59,6 +60,7 @@ def transfer_request_information(
         source=source,
         params={"message": message.pk},
     )
+    notices.transfer_question_asked(transfer, actor=actor, message_id=message.pk)
     return transfer
 
 
@@ -89,4 +91,5 @@ def transfer_answer_information(
         source=source,
         params={"message": message.pk, "paused_working_days": paused},
     )
+    notices.transfer_question_answered(transfer, actor=actor, message_id=message.pk)
     return transfer
