@@ -18,11 +18,14 @@ only while a gateway is configured (notifications.sms). Each one sent is an acce
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import re
 import string
+import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pycountry
@@ -107,6 +110,11 @@ def chosen_template(kind: str, language: str) -> Chosen:
     return Chosen(plain, fallback=True)
 
 
+def _own_template_pk(kind: str, language: str) -> int | None:
+    own = chosen_template(kind, language)
+    return None if own.template is None or own.fallback else own.template.pk
+
+
 def _locale(template: ClientNoticeTemplate) -> str:
     """The Babel locale the template's dates and language names are written in."""
     found = pycountry.languages.get(alpha_3=template.language)
@@ -147,11 +155,22 @@ class Rendered:
     fallback: bool
 
 
-def render(booking: HandoverBooking, kind: str) -> Rendered | None:
-    """The notice of `kind` for the booking's client, or None without any template. Raises
-    NoticeRefused if the text would carry the client's identity code."""
+def render(
+    booking: HandoverBooking, kind: str, *, template: ClientNoticeTemplate | None = None
+) -> Rendered | None:
+    """The notice of `kind` for the booking's client, or None without any template (from
+    `template` when given). Raises NoticeRefused if the text would carry the client's
+    identity code."""
     client = booking.transfer.case.client
-    chosen = chosen_template(kind, client.language)
+    chosen = (
+        chosen_template(kind, client.language)
+        if template is None
+        else Chosen(
+            template,
+            fallback=template.plain_language
+            or template.language != (client.language or "").lower(),
+        )
+    )
     if chosen.template is None:
         return None
     filled = values(booking, chosen.template)
@@ -176,9 +195,71 @@ def render(booking: HandoverBooking, kind: str) -> Rendered | None:
 # The letter -------------------------------------------------------------------------------
 
 
+# The letter's font: DejaVu Sans (Latin, Greek, Cyrillic and more), shipped in
+# transfers/fonts with its licence (Bitstream Vera's; DejaVu's changes are public domain)
+# and embedded in each letter, so a Russian or Ukrainian letter is drawn on any machine.
+# ReportLab draws one glyph per character left to right: it neither joins Arabic
+# script's letters nor orders right-to-left text. A letter whose text needs that (Arabic,
+# Persian, Dari, Pashto, Kurdish Sorani...) or has a character the font lacks (Tigrinya's
+# Ge'ez script) is not faked: it is written from the plain-language Finnish template, and
+# the transfer's page tells the caseworker (letter_template). Text messages are not
+# affected: the phone draws them.
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT = "DejaVuSans"
+FONT_BOLD = "DejaVuSans-Bold"
+
+
+@functools.cache
+def _font_glyphs() -> frozenset[int]:
+    """Registers the letter's fonts with ReportLab (once) and gives the characters they
+    draw."""
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    regular = TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf"))
+    pdfmetrics.registerFont(regular)
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
+        addMapping(FONT, bold, italic, name)
+    return frozenset(regular.face.charToGlyph)
+
+
+def letter_can_write(text: str) -> bool:
+    """Whether the letter draws `text` truly: a glyph for every character, and no
+    right-to-left script (which would need shaping and reordering)."""
+    glyphs = _font_glyphs()
+    return all(
+        char.isspace()
+        or (ord(char) in glyphs and unicodedata.bidirectional(char) not in ("R", "AL"))
+        for char in text
+    )
+
+
+def _template_text(template: ClientNoticeTemplate) -> str:
+    return "\n".join((template.subject, template.body, template.interpreter_line or ""))
+
+
+@dataclass(frozen=True)
+class LetterChoice:
+    template: ClientNoticeTemplate | None
+    fallback: bool  # plain-language Finnish instead of the client's language
+    script: bool  # ... because the letter cannot write the language's script
+
+
+def letter_template(language: str) -> LetterChoice:
+    """The letter's template for the client's language: its own if the letter can write
+    it, else the plain-language Finnish one (`script` says why)."""
+    chosen = chosen_template(NoticeKind.LETTER, language)
+    if chosen.template is not None and not letter_can_write(_template_text(chosen.template)):
+        plain = chosen_template(NoticeKind.LETTER, "")
+        return LetterChoice(plain.template, fallback=True, script=not chosen.fallback)
+    return LetterChoice(chosen.template, fallback=chosen.fallback, script=False)
+
+
 def letter_pdf(booking: HandoverBooking) -> bytes:
     """The letter to the client: the team, the day, the client's name and postal address,
-    the heading and the text (paragraphs split at blank lines)."""
+    the heading and the text (paragraphs split at blank lines), in DejaVu Sans."""
     from xml.sax.saxutils import escape
 
     from reportlab.lib.pagesizes import A4
@@ -186,11 +267,21 @@ def letter_pdf(booking: HandoverBooking) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-    rendered = render(booking, NoticeKind.LETTER)
+    client = booking.transfer.case.client
+    choice = letter_template(client.language)
+    rendered = render(booking, NoticeKind.LETTER, template=choice.template)
     if rendered is None:
         raise NoticeRefused("no letter template")
-    client = booking.transfer.case.client
+    if not rendered.fallback and not letter_can_write(f"{rendered.subject}\n{rendered.body}"):
+        # A value put in (a date, a language's name) the letter cannot write.
+        rendered = render(
+            booking, NoticeKind.LETTER, template=chosen_template(NoticeKind.LETTER, "").template
+        )
+        assert rendered is not None
+    _font_glyphs()
     styles = getSampleStyleSheet()
+    for style in styles.byName.values():
+        style.fontName = FONT_BOLD if style.name.startswith(("Heading", "Title")) else FONT
     locale = _locale(rendered.template)
     story: list[Any] = [
         Paragraph(escape(booking.transfer.receiving_team.name), styles["Normal"]),
@@ -214,6 +305,7 @@ def letter_pdf(booking: HandoverBooking) -> bytes:
         author=booking.transfer.receiving_team.name,
         leftMargin=25 * mm,
         rightMargin=20 * mm,
+        initialFontName=FONT,  # not even an unused Helvetica in the file
     )
     document.build(story)
     return buffer.getvalue()

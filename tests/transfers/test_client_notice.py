@@ -8,12 +8,14 @@ through the cases service with an event row."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
+from pypdf import PdfReader
 
 from audit.models import AccessLog
 from cases import services as case_services
@@ -272,6 +274,83 @@ def test_letter__a_pdf_in_plain_finnish_for_a_dari_speaker(org):
     assert IDENTITY_CODE not in rendered.body
     pdf = client_notice.letter_pdf(booking)
     assert pdf.startswith(b"%PDF")
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def template_in(language: str, subject: str, body: str, interpreter_line: str = "") -> None:
+    ClientNoticeTemplate.objects.create(
+        kind=NoticeKind.LETTER,
+        language=language,
+        subject=subject,
+        body=body,
+        interpreter_line=interpreter_line,
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "body"),
+    [
+        ("rus", "Приглашение на встречу", "Время: $date в $time\nМесто: $place"),
+        ("ukr", "Запрошення на зустріч", "Час: $date о $time\nМісце: $place. Їжа, ґанок, є."),
+        ("fin", "Kutsu siirtotapaamiseen", None),
+    ],
+)
+def test_letter__cyrillic_and_finnish_characters_are_in_the_pdf(org, language, subject, body):
+    if body is not None:
+        template_in(language, subject, body)
+    transfer = requested(org, language=language, consent=False)
+    confirm(org, transfer)
+    booking = transfer.bookings.get()
+    choice = client_notice.letter_template(language)
+    assert not choice.fallback and not choice.script
+    text = pdf_text(client_notice.letter_pdf(booking))
+    assert subject in text
+    assert "Malmin FrontDesk, huone 3" in text
+    if body is not None:
+        first_line = body.split("$")[0]
+        assert first_line in text  # e.g. "Время: "
+    else:
+        assert "henkilöllisyystodistus" in text
+    # The letter's font is embedded (DejaVu Sans), not the Latin-only Helvetica.
+    reader = PdfReader(io.BytesIO(client_notice.letter_pdf(booking)))
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].get_object().values()
+    }
+    assert fonts and all("DejaVuSans" in name for name in fonts), fonts
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"),
+    [
+        ("ara", "دعوة إلى اجتماع التسليم"),  # right to left: ReportLab cannot shape it
+        ("fas", "دعوت به جلسه"),
+        ("tir", "ዕድመ ናብ ርክብ"),  # Ge'ez script: no glyphs in the font
+    ],
+)
+def test_letter__a_script_it_cannot_write_is_plain_finnish_and_the_caseworker_told(
+    org, language, subject
+):
+    template_in(language, subject, "$date $time $place")
+    transfer = requested(org, language=language, consent=False)
+    confirm(org, transfer)
+    booking = transfer.bookings.get()
+    choice = client_notice.letter_template(language)
+    assert choice.fallback and choice.script
+    assert choice.template.plain_language and choice.template.language == "fin"
+    text = pdf_text(client_notice.letter_pdf(booking))
+    assert "Sinulla on tapaaminen" in text
+    assert subject not in text
+    # A text message keeps the client's own template: the phone draws the script.
+    ClientNoticeTemplate.objects.create(
+        kind=NoticeKind.SMS, language=language, body=f"{subject} $date $time"
+    )
+    sms = client_notice.render(booking, NoticeKind.SMS)
+    assert not sms.fallback and sms.body.startswith(subject)
 
 
 # The consent ------------------------------------------------------------------------------

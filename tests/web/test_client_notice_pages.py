@@ -12,7 +12,8 @@ from audit.models import AccessLog, AccessOutcome
 from cases.enums import ClientAction
 from cases.models import Event
 from tests.factories import reload, transfer_in_state
-from transfers.enums import TransferState
+from transfers.enums import NoticeKind, TransferState
+from transfers.models import ClientNoticeTemplate
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,18 @@ def test_transfer_page__says_when_the_notice_falls_back_to_plain_finnish(web, or
     assert reverse("web:transfer-letter", args=[transfer.pk]) in html
     assert ("asiakkaan kielellä (dari)" in html) is told
     assert "ei ole antanut suostumusta" in html or "eivät ole käytössä" in html
+
+
+def test_transfer_page__says_when_the_letter_cannot_write_the_script(web, org):
+    ClientNoticeTemplate.objects.create(
+        kind=NoticeKind.LETTER, language="ara", subject="دعوة", body="$date $time $place"
+    )
+    transfer = transfer_in_state(org, TransferState.BOOKED, language="ara")
+    html = web(org.caseworker).get(reverse("web:transfer", args=[transfer.pk])).content.decode()
+    assert (
+        "Kirjettä ei vielä voi kirjoittaa asiakkaan kielen (arabia) kirjoitusjärjestelmällä" in html
+    )
+    assert reverse("web:transfer-letter", args=[transfer.pk]) in html
 
 
 def test_client_edit__records_the_consent_to_text_messages(web, org):

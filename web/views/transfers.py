@@ -162,11 +162,12 @@ def _client_notice(transfer, booking) -> dict[str, Any]:
     """The client's notice of the appointment: the letter, and the text messages (sent, to
     be sent, or why not); whether the client's language has its own template."""
     client = transfer.case.client
-    chosen = client_notice.chosen_template(NoticeKind.LETTER, client.language)
+    chosen = client_notice.letter_template(client.language)
     return {
         "letter_url": reverse("web:transfer-letter", args=[transfer.pk]),
         "has_template": chosen.template is not None,
         "fallback": chosen.fallback,
+        "script": chosen.script,
         "language": client.language_name,
         "sms_in_use": sms.sms_in_use(),
         "consent": client.sms_consent and bool(client.phone_number),
