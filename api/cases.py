@@ -543,8 +543,7 @@ class CaseViewSet(AccessLoggedViewSet):
             return None  # transitions with conditions: only the objects can answer
         return queryset.values(*CASE_ROW_FIELDS)
 
-    def subject_of_row(self, row):
-        return row["client_id"], row["id"]
+    row_subject = ("client_id", "id")
 
     def render_row(self, row):
         return case_row(row)

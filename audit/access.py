@@ -16,7 +16,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router, transaction
+from django.db.models.query import ValuesIterable
 from django.http import Http404
 from django_guid import get_guid
 
@@ -170,6 +172,162 @@ def log_access(
     if collected is not None and outcome == AccessOutcome.ALLOWED:
         collected.extend(pairs)
     return len(pairs)
+
+
+# The rows of a list read and their access-log rows written in one statement (a
+# data-modifying CTE): the rows shown are the first `shown` of the read, in its order.
+_LOGGED_READ = """
+    WITH silta_read ({columns}) AS MATERIALIZED ({read}),
+    silta_logged AS (
+        INSERT INTO audit_accesslog (actor_id, actor_role, actor_team, action, purpose,
+            outcome, request_id, client_id, case_id)
+        SELECT %s, %s, %s, %s, %s, %s, %s, shown.client_id, shown.case_id
+        FROM (
+            SELECT {client} AS client_id, {case} AS case_id FROM silta_read
+            ORDER BY {order} LIMIT %s
+        ) AS shown
+    )
+    SELECT * FROM silta_read ORDER BY {order}
+"""
+
+
+def _quoted(name: str) -> str:
+    return '"{}"'.format(name.replace('"', '""'))
+
+
+class _LoggedValuesIterable(ValuesIterable):
+    """A values queryset's rows, each shown row access-logged as it is read (see
+    `rows_logged_when_read`)."""
+
+    user: Any = None
+    action = ""
+    shown = 0
+    client_column = ""
+    case_column: str | None = None
+
+    def __iter__(self):
+        queryset = self.queryset
+        query = queryset.query
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        order = self._order(query, names)
+        if order is None or self.client_column not in names:
+            # An order that does not name one row by its columns: read, then log.
+            rows = list(super().__iter__())
+            self._log_after(rows)
+            return iter(rows)
+        compiler = query.get_compiler(queryset.db)
+        try:
+            read, params = compiler.as_sql()
+        except EmptyResultSet:
+            return iter([])
+        role, team = actor_summary(self.user)
+        request_id = get_guid() or ""
+        sql = _LOGGED_READ.format(
+            columns=", ".join(_quoted(n) for n in names),
+            read=read,
+            client=_quoted(self.client_column),
+            case=_quoted(self.case_column) if self.case_column else "NULL::bigint",
+            order=", ".join(order),
+        )
+        user_id = self.user.pk
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(
+                sql,
+                [
+                    *params,
+                    user_id,
+                    role,
+                    team,
+                    self.action,
+                    PURPOSE_CASE_MANAGEMENT,
+                    AccessOutcome.ALLOWED,
+                    request_id,
+                    self.shown,
+                ],
+            )
+            rows = cursor.fetchall()
+        collected = _collected.get()
+        if collected is not None:
+            client_at = names.index(self.client_column)
+            case_at = names.index(self.case_column) if self.case_column else None
+            collected.extend(
+                dict.fromkeys(
+                    (row[client_at], None if case_at is None else row[case_at])
+                    for row in rows[: self.shown]
+                )
+            )
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        converters = compiler.get_converters(fields)
+        if converters:
+            rows = list(compiler.apply_converters(rows, converters))
+        return (dict(zip(names, row, strict=True)) for row in rows)
+
+    @staticmethod
+    def _order(query: Any, names: list[str]) -> list[str] | None:
+        """The read's order as its output columns, when it orders by plain columns of the
+        read ending with `id` (one row per position: the rows shown are the same in the
+        read and in the log's copy of it); otherwise None."""
+        terms = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        if query.extra_order_by or not terms or not all(isinstance(t, str) for t in terms):
+            return None
+        columns = [(t[1:], "DESC") if t.startswith("-") else (t, "ASC") for t in terms]
+        if columns[-1][0] not in ("id", "pk") or not all(
+            name in names or name == "pk" for name, _ in columns
+        ):
+            return None
+        return [f"{_quoted('id' if n == 'pk' else n)} {way}" for n, way in columns]
+
+    def _log_after(self, rows: list[dict[str, Any]]) -> None:
+        log_access(
+            user=self.user,
+            action=self.action,
+            subjects=[
+                (row[self.client_column], row[self.case_column] if self.case_column else None)
+                for row in rows[: self.shown]
+            ],
+        )
+
+
+class _FallbackLoggedIterable(_LoggedValuesIterable):
+    """Elsewhere than PostgreSQL: the rows read, then their log rows written."""
+
+    def __iter__(self):
+        rows = list(ValuesIterable.__iter__(self))
+        self._log_after(rows)
+        return iter(rows)
+
+
+def rows_logged_when_read(
+    rows: models.QuerySet[Any, Any],
+    *,
+    user: Any,
+    action: str,
+    shown: int,
+    client: str,
+    case: str | None = None,
+) -> models.QuerySet[Any, Any]:
+    """`rows` (a values queryset naming its client id as the column `client` and its
+    case id as `case`), read together with the access-log rows of the first `shown` of
+    them, in the order the read gives them (as a paginator shows them): on PostgreSQL in
+    one statement, a data-modifying CTE, so that the rows cannot be returned without
+    their log rows. Slices, filters and orderings of the result keep this. A case id
+    must name one row (the log gets one row per row shown)."""
+    if rows._iterable_class is not ValuesIterable:
+        raise TypeError("rows_logged_when_read reads a values() queryset")
+    postgresql = connections[rows.db].vendor == "postgresql"
+    logged = rows._chain()  # type: ignore[attr-defined]
+    logged._iterable_class = type(
+        "LoggedRows",
+        (_LoggedValuesIterable if postgresql else _FallbackLoggedIterable,),
+        {
+            "user": user,
+            "action": action,
+            "shown": shown,
+            "client_column": client,
+            "case_column": case,
+        },
+    )
+    return logged
 
 
 def find_outside_scope(model: type[M], pk: object) -> M | None:

@@ -105,3 +105,50 @@ def test_a_list_reads_the_actors_memberships_once():
         assert api.get("/api/v1/cases/").status_code == 200
     reads = [q["sql"] for q in queries.captured_queries if '"cases_membership"' in q["sql"]]
     assert len(reads) == 1, reads
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cursor=&page_size=2",
+        "page_size=2",
+        "page_size=2&ordering=-id",
+        "page_size=2&page=2&ordering=-review_due_on,-id",
+    ],
+)
+def test_a_page_and_its_access_log_rows_are_one_statement_logging_only_the_rows_shown(query):
+    """The rows shown and their access-log rows in one statement (a data-modifying CTE):
+    no rows without their log rows, and no log row for the row read only to know that a
+    next page follows."""
+    org = make_org()
+    for n in range(5):
+        open_case(org, first_name=f"Logged{n}")
+    api = as_user(org.caseworker)
+    before = set(AccessLog.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get(f"/api/v1/cases/?{query}").json()
+    shown = [row["id"] for row in body["results"]]
+    assert len(shown) == 2
+    reads = [q["sql"] for q in queries.captured_queries if '"cases_case"' in q["sql"]]
+    reads = [sql for sql in reads if "COUNT(" not in sql]  # page numbers count apart
+    assert len(reads) == 1 and "INSERT INTO audit_accesslog" in reads[0]
+    new = AccessLog.objects.exclude(pk__in=before)
+    assert sorted(new.values_list("case_id", flat=True)) == sorted(shown)
+    assert {(r.action, r.actor_id, r.actor_role, r.outcome) for r in new} == {
+        ("api_list", org.caseworker.pk, "caseworker", "allowed")
+    }
+    assert sorted(new.values_list("client_id", flat=True)) == sorted(
+        row["client"] for row in body["results"]
+    )
+
+
+def test_an_order_that_does_not_name_one_row_logs_the_rows_shown_after_the_read():
+    org = make_org()
+    for n in range(3):
+        open_case(org, first_name=f"Tied{n}")
+    api = as_user(org.caseworker)
+    before = set(AccessLog.objects.values_list("pk", flat=True))
+    body = api.get("/api/v1/cases/?page_size=2&ordering=review_due_on").json()
+    shown = sorted(row["id"] for row in body["results"])
+    new = AccessLog.objects.exclude(pk__in=before)
+    assert sorted(new.values_list("case_id", flat=True)) == shown
