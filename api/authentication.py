@@ -10,14 +10,17 @@ tokens gets 429 for the cool-off, whatever it sends. Tokens are issued and rotat
 from __future__ import annotations
 
 import binascii
+import functools
+import json
 import logging
 from hmac import compare_digest
+from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Exists, F, Func, JSONField, OuterRef
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as knox_message
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -30,7 +33,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import get_authorization_header
 
 from audit.access import remember_memberships
-from cases.models import Membership
+from cases.models import Membership, Team
 from core import clock
 from core.throttling import locked_until, retry_after
 
@@ -41,6 +44,62 @@ logger = logging.getLogger("silta.auth")
 CREDENTIALS = {"username": None, "api_token": "********"}
 # knox's own refusal (its translations come with Django REST framework's catalogue).
 INVALID_TOKEN = knox_message("Invalid token.")
+
+
+@functools.cache
+def _token_query(no_address: bool) -> str:
+    """knox's token by its key with its user (every column of both, in model order), the
+    user's memberships (as `remember_memberships` takes them) and whether the request's
+    address has a failed sign-in on record (only then can axes refuse it, and only then
+    is axes asked). Written out once: compiling the ORM's form of it cost more on every
+    request than running it."""
+    tokens, users = get_token_model()._meta, get_user_model()._meta
+    membership, team = Membership._meta, Team._meta
+    columns = [f"t.{_q(f.column)}" for f in tokens.concrete_fields] + [
+        f"u.{_q(f.column)}" for f in users.concrete_fields
+    ]
+    # Only the models' own table and column names go into the text; values are parameters.
+    return f"""
+        SELECT {", ".join(columns)},
+            (SELECT json_agg(json_build_array(m.team_id, s.code, s.kind, m.role,
+                    s.front_desk_team_id) ORDER BY m.id)
+             FROM {_q(membership.db_table)} m JOIN {_q(team.db_table)} s ON s.id = m.team_id
+             WHERE m.user_id = t.{_q(tokens.get_field("user").column)}) AS seats,
+            EXISTS (SELECT 1 FROM {_q(AccessAttempt._meta.db_table)} a
+                    WHERE a.ip_address {"IS NULL" if no_address else "= %s"}) AS failed_before
+        FROM {_q(tokens.db_table)} t
+        JOIN {_q(users.db_table)} u
+            ON u.{_q(users.pk.column)} = t.{_q(tokens.get_field("user").column)}
+        WHERE t.token_key = %s
+    """  # noqa: S608
+
+
+def _q(name: str | None) -> str:
+    return connection.ops.quote_name(str(name))
+
+
+def _tokens_by_key(key: str, ip_address: str | None) -> list[Any]:
+    """The tokens with this key, each with its user, `silta_seats` (the user's
+    memberships) and `silta_failed_before` (the address has failed before)."""
+    Token, User = get_token_model(), get_user_model()
+    token_names = [f.attname for f in Token._meta.concrete_fields]
+    user_names = [f.attname for f in User._meta.concrete_fields]
+    width, user_width = len(token_names), len(user_names)
+    with connection.cursor() as cursor:
+        if ip_address is None:
+            cursor.execute(_token_query(True), [key])
+        else:
+            cursor.execute(_token_query(False), [ip_address, key])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        token = Token.from_db(connection.alias, token_names, row[:width])
+        token.user = User.from_db(connection.alias, user_names, row[width : width + user_width])
+        seats = row[width + user_width]
+        token.silta_seats = (json.loads(seats) if isinstance(seats, str) else seats) or []
+        token.silta_failed_before = row[width + user_width + 1]
+        found.append(token)
+    return found
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -66,32 +125,8 @@ class ApiTokenAuthentication(TokenAuthentication):
         """knox's check (the token by its key, then its digest, then the user), with the
         user's memberships read in the same query for the rest of the request."""
         token = token.decode("utf-8")
-        seats = ArraySubquery(
-            Membership.objects.filter(user_id=OuterRef("user_id"))
-            .order_by("id")
-            .values_list(
-                Func(
-                    F("team_id"),
-                    F("team__code"),
-                    F("team__kind"),
-                    F("role"),
-                    F("team__front_desk_team_id"),
-                    function="jsonb_build_array",
-                    output_field=JSONField(),
-                )
-            )
-        )
-        # Whether the address has any failure on record: only then can axes refuse it, and
-        # only then is axes asked (its count of the address's failures, a query of its
-        # own). An address that never failed costs no query more than the token's.
-        failed_before = Exists(
-            AccessAttempt.objects.filter(ip_address=self._http_request.axes_ip_address)
-        )
-        candidates = list(
-            get_token_model()
-            .objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
-            .select_related("user")
-            .annotate(silta_seats=seats, silta_failed_before=failed_before)
+        candidates = _tokens_by_key(
+            token[: CONSTANTS.TOKEN_KEY_LENGTH], self._http_request.axes_ip_address
         )
         if not candidates or any(c.silta_failed_before for c in candidates):
             self._refuse_if_locked_out()
