@@ -7,8 +7,10 @@ booking."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from cases.enums import CaseState, Role
@@ -212,3 +214,26 @@ def test_confirm_attendance__in_autocommit_it_runs_in_a_transaction_of_its_own(o
     transfer = _booked(org, escorted=True)
     booking = services.transfer_confirm_attendance(actor=org.caseworker, transfer=transfer)
     assert reload(booking).sender_confirmed_at is not None
+
+
+def test_confirm_attendance__once_the_meeting_has_begun_it_is_refused_and_not_offered(org, client):
+    transfer = _booked(org, escorted=True)
+    starts_at = transfer.bookings.get(status=BookingStatus.CONFIRMED).starts_at
+    attend = reverse("web:transfer-attend", args=[transfer.pk])
+    with time_machine.travel(starts_at - dt.timedelta(minutes=1), tick=False):
+        client.force_login(org.caseworker)
+        page = client.get(reverse("web:transfer", args=[transfer.pk]), HTTP_ACCEPT_LANGUAGE="en")
+        assert attend in page.content.decode()
+    with time_machine.travel(starts_at, tick=False):
+        with pytest.raises(Conflict):
+            services.transfer_confirm_attendance(actor=org.caseworker, transfer=transfer)
+        client.force_login(org.caseworker)
+        page = client.get(reverse("web:transfer", args=[transfer.pk]), HTTP_ACCEPT_LANGUAGE="en")
+        assert attend not in page.content.decode()
+        answer = as_user(org.caseworker).post(
+            f"/api/v1/transfers/{transfer.pk}/confirm-attendance/"
+        )
+        assert answer.status_code == 409
+    booking = transfer.bookings.get(status=BookingStatus.CONFIRMED)
+    assert booking.sender_confirmed_at is None
+    assert not transfer.events.filter(action=TransferAction.CONFIRM_ATTENDANCE).exists()

@@ -26,7 +26,8 @@ def transfer_confirm_attendance(*, actor: AbstractBaseUser, transfer: Transfer) 
 
     Only the transfer's sending worker (in a sending role of the sending team), only for
     an escorted transfer whose handover is booked, once per booking: a handover booked
-    again (no-show, cancelled) asks again. Nothing changes state; the booking records when.
+    again (no-show, cancelled) asks again, and only before the meeting begins. Nothing
+    changes state; the booking records when.
     """
     _case, transfer = lock_transfer(transfer)
     role = require_role(
@@ -48,6 +49,8 @@ def transfer_confirm_attendance(*, actor: AbstractBaseUser, transfer: Transfer) 
     assert booking is not None and booking.starts_at is not None  # booked: a live time
     if booking.sender_confirmed_at is not None:
         raise Conflict(_("You have already confirmed this time."))
+    if booking.starts_at <= clock.now():
+        raise Conflict(_("The handover time has already begun: it can no longer be confirmed."))
     booking.sender_confirmed_at = clock.now()
     booking.save(update_fields=["sender_confirmed_at"])
     transfer_event(

@@ -143,6 +143,7 @@ def _transfer_page(request, transfer, status=200, **forms_given):
         and transfer.sending_worker_id == request.user.pk
         and booking is not None
         and booking.sender_confirmed_at is None
+        and not context["meeting_started"]
     ):
         context["attend_form"] = forms.SiltaForm(prefix="attend")
     if sending and transfer.state == TransferState.INFORMATION_REQUESTED:
