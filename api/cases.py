@@ -39,7 +39,8 @@ from cases.selectors import cases_visible_to, clients_visible_to
 from core.transitions import allowed_actions, allowed_actions_in
 from criteria import services as criteria_services
 from partners import services as partner_services
-from partners.models import HomeBase, PartnerOrganisation
+from partners.enums import SharedField
+from partners.models import HomeBase, PartnerOrganisation, Referral
 from transfers import services
 
 
@@ -496,6 +497,70 @@ class HomeBaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReferralSendSerializer(serializers.Serializer):
+    """Shapes only: the service (the web form's own) checks the organisation, the purpose,
+    what is shared and the consent, and names the field of each problem."""
+
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=PartnerOrganisation.objects.all(),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="A partner organisation of the handbook, active and with an e-mail.",
+    )
+    purpose = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=partner_services.PURPOSE_MAX,
+        help_text="What the referral is for (the partner sees it).",
+    )
+    shared_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=SharedField.choices),
+        required=False,
+        default=list,
+        help_text="What the client agreed to share with the partner; at least one.",
+    )
+    consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The client consented to the referral and to sharing `shared_fields`. "
+        "Nothing is sent without it.",
+    )
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    shared_fields = serializers.ListField(
+        source="shared",
+        child=serializers.ChoiceField(choices=SharedField.choices),
+        read_only=True,
+        help_text="What the client agreed to share: the partner's page shows only these.",
+    )
+    sent_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "case",
+            "organisation",
+            "organisation_name",
+            "contact_email",
+            "purpose",
+            "shared_fields",
+            "consent_recorded_at",
+            "state",
+            "partner_note",
+            "outcome",
+            "sent_by",
+            "sent_at",
+            "answered_at",
+            "done_at",
+        ]
+        read_only_fields = fields
+
+
 class CaseViewSet(AccessLoggedViewSet):
     """Cases: read within scope, opened through the service; of a case's fields only the
     PPT coordinator is changed here (states change through their actions)."""
@@ -574,6 +639,59 @@ class CaseViewSet(AccessLoggedViewSet):
             action="api_update",
             respond=lambda home_base: HomeBaseSerializer(home_base).data,
         )
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=ReferralSerializer(many=True),
+        description="The case's referrals to partners, newest first: to whom, what was "
+        "shared with the client's consent and why, and the partner's answer and outcome.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=ReferralSendSerializer,
+        responses={201: ReferralSerializer},
+        description="Refer the client to a partner of the handbook with their consent (the "
+        "case stays with the team): what is shared and for what purpose. Writes a "
+        "disclosure-log row; the partner's contact gets an e-mail holding only a signed "
+        "link. The case's own team's caseworker or supervisor, while the case is the "
+        "Immigration Unit's (a closed or transferred case answers 409).",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=None,
+        filter_backends=[],
+        url_path="referrals",
+    )
+    def referrals(self, request, pk=None):
+        """GET: the case's referrals to partners, newest first. POST: refer the client to
+        a partner with their consent (the case stays with the team): what is shared, for
+        what purpose; writes a disclosure-log row, and the partner's contact gets an
+        e-mail holding only a signed link. The case's own team's caseworker or
+        supervisor, while the case is the Immigration Unit's."""
+        if request.method == "POST":
+            return self.act(
+                request,
+                ReferralSendSerializer,
+                partner_services.referral_send,
+                target="case",
+                action="api_create",
+                status=201,
+                respond=lambda referral: (
+                    ReferralSerializer(
+                        Referral.objects.select_related("organisation", "sent_by").get(
+                            pk=referral.pk
+                        )
+                    ).data
+                ),
+            )
+        case = self.get_object()
+        log_access(user=request.user, action="api_referrals", subjects=[self.subject_of(case)])
+        referrals = case.referrals.select_related("organisation", "sent_by").order_by(
+            "-sent_at", "-pk"
+        )
+        return Response(ReferralSerializer(referrals, many=True).data)
 
     @extend_schema(responses=EventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -214,6 +214,20 @@ ACTIONS = [
         SENDER,
     ),
     (
+        "refer",
+        lambda org: with_partner(org, in_case_state(CaseState.ACTIVE)(org)),
+        "post",
+        "/api/v1/cases/{case}/referrals/",
+        {
+            "organisation": "__partner__",
+            "purpose": "Language club",
+            "shared_fields": ["language"],
+            "consent": True,
+        },
+        SENDER,
+        SENDER,
+    ),
+    (
         "set_coordinator",
         in_case_state(CaseState.ACTIVE),
         "patch",
@@ -325,6 +339,16 @@ ACTIONS = [
 ]
 
 
+def with_partner(org, objects):
+    """... and a partner organisation of the handbook to refer the client to."""
+    from tests.partners.test_directory import partner
+
+    org.partner = partner(
+        "Asukastalo Kulmakivi", district="Koillinen", languages="ara", email="k@example.org"
+    )
+    return objects
+
+
 def escorted_and_booked(org):
     from tests.factories import bring_transfer_to
     from transfers import services
@@ -350,6 +374,8 @@ def filled(org, value):
     """A body value: "__later__" is a time in three days, "__user__" the org's user's name."""
     if value == "__later__":
         return later(3)
+    if value == "__partner__":
+        return org.partner.pk
     if isinstance(value, str) and value.startswith("__"):
         return getattr(org, value.strip("_")).username
     return value
@@ -382,6 +408,7 @@ def read_paths():
         "client": "/api/v1/clients/{client}/",
         "case": "/api/v1/cases/{case}/",
         "history": "/api/v1/cases/{case}/history/",
+        "referrals": "/api/v1/cases/{case}/referrals/",
         "transfer": "/api/v1/transfers/{transfer}/",
         "review": "/api/v1/reviews/{review}/",
         "assessment": "/api/v1/assessments/{assessment}/",
@@ -408,6 +435,7 @@ READS = {
     "client": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
     "case": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
     "history": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
+    "referrals": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
     "transfer": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
     "review": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
     "assessment": {CW: 200, KS: 200, RW: 200, FD: 200, RS: 200, OUT: 404, OC: 404},
@@ -448,7 +476,7 @@ def test_read_matrix__after_the_handover(org, role, days):
         assessment=review.assessments.first().pk,
     )
     with time_machine.travel(held + dt.timedelta(days=days), tick=False):
-        for name in ("client", "case", "history", "transfer", "review", "assessment"):
+        for name in ("client", "case", "history", "referrals", "transfer", "review", "assessment"):
             response = as_user(user_of(org, role)).get(
                 read_paths()[name].format(**objects.__dict__)
             )

@@ -30,7 +30,9 @@ from rest_framework.test import APIClient
 
 from cases.enums import CaseState, Role
 from cases.models import Membership
+from partners.services import referral_send
 from tests.factories import case_in_state, make_org, transfer_in_state
+from tests.partners.test_directory import partner
 from transfers.enums import TransferState
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
@@ -55,7 +57,17 @@ def world(django_db_setup, django_db_blocker):
             (org.adult, Role.SUPERVISOR),
         ]:
             Membership.objects.create(user=user, team=team, role=role)
-        case_in_state(org, CaseState.IN_REVIEW)
+        in_review = case_in_state(org, CaseState.IN_REVIEW)
+        # A partner of the handbook and a referral: the case's referrals list has a row,
+        # and a fuzzed organisation id can find one that takes referrals.
+        referral_send(
+            actor=user,
+            case=in_review,
+            organisation=partner("Fuzz partner", languages="ara", email="fuzz@example.org"),
+            purpose="Language club",
+            shared_fields=["language"],
+            consent=True,
+        )
         transfer_in_state(org, TransferState.PROPOSED)
         transfer_in_state(org, TransferState.BOOKED)
         token = AuthToken.objects.create(user=user)[1]

@@ -57,6 +57,7 @@ from exports.models import ExportFile
 from notifications.models import Notification
 from notifications.selectors import inbox_of
 from notifications.services import notify
+from partners.services import referral_send
 from tests.factories import (
     Org,
     as_user,
@@ -66,6 +67,7 @@ from tests.factories import (
     open_case,
     transfer_in_state,
 )
+from tests.partners.test_directory import partner
 from transfers.enums import TransferState
 from transfers.models import HandoverBooking, Transfer
 from transfers.selectors import transfers_visible_to
@@ -239,6 +241,18 @@ def build_world() -> World:
     at_cap = world.at_cap = open_case(org, started_months_ago=61, **world.next_client_facts())
     world.track(at_cap.client)
     world.track(make_client(org, **world.next_client_facts()))
+    # A referral to a partner whose purpose names the client (free text often does): the
+    # case's referrals (API) and the disclosure log (admin) show it.
+    active = Case.objects.filter(state=CaseState.ACTIVE).order_by("pk").first()
+    assert active is not None
+    referral_send(
+        actor=org.caseworker,
+        case=active,
+        organisation=partner("Walk partner", languages="ara", email="walk-partner@example.org"),
+        purpose=f"{active.client.first_name} {active.client.last_name} to the language club",
+        shared_fields=["name", "language"],
+        consent=True,
+    )
     # Contact requests: one linked to a canary client (its name in the request too), one
     # routed and one waiting, both naming no one registered.
     for state in ("linked", "routed", "new"):
