@@ -202,6 +202,24 @@ def test_web__a_stale_ask_shows_the_current_state(client, org):
     assert reload(transfer).messages.count() == 0
 
 
+def test_web__while_the_question_waits_the_team_may_return_but_not_accept(client, org):
+    transfer = transfer_in_state(org, TransferState.INFORMATION_REQUESTED)
+    client.force_login(org.receiving_worker)
+    html = client.get(reverse("web:transfer", args=[transfer.pk])).content.decode()
+    assert reverse("web:transfer-return", args=[transfer.pk]) in html
+    assert reverse("web:transfer-accept", args=[transfer.pk]) not in html
+    page = client.post(
+        reverse("web:transfer-return", args=[transfer.pk]),
+        {"return-reason": "missing_information", "return-text": "No answer in two weeks."},
+    )
+    assert page.status_code == 302
+    assert reload(transfer).state == TransferState.RETURNED
+    # The sender sees no form to answer a returned transfer's question.
+    client.force_login(org.caseworker)
+    html = client.get(reverse("web:transfer", args=[transfer.pk])).content.decode()
+    assert reverse("web:transfer-answer", args=[transfer.pk]) not in html
+
+
 def test_api__ask_then_answer_and_a_second_ask_conflicts(org):
     transfer = transfer_in_state(org, TransferState.PROPOSED)
     url = f"/api/v1/transfers/{transfer.pk}/"

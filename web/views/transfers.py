@@ -89,8 +89,8 @@ def _transfer_queryset(request):
 
 
 def _receiving_forms(transfer, forms_given, *, receiving: bool, desk: bool) -> dict:
-    """The receiving team's forms for the transfer's state: accept or return; confirm the
-    booking; record the handover or book again."""
+    """The receiving team's forms for the transfer's state: accept, ask or return (return
+    also while a question waits); confirm the booking; record the handover or book again."""
     state, found = transfer.state, {}
     if receiving and state == TransferState.PROPOSED:
         found["accept_form"] = forms_given.get("accept") or forms.AcceptForm(
@@ -98,6 +98,9 @@ def _receiving_forms(transfer, forms_given, *, receiving: bool, desk: bool) -> d
         )
         found["return_form"] = forms_given.get("return") or forms.ReturnForm(prefix="return")
         found["ask_form"] = forms_given.get("ask") or forms.AskForm(prefix="ask")
+    if receiving and state == TransferState.INFORMATION_REQUESTED:
+        # While its question waits the team may still give up and return the transfer.
+        found["return_form"] = forms_given.get("return") or forms.ReturnForm(prefix="return")
     if (receiving or desk) and state == TransferState.BOOKING_REQUESTED:
         found["confirm_form"] = forms_given.get("confirm") or forms.ConfirmBookingForm(
             prefix="confirm",
