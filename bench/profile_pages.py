@@ -129,7 +129,8 @@ def profile(connection, name, browser, url) -> None:
         browser.get(url)
     cpu.disable()
     out = io.StringIO()
-    pstats.Stats(cpu, stream=out).sort_stats("cumulative").print_stats(r"silta|web|transfers", 30)
+    ours = r"/(web|transfers|cases|criteria|audit|core)/[a-z_/]+\.py"
+    pstats.Stats(cpu, stream=out).sort_stats("cumulative").print_stats(ours, 25)
     print("\n".join(out.getvalue().splitlines()[6:]))
 
 
@@ -141,7 +142,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client, override_settings
     from knox.models import AuthToken
-    from pages import TODAY, load
+    from pages import TODAY, load, settle
 
     logging.disable(logging.INFO)
     connection.set_autocommit(True)
@@ -153,6 +154,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM cases_client ORDER BY id OFFSET %s LIMIT 1", [SIZE // 2])
             (client_id,) = cursor.fetchone()
+    settle(connection)
     plain_static = override_settings(
         STORAGES={
             **settings.STORAGES,

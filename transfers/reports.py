@@ -94,11 +94,17 @@ def exceptions_waiting_count(team_ids) -> int:
     """How many reviews exceptions_waiting_query() holds, counted from the open exceptions'
     index outwards (each not-met assessment whose exception is undecided, then its review,
     case and client by key), not by hashing the teams' whole caseload."""
+    from cases.models import Client
     from criteria.models import AssessmentStatus, CriterionAssessment
 
+    # The client is read only for a criterion about children (an OR stops at its first
+    # true branch), not once for every open exception.
+    with_children = Exists(
+        Client.objects.filter(pk=OuterRef("review__case__client_id")).exclude(children_count=0)
+    )
     return (
         CriterionAssessment.objects.filter(
-            Q(criterion__requires_children=False) | ~Q(review__case__client__children_count=0),
+            Q(criterion__requires_children=False) | Q(with_children),
             status=AssessmentStatus.NOT_MET,
             criterion__exception_allowed=True,
             exception_approved_at__isnull=True,
@@ -124,12 +130,17 @@ class Waiting:
         return self.working_days >= self.threshold
 
 
-def _first_offset(kind: str, default: int) -> int:
+def _first_offsets(defaults: dict[str, int]) -> list[int]:
+    """Each kind's first offset from its first enabled policy (else its default), the
+    kinds read in one query."""
     from notifications.models import ReminderPolicy
 
-    policy = ReminderPolicy.objects.filter(kind=kind, enabled=True).first()
-    offsets = policy.offset_list if policy else []
-    return offsets[0] if offsets else default
+    first: dict[str, list[int]] = {}
+    for policy in ReminderPolicy.objects.filter(kind__in=list(defaults), enabled=True).order_by(
+        "pk"
+    ):
+        first.setdefault(policy.kind, policy.offset_list)
+    return [(first.get(kind) or [default])[0] for kind, default in defaults.items()]
 
 
 _WAITING = WAITING_STATES
@@ -139,10 +150,13 @@ def thresholds() -> tuple[int, int]:
     """The working days after which a wait for acceptance and for a booking is stalled."""
     from notifications.models import ReminderKind
 
-    return (
-        _first_offset(ReminderKind.ACCEPTANCE_TEAM, DEFAULT_ACCEPTANCE_DAYS),
-        _first_offset(ReminderKind.BOOKING_UNCONFIRMED, DEFAULT_BOOKING_DAYS),
+    acceptance, booking = _first_offsets(
+        {
+            ReminderKind.ACCEPTANCE_TEAM: DEFAULT_ACCEPTANCE_DAYS,
+            ReminderKind.BOOKING_UNCONFIRMED: DEFAULT_BOOKING_DAYS,
+        }
     )
+    return acceptance, booking
 
 
 def _waiting_query(team_ids) -> QuerySet[Transfer]:

@@ -75,6 +75,25 @@ def test_the_exceptions_query_is_the_readiness_rule(org):
     assert reports.exceptions_waiting_count(teams) == len(by_rule)
 
 
+def test_the_exceptions_count_applies_a_criterion_about_children_to_parents_only(org):
+    """A criterion about children waits for a decision only on a parent's review: the
+    count reads the client for such a criterion alone, and agrees with the list."""
+    from cases.models import Client
+    from criteria.models import CriterionAssessment, CriterionDefinition
+
+    CriterionDefinition.objects.filter(code="children").update(exception_allowed=True)
+    for name, children in (("Vanhempi", 2), ("Lapseton", 0)):
+        case = case_in_state(org, CaseState.IN_REVIEW, first_name=name)
+        Client.objects.filter(pk=case.client_id).update(children_count=children)
+        CriterionAssessment.objects.filter(
+            review=open_review_of(case), criterion__code="children"
+        ).update(status=AssessmentStatus.NOT_MET)
+    teams = [org.koto.pk]
+    listed = list(reports.exceptions_waiting_query(teams))
+    assert [review.case.client.first_name for review in listed] == ["Vanhempi"]
+    assert reports.exceptions_waiting_count(teams) == 1
+
+
 def test_the_overdue_counts_are_the_overdue_list_counted(org):
     """Per team and worker, from the kept counts less the cases not yet past their date:
     the same as counting the overdue list, with the page's filters."""
