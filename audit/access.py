@@ -24,6 +24,7 @@ from django_guid import get_guid
 
 from core import memo
 from core.errors import ActorNotAllowed, DomainError
+from core.retry import in_one_retried_transaction
 
 from .models import AccessLog, AccessOutcome, DisclosureLog
 
@@ -419,12 +420,16 @@ def perform_and_log(
     error goes on up. A caller that wraps this in a transaction of its own must let those
     rows commit (as api.idempotency does), not roll them back with the error."""
     given = list(subjects) if subjects is not None else None
-    try:
-        with transaction.atomic():
-            result = service(actor=user, **kwargs)
-            done = given if given is not None else list(subjects_of(result)) if subjects_of else []
-            log_access(user=user, action=action, subjects=done)
+
+    def run() -> R:
+        result = service(actor=user, **kwargs)
+        done = given if given is not None else list(subjects_of(result)) if subjects_of else []
+        log_access(user=user, action=action, subjects=done)
         return result
+
+    try:
+        # One transaction, retried whole after a deadlock: the service joins it.
+        return in_one_retried_transaction(run)
     except ActorNotAllowed:
         log_access(
             user=user,

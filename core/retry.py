@@ -20,7 +20,8 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from contextvars import ContextVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import DatabaseError, transaction
 
@@ -53,35 +54,65 @@ def _pause(attempt: int) -> None:
     time.sleep(random.uniform(0.005, 0.025) * attempt)
 
 
+# Inside `in_one_retried_transaction`: the services called there join its transaction
+# (no savepoint of their own); a deadlock goes up to it and it runs everything again.
+_joined: ContextVar[bool] = ContextVar("silta_retry_joined", default=False)
+
+
+def _retried(func: Callable[..., R], args: Any, kwargs: Any, *, unit: bool) -> R:
+    nested = transaction.get_connection().in_atomic_block
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                token = _joined.set(unit)
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    _joined.reset(token)
+        except DatabaseError as exc:
+            state = sqlstate(exc)
+            if state not in RETRYABLE:
+                raise
+            last = attempt == ATTEMPTS or (nested and state == SERIALIZATION)
+            if last:
+                logger.warning(
+                    "giving up %s after %d attempts (%s)", func.__qualname__, attempt, state
+                )
+                raise ConcurrentUpdate() from exc
+            logger.warning(
+                "retrying %s after %s (attempt %d of %d)",
+                func.__qualname__,
+                state,
+                attempt,
+                ATTEMPTS,
+            )
+            _pause(attempt)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
     """`transaction.atomic` for a service, retried after a deadlock or a serialization
-    failure (ATTEMPTS in all), then ConcurrentUpdate. Other errors pass unchanged."""
+    failure (ATTEMPTS in all), then ConcurrentUpdate. Other errors pass unchanged.
+    Called inside `in_one_retried_transaction`, it joins that transaction instead."""
 
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        nested = transaction.get_connection().in_atomic_block
-        for attempt in range(1, ATTEMPTS + 1):
+        if _joined.get() and transaction.get_connection().in_atomic_block:
+            # Only the service called directly joins: one it calls in turn has its own
+            # savepoint again (a caller may catch its error and go on).
+            token = _joined.set(False)
             try:
-                with transaction.atomic():
+                with transaction.atomic(savepoint=False):
                     return func(*args, **kwargs)
-            except DatabaseError as exc:
-                state = sqlstate(exc)
-                if state not in RETRYABLE:
-                    raise
-                last = attempt == ATTEMPTS or (nested and state == SERIALIZATION)
-                if last:
-                    logger.warning(
-                        "giving up %s after %d attempts (%s)", func.__qualname__, attempt, state
-                    )
-                    raise ConcurrentUpdate() from exc
-                logger.warning(
-                    "retrying %s after %s (attempt %d of %d)",
-                    func.__qualname__,
-                    state,
-                    attempt,
-                    ATTEMPTS,
-                )
-                _pause(attempt)
-        raise AssertionError("unreachable")  # the loop returns or raises
+            finally:
+                _joined.reset(token)
+        return _retried(func, args, kwargs, unit=False)
 
     return run
+
+
+def in_one_retried_transaction(func: Callable[[], R]) -> R:
+    """`func()` in one transaction retried as `atomic_with_retry` retries a service; the
+    services it calls join it without a savepoint each (two statements fewer per
+    service), and a deadlock in one of them runs the whole of `func` again."""
+    return _retried(func, (), {}, unit=True)

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 
 from cases.roles import scope_team_ids
 from cases.selectors import sending_side
-from criteria.selectors import review_readiness
+from criteria.selectors import ordered_assessments, review_readiness
 from partners.models import PartnerOrganisation
 from partners.selectors import home_base_of
 
@@ -107,17 +107,13 @@ def handover_summary(transfer: Transfer, *, full: bool) -> dict[str, Any]:
     access-log row."""
     versions = list(transfer.summaries.select_related("author").order_by("-version"))
     latest = versions[0] if versions else None
-    excepted = [
-        a
-        for a in transfer.review.assessments.select_related("criterion").order_by(
-            "criterion__order"
-        )
-        if a.exception_approved_by_id is not None
-    ]
+    # Read once, for the exceptions and the readiness.
+    assessments = ordered_assessments(transfer.review)
+    excepted = [a for a in assessments if a.exception_approved_by_id is not None]
     client = transfer.case.client
     minimal: dict[str, Any] = {
         # Not ready only when a supervisor decided on the transfer at the 5-year cap.
-        "ready": review_readiness(transfer.review).ready,
+        "ready": review_readiness(transfer.review, assessments).ready,
         "exceptions": [str(a.criterion.name) for a in excepted],
         "escorted": transfer.escorted,
         "language": client.language,
