@@ -429,7 +429,7 @@ def perform_and_log(
 
     try:
         # One transaction, retried whole after a deadlock: the service joins it.
-        return in_one_retried_transaction(run)
+        return in_one_retried_transaction(run, name=getattr(service, "__qualname__", None))
     except ActorNotAllowed:
         log_access(
             user=user,

@@ -11,6 +11,11 @@ the relay), the service runs in a savepoint: rolling back to it releases every l
 service took, so a deadlock victim can run again without the caller's work being lost. A
 serialization failure cannot be cured that way (the snapshot is the caller's), so there
 it gives up at once.
+
+The surfaces' access-log wrapper (audit.access.perform_and_log) is itself the retried
+unit (`in_one_retried_transaction`): the service it calls joins its transaction without a
+savepoint (two statements fewer), and a deadlock runs the service and its access-log row
+again together. A service that service calls has its savepoint as before.
 """
 
 from __future__ import annotations
@@ -59,7 +64,10 @@ def _pause(attempt: int) -> None:
 _joined: ContextVar[bool] = ContextVar("silta_retry_joined", default=False)
 
 
-def _retried(func: Callable[..., R], args: Any, kwargs: Any, *, unit: bool) -> R:
+def _retried(
+    func: Callable[..., R], args: Any, kwargs: Any, *, unit: bool, name: str | None = None
+) -> R:
+    name = name or func.__qualname__
     nested = transaction.get_connection().in_atomic_block
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -75,13 +83,11 @@ def _retried(func: Callable[..., R], args: Any, kwargs: Any, *, unit: bool) -> R
                 raise
             last = attempt == ATTEMPTS or (nested and state == SERIALIZATION)
             if last:
-                logger.warning(
-                    "giving up %s after %d attempts (%s)", func.__qualname__, attempt, state
-                )
+                logger.warning("giving up %s after %d attempts (%s)", name, attempt, state)
                 raise ConcurrentUpdate() from exc
             logger.warning(
                 "retrying %s after %s (attempt %d of %d)",
-                func.__qualname__,
+                name,
                 state,
                 attempt,
                 ATTEMPTS,
@@ -111,8 +117,8 @@ def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def in_one_retried_transaction(func: Callable[[], R]) -> R:
+def in_one_retried_transaction(func: Callable[[], R], *, name: str | None = None) -> R:
     """`func()` in one transaction retried as `atomic_with_retry` retries a service; the
     services it calls join it without a savepoint each (two statements fewer per
     service), and a deadlock in one of them runs the whole of `func` again."""
-    return _retried(func, (), {}, unit=True)
+    return _retried(func, (), {}, unit=True, name=name)
