@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AccessLog
 from cases.models import Event
@@ -32,6 +33,25 @@ def test_accept__moves_the_transfer_and_logs(org):
     assert response.json()["state"] == "accepted"
     assert reload(transfer).state == TransferState.ACCEPTED
     assert AccessLog.objects.filter(action="api_transition", case=transfer.case).exists()
+
+
+def test_accept__the_service_joins_the_transaction_of_its_access_log_row(org):
+    """The service runs in the transaction `perform_and_log` opens for it and its
+    access-log row (retried whole after a deadlock), not in a savepoint of its own."""
+    transfer = transfer_in_state(org, TransferState.PROPOSED)
+    api = as_user(org.receiving_worker)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(
+            f"/api/v1/transfers/{transfer.pk}/accept/",
+            {"receiving_worker": org.receiving_worker.username},
+            format="json",
+        )
+    assert response.status_code == 200, response.json()
+    savepoints = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    # The test's own transaction is around the request: one savepoint stands for the
+    # transaction perform_and_log opens; the service opens none.
+    assert len(savepoints) == 1, savepoints
+    assert AccessLog.objects.filter(action="api_transition", case=transfer.case).count() == 1
 
 
 def test_idempotency_key__replay_returns_first_answer_without_second_transition(org):
