@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test lint format migrations messages compose-check bench drills fuzz mutate clean
+.PHONY: run test lint format migrations messages compose-check bench bench-load drills fuzz mutate clean
 
 run:  ## Quick start on embedded SQLite (or DATABASE_URL), with demo data
 	./scripts/run.sh
@@ -40,6 +40,14 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
 		.venv/bin/python bench/search.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/export.py
+	$(MAKE) bench-load
+
+# Settings (environment): SILTA_LOAD_SIZES (10000,100000), SILTA_LOAD_STEPS (users per
+# step, 15,30,60,90,120,180,240,320), SILTA_LOAD_STEP_SECONDS (60), WEB_CONCURRENCY (3).
+bench-load:  ## Load test: Locust's people against gunicorn, 10,000 and 100,000 cases (~25 min)
+	./scripts/bootstrap.sh
+	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
+		.venv/bin/python bench/load.py
 
 # Settings (environment): DRILL_REDIS_DOWN_SECONDS (600), DRILL_REMINDERS (1000),
 # DRILL_COMMIT_KILLS (1000), DRILL_CLIENTS (10), DRILL_PG_RESTARTS (3), DRILL_BACKUP_CASES
