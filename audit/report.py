@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -42,6 +43,34 @@ def client_rows(client_id: int, since: dt.datetime | None = None) -> list[dict[s
 
 
 DISCLOSURE_COLUMNS = ("created_at", "recipient", "disclosed", "basis", "purpose", "reference")
+
+# The human labels of the codes a disclosure-log row holds (what was disclosed, on what
+# basis). The apps that disclose register theirs when they are ready (the partners app: its
+# referrals' SharedField and DisclosureBasis), as channels register with the outbox, so
+# this layer never imports them. Labels are lazy: shown in the reader's language.
+_DISCLOSED_LABELS: dict[str, Any] = {}
+_BASIS_LABELS: dict[str, Any] = {}
+
+
+def register_disclosure_labels(
+    *, disclosed: Iterable[tuple[str, Any]] = (), basis: Iterable[tuple[str, Any]] = ()
+) -> None:
+    """Name the codes an app writes into DisclosureLog.disclosed and .basis."""
+    _DISCLOSED_LABELS.update(disclosed)
+    _BASIS_LABELS.update(basis)
+
+
+def disclosed_labels(codes: str) -> list[str]:
+    """What was disclosed, as labels in the active language (an unknown code as itself)."""
+    return [
+        str(_DISCLOSED_LABELS.get(code, code))
+        for code in (part.strip() for part in codes.split(","))
+        if code
+    ]
+
+
+def basis_label(code: str) -> str:
+    return str(_BASIS_LABELS.get(code, code))
 
 
 def client_disclosures(client_id: int) -> list[dict[str, Any]]:
@@ -122,13 +151,13 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
                 f"{local(row['created_at']):%d.%m.%Y %H:%M:%S}",
                 # Paragraph reads markup: the free text is escaped (an e-mail in <...>).
                 Paragraph(escape(row["recipient"]), small),
-                Paragraph(escape(row["disclosed"].replace(",", ", ")), small),
-                Paragraph(escape(row["basis"]), small),
+                Paragraph(escape(", ".join(disclosed_labels(row["disclosed"]))), small),
+                Paragraph(escape(basis_label(row["basis"])), small),
                 Paragraph(escape(row["purpose"]), small),
             ]
         )
     disclosed_grid = Table(
-        disclosed_table, colWidths=[34 * mm, 60 * mm, 55 * mm, 30 * mm, 70 * mm], repeatRows=1
+        disclosed_table, colWidths=[34 * mm, 60 * mm, 55 * mm, 40 * mm, 70 * mm], repeatRows=1
     )
     disclosed_grid.setStyle(
         TableStyle(

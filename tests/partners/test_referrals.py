@@ -12,10 +12,13 @@ import smtplib
 import psycopg
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django.utils import translation
 from reportlab import rl_config
 
 from audit.access import PARTNER_LINK_USERNAME
@@ -273,14 +276,84 @@ def test_disclosure_log__even_the_owner_is_refused_update_and_delete(org, case, 
                 conn.execute(statement)
 
 
-def test_client_report__lists_the_disclosures(org, case, kulmakivi, monkeypatch):
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("fi", [b"Nimi", b"Kieli ja tulkin tarve", b"Asiakkaan suostumus"]),
+        ("sv", [b"Namn", b"Klientens samtycke"]),
+        ("en", [b"Name", b"Language and interpreter need", b"consent"]),
+    ],
+)
+def test_client_report__lists_the_disclosures_with_the_fields_names_in_the_reader_language(
+    org, case, kulmakivi, monkeypatch, language, labels
+):
     send(org, case, kulmakivi, purpose="Kielikerho")
     monkeypatch.setattr(rl_config, "pageCompression", 0)
-    pdf = client_report_pdf(
-        client_name="Amina Salaisuus", client_id=case.client_id, made_by="x", now=clock.now()
-    )
+    with translation.override(language):
+        pdf = client_report_pdf(
+            client_name="Amina Salaisuus", client_id=case.client_id, made_by="x", now=clock.now()
+        )
     assert b"kulmakivi@example.org" in pdf
     assert b"Kielikerho" in pdf
+    for label in labels:
+        assert label in pdf, (language, label)
+    # the codes themselves are not what the client reads
+    assert b"name, language" not in pdf and b"name,language" not in pdf
+    if language != "en":
+        assert b"(consent)" not in pdf
+
+
+# The disclosure log in the admin: read-only, superusers only, each read access-logged ------
+
+
+def test_disclosure_admin__list_shows_labels_and_logs_the_read(client, org, case, kulmakivi):
+    send(org, case, kulmakivi)
+    admin_user = get_user_model().objects.create_superuser("dl-admin", "dl@example.org", "pw")
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "fi"
+
+    page = client.get(reverse("admin:audit_disclosurelog_changelist"))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Asukastalo Kulmakivi &lt;kulmakivi@example.org&gt;" in text
+    assert "Nimi, Kieli ja tulkin tarve" in text and "Asiakkaan suostumus" in text
+    assert "Suomen kielen kerho ja vertaistuki" in text
+    [row] = AccessLog.objects.filter(actor=admin_user, action="admin_list")
+    assert (row.client_id, row.case_id) == (case.client_id, case.pk)
+
+
+def test_disclosure_admin__read_only_nothing_added_changed_or_deleted(client, org, case, kulmakivi):
+    send(org, case, kulmakivi)
+    entry = DisclosureLog.objects.get()
+    admin_user = get_user_model().objects.create_superuser("dl-admin", "dl@example.org", "pw")
+    client.force_login(admin_user)
+    change = reverse("admin:audit_disclosurelog_change", args=[entry.pk])
+
+    shown = client.get(change)
+    assert shown.status_code == 200
+    assert shown.context["has_change_permission"] is False
+    assert 'name="_save"' not in shown.content.decode()
+    assert AccessLog.objects.filter(actor=admin_user, action="admin_view", case=case).count() == 1
+    assert client.get(reverse("admin:audit_disclosurelog_add")).status_code == 403
+    assert client.post(change, {"purpose": "rewritten"}).status_code == 403
+    delete = reverse("admin:audit_disclosurelog_delete", args=[entry.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert DisclosureLog.objects.get().purpose == entry.purpose
+
+
+def test_disclosure_admin__staff_without_superuser__refused(client, org, case, kulmakivi):
+    send(org, case, kulmakivi)
+    staff_user = org.koto_supervisor
+    staff_user.is_staff = True
+    staff_user.save()
+    staff_user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="audit", codename__startswith="view")
+    )
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:audit_disclosurelog_changelist"))
+    assert page.status_code == 403
+    assert "Kulmakivi" not in page.content.decode()
 
 
 # The pages ---------------------------------------------------------------------------------

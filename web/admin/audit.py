@@ -1,10 +1,12 @@
-"""Admin for the access log (read-only)."""
+"""Admin for the access log and the disclosure log (both read-only)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from audit.models import AccessLog
+from audit.models import AccessLog, DisclosureLog
+from audit.report import basis_label, disclosed_labels
 from web.admin.base import AccessLoggedAdmin, ReadOnlyAdmin
 
 
@@ -28,6 +30,59 @@ class AccessLogAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
     list_filter = ["outcome", "action", "purpose"]
     search_fields = ["=client__id", "client__last_name", "actor__username"]
     date_hierarchy = "created_at"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def subject_of(self, obj):
+        return obj.client_id, obj.case_id
+
+
+@admin.register(DisclosureLog)
+class DisclosureLogAdmin(AccessLoggedAdmin, ReadOnlyAdmin):
+    """The disclosure log (luovutusloki): client data disclosed outside Silta, to whom,
+    what, on what basis and why (administrators only). Append-only in the database; here
+    it is only read. It names the clients, so reading it is logged like the access log."""
+
+    list_display = [
+        "created_at",
+        "actor",
+        "client",
+        "case",
+        "recipient",
+        "disclosed_names",
+        "basis_name",
+        "purpose",
+        "reference",
+    ]
+    list_select_related = ["actor", "client", "case"]
+    list_filter = ["basis"]
+    search_fields = ["=client__id", "client__last_name", "recipient", "actor__username"]
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "actor",
+        "client",
+        "case",
+        "recipient",
+        "disclosed_names",
+        "basis_name",
+        "purpose",
+        "reference",
+        "request_id",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("data disclosed"))
+    def disclosed_names(self, obj):
+        return ", ".join(disclosed_labels(obj.disclosed))
+
+    @admin.display(description=_("basis"))
+    def basis_name(self, obj):
+        return basis_label(obj.basis)
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
