@@ -191,3 +191,52 @@ def test_confirm__by_the_booking_system_outside_the_hours__accepted_and_flagged(
     )
     event = Event.objects.get(transfer_id=transfer.pk, action=TransferAction.CONFIRM_BOOKING)
     assert event.params["outside_hours"] is True and event.actor is None
+
+
+# The rules themselves, at their edges (what the mutation run showed untested) -----------------
+
+
+def test_meeting_hours__opening_minute_in_closing_minute_out_the_weekday_s_own_hours(org):
+    """A meeting may start at opening time, not at closing time; a day's hours are those of
+    its weekday (several spans a day), and the message lists them."""
+    MeetingHours.objects.bulk_create(
+        [
+            MeetingHours(team=org.adult, weekday=0, opens_at=dt.time(8, 0), closes_at=dt.time(11)),
+            MeetingHours(team=org.adult, weekday=0, opens_at=dt.time(12), closes_at=dt.time(15)),
+            MeetingHours(team=org.adult, weekday=2, opens_at=dt.time(9), closes_at=dt.time(10)),
+        ]
+    )
+    outside = services.handover.outside_meeting_hours
+    # Monday 29 November 2027 is a working day, and the Tuesday and Wednesday after it.
+    with translation.override("en"):
+        assert outside(org.adult, helsinki(2027, 11, 29, 8, 0)) == ""
+        assert outside(org.adult, helsinki(2027, 11, 29, 10, 59)) == ""
+        assert outside(org.adult, helsinki(2027, 11, 29, 12, 0)) == ""
+        late = outside(org.adult, helsinki(2027, 11, 29, 11, 0))
+        assert late.startswith("11:00 is outside the meeting hours of Pohjoinen AISO (")
+        assert "8:00" in late and "12:00" in late and "9:00" not in late
+        assert outside(org.adult, helsinki(2027, 11, 29, 15, 0)) != ""
+        assert outside(org.adult, helsinki(2027, 12, 1, 9, 30)) == ""
+        assert outside(org.adult, helsinki(2027, 12, 1, 11, 0)) != ""
+        tuesday = outside(org.adult, helsinki(2027, 11, 30, 9, 30))
+        assert tuesday == "Pohjoinen AISO holds no handover meetings on this weekday."
+        # Another team's hours are not this team's: a team without hours has only the
+        # working-day rule.
+        assert outside(org.youth, helsinki(2027, 11, 30, 19, 0)) == ""
+        holiday = outside(org.youth, helsinki(2027, 12, 6, 10, 0))
+        assert "is not a working day" in holiday
+
+
+def test_handover_time__the_horizon_is_inclusive_now_is_not_the_future(org, settings):
+    settings.SILTA_HANDOVER_HORIZON_DAYS = 30
+    check = services.handover.check_handover_time
+    now = helsinki(2027, 11, 29, 9, 0)
+    with time_machine.travel(now, tick=False):
+        assert services.handover.horizon_days() == 30
+        last = now + dt.timedelta(days=30)
+        assert check(last) == last
+        assert check(now + dt.timedelta(seconds=1)) == now + dt.timedelta(seconds=1)
+        for bad in (None, now, last + dt.timedelta(seconds=1)):
+            with pytest.raises(InvalidInput) as refused:
+                check(bad)
+            assert list(refused.value.errors) == ["starts_at"]
