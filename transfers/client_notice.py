@@ -9,8 +9,9 @@ what to bring. Nothing else of the client is looked up by a template (string.Tem
 and a text that would carry the client's identity code is refused before it leaves.
 
 Text messages go through the outbox on the "client_sms" channel (registered in
-transfers.apps), with a once-only key per booking and kind; the relay retries a failure
-with the same key. They are queued only for a client who consents and has a number, and
+transfers.apps), with a once-only key per booking, kind and client (a household's members
+moving with one booking each get their own, in their own language); the relay retries a
+failure with the same key. They are queued only for a client who consents and has a number, and
 only while a gateway is configured (notifications.sms). Each one sent is an access-log row
 (the appointment and the number leave Silta), written before it leaves.
 """
@@ -41,8 +42,8 @@ from notifications.channels import register
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.services import enqueue
 
-from .enums import BookingStatus, InterpreterStatus, NoticeKind
-from .models import ClientNoticeTemplate, HandoverBooking
+from .enums import BookingStatus, InterpreterStatus, NoticeKind, TransferState
+from .models import ClientNoticeTemplate, HandoverBooking, Transfer
 
 logger = logging.getLogger("silta.client_notice")
 
@@ -124,9 +125,11 @@ def _locale(template: ClientNoticeTemplate) -> str:
 # The values -------------------------------------------------------------------------------
 
 
-def values(booking: HandoverBooking, template: ClientNoticeTemplate) -> dict[str, str]:
+def values(
+    booking: HandoverBooking, template: ClientNoticeTemplate, transfer: Transfer | None = None
+) -> dict[str, str]:
     """The appointment, written in the template's language: nothing else of the client."""
-    transfer = booking.transfer
+    transfer = transfer or booking.transfer
     locale = _locale(template)
     starts = timezone.localtime(booking.starts_at, clock.tz()) if booking.starts_at else None
     worker = transfer.receiving_worker
@@ -156,12 +159,17 @@ class Rendered:
 
 
 def render(
-    booking: HandoverBooking, kind: str, *, template: ClientNoticeTemplate | None = None
+    booking: HandoverBooking,
+    kind: str,
+    *,
+    template: ClientNoticeTemplate | None = None,
+    transfer: Transfer | None = None,
 ) -> Rendered | None:
-    """The notice of `kind` for the booking's client, or None without any template (from
-    `template` when given). Raises NoticeRefused if the text would carry the client's
-    identity code."""
-    client = booking.transfer.case.client
+    """The notice of `kind` for the client of `transfer` (the booking's own transfer, or a
+    household member's that moves with it), or None without any template (from `template`
+    when given). Raises NoticeRefused if the text would carry the client's identity code."""
+    transfer = transfer or booking.transfer
+    client = transfer.case.client
     chosen = (
         chosen_template(kind, client.language)
         if template is None
@@ -173,7 +181,7 @@ def render(
     )
     if chosen.template is None:
         return None
-    filled = values(booking, chosen.template)
+    filled = values(booking, chosen.template, transfer)
     subject = string.Template(chosen.template.subject).safe_substitute(filled).strip()
     # A line whose every placeholder is empty goes ("Osoite: $address" with no address).
     lines = [
@@ -257,9 +265,11 @@ def letter_template(language: str) -> LetterChoice:
     return LetterChoice(chosen.template, fallback=chosen.fallback, script=False)
 
 
-def letter_pdf(booking: HandoverBooking) -> bytes:
-    """The letter to the client: the team, the day, the client's name and postal address,
-    the heading and the text (paragraphs split at blank lines), in DejaVu Sans."""
+def letter_pdf(booking: HandoverBooking, transfer: Transfer | None = None) -> bytes:
+    """The letter to the client of `transfer` (the booking's own by default; each member
+    of a household moving with it has their own): the team, the day, the client's name
+    and postal address, the heading and the text (paragraphs split at blank lines), in
+    DejaVu Sans."""
     from xml.sax.saxutils import escape
 
     from reportlab.lib.pagesizes import A4
@@ -267,16 +277,16 @@ def letter_pdf(booking: HandoverBooking) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-    client = booking.transfer.case.client
+    transfer = transfer or booking.transfer
+    client = transfer.case.client
     choice = letter_template(client.language)
-    rendered = render(booking, NoticeKind.LETTER, template=choice.template)
+    rendered = render(booking, NoticeKind.LETTER, template=choice.template, transfer=transfer)
     if rendered is None:
         raise NoticeRefused("no letter template")
     if not rendered.fallback and not letter_can_write(f"{rendered.subject}\n{rendered.body}"):
         # A value put in (a date, a language's name) the letter cannot write.
-        rendered = render(
-            booking, NoticeKind.LETTER, template=chosen_template(NoticeKind.LETTER, "").template
-        )
+        plain = chosen_template(NoticeKind.LETTER, "").template
+        rendered = render(booking, NoticeKind.LETTER, template=plain, transfer=transfer)
         assert rendered is not None
     _font_glyphs()
     styles = getSampleStyleSheet()
@@ -314,39 +324,92 @@ def letter_pdf(booking: HandoverBooking) -> bytes:
 # Text messages ----------------------------------------------------------------------------
 
 
-def sms_key(booking: HandoverBooking | int, kind: str) -> str:
+# A household's transfers share one booking (transfers.services.handover): each member
+# moving with it gets their own text message, in their own language, if they consent and
+# have a number. The key names the member's transfer, so each is sent once.
+
+
+def booking_transfers(booking: HandoverBooking) -> list[Transfer]:
+    """The transfers whose clients the booking's meeting is for: its own, and those of its
+    household still waiting for it or booked on it, by id."""
+    anchor = booking.transfer
+    if anchor.household_id is None:
+        return [anchor]
+    members = (
+        Transfer.objects.filter(
+            household_id=anchor.household_id,
+            state__in=[TransferState.BOOKING_REQUESTED, TransferState.BOOKED],
+        )
+        .exclude(pk=anchor.pk)
+        .select_related("case__client", "receiving_team", "receiving_worker")
+        .order_by("pk")
+    )
+    return [anchor, *members]
+
+
+def booking_for(transfer: Transfer) -> HandoverBooking | None:
+    """The booking whose meeting is the transfer's: its own newest, or, for a household
+    member without one, the household's live booking."""
+    own = transfer.bookings.order_by("-pk").first()
+    if own is not None or transfer.household_id is None:
+        return own
+    if transfer.state not in (TransferState.BOOKING_REQUESTED, TransferState.BOOKED):
+        return None
+    return (
+        HandoverBooking.objects.filter(
+            transfer__household_id=transfer.household_id,
+            status__in=[BookingStatus.REQUESTED, BookingStatus.CONFIRMED],
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def sms_key(booking: HandoverBooking | int, kind: str, transfer: Transfer | int) -> str:
     pk = booking if isinstance(booking, int) else booking.pk
-    return f"{CHANNEL}:{kind}:{pk}"
+    member = transfer if isinstance(transfer, int) else transfer.pk
+    return f"{CHANNEL}:{kind}:{pk}:{member}"
 
 
-def can_text(booking: HandoverBooking) -> bool:
-    client = booking.transfer.case.client
+def _legacy_key(booking: HandoverBooking, kind: str) -> str:
+    """The key before each member had their own: the booking's own client's."""
+    return f"{CHANNEL}:{kind}:{booking.pk}"
+
+
+def can_text(booking: HandoverBooking, transfer: Transfer | None = None) -> bool:
+    client = (transfer or booking.transfer).case.client
     return bool(sms.sms_in_use() and client.sms_consent and client.phone_number)
 
 
 def queue_sms(booking: HandoverBooking, kind: str, *, kick: bool = True) -> int:
-    """One outbox row for the booking's text message of `kind` (once: the key), if the
-    client consents, has a number and a gateway is configured. In the caller's
-    transaction; the relay sends it after commit."""
-    if booking.status != BookingStatus.CONFIRMED or not can_text(booking):
+    """One outbox row per client the booking's meeting is for (booking_transfers) for the
+    text message of `kind` (once each: the key), if that client consents, has a number
+    and a gateway is configured. In the caller's transaction; the relay sends them after
+    commit."""
+    if booking.status != BookingStatus.CONFIRMED or not sms.sms_in_use():
         return 0
     now = clock.now()
+    legacy_sent = OutboxMessage.objects.filter(key=_legacy_key(booking, kind)).exists()
     return enqueue(
         [
             OutboxMessage(
                 channel=CHANNEL,
-                key=sms_key(booking, kind),
-                payload={"booking": booking.pk, "kind": kind},
+                key=sms_key(booking, kind, transfer),
+                payload={"booking": booking.pk, "kind": kind, "transfer": transfer.pk},
                 available_at=now,
                 created_at=now,
             )
+            for transfer in booking_transfers(booking)
+            if can_text(booking, transfer)
+            and not (legacy_sent and transfer.pk == booking.transfer_id)
         ],
         kick=kick,
     )
 
 
 def bookings_for_reminder(today: dt.date, days: int) -> list[HandoverBooking]:
-    """Confirmed bookings whose meeting is `days` days after `today` (Helsinki)."""
+    """Confirmed bookings whose meeting is `days` days after `today` (Helsinki); whose
+    clients consent is queue_sms's to check, member by member."""
     day = today + dt.timedelta(days=days)
     start = dt.datetime.combine(day, dt.time(), tzinfo=clock.tz())
     end = start + dt.timedelta(days=1)
@@ -355,30 +418,35 @@ def bookings_for_reminder(today: dt.date, days: int) -> list[HandoverBooking]:
             status=BookingStatus.CONFIRMED,
             starts_at__gte=max(start, clock.now()),
             starts_at__lt=end,
-            transfer__case__client__sms_consent=True,
         ).select_related("transfer__case__client")
     )
 
 
 def queue_reminders(today: dt.date, days: int) -> int:
-    """The reminder text message for each meeting `days` days ahead: once per booking
-    (its key), however often the sweep runs."""
+    """The reminder text message for each meeting `days` days ahead: once per booking and
+    client (its key), however often the sweep runs."""
     return sum(
         queue_sms(booking, NoticeKind.SMS_REMINDER, kick=False)
         for booking in bookings_for_reminder(today, days)
     )
 
 
-def sms_messages(booking: HandoverBooking) -> list[OutboxMessage]:
-    """The booking's text messages as the outbox has them (for the page)."""
-    keys = [sms_key(booking, kind) for kind in (NoticeKind.SMS, NoticeKind.SMS_REMINDER)]
+def sms_messages(booking: HandoverBooking, transfer: Transfer | None = None) -> list[OutboxMessage]:
+    """The text messages to the client of `transfer` (the booking's own by default) as
+    the outbox has them (for the page)."""
+    transfer = transfer or booking.transfer
+    kinds = (NoticeKind.SMS, NoticeKind.SMS_REMINDER)
+    keys = [sms_key(booking, kind, transfer) for kind in kinds]
+    if transfer.pk == booking.transfer_id:
+        keys += [_legacy_key(booking, kind) for kind in kinds]
     return list(OutboxMessage.objects.filter(key__in=keys).order_by("created_at", "id"))
 
 
 def deliver_client_sms(message: OutboxMessage) -> None:
-    """The relay's delivery of one text message: read the booking as it is now (a booking
-    cancelled or moved meanwhile, or a consent withdrawn, sends nothing), write the
-    access-log row, then hand the text to the provider with the row's key."""
+    """The relay's delivery of one text message: read the booking and the member's
+    transfer as they are now (a booking cancelled or moved meanwhile, a member no longer
+    moving with it, or a consent withdrawn, sends nothing), write the access-log row,
+    then hand the text to the provider with the row's key."""
     payload = message.payload
     booking = (
         HandoverBooking.objects.select_related(
@@ -391,14 +459,17 @@ def deliver_client_sms(message: OutboxMessage) -> None:
     )
     if booking is None or booking.status != BookingStatus.CONFIRMED:
         return
-    client = booking.transfer.case.client
+    wanted = payload.get("transfer", booking.transfer_id)
+    transfer = next((t for t in booking_transfers(booking) if t.pk == wanted), None)
+    if transfer is None:
+        return
+    client = transfer.case.client
     if not (client.sms_consent and client.phone_number):
         return
-    rendered = render(booking, payload["kind"])
+    rendered = render(booking, payload["kind"], transfer=transfer)
     if rendered is None:
         logger.warning("client sms %s: no template of kind %s", message.key, payload["kind"])
         return
-    transfer = booking.transfer
     log_access(
         user=transfer.receiving_worker or transfer.sending_worker,
         action=f"task_client_{payload['kind']}",

@@ -15,17 +15,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
+from django.urls import reverse
 from pypdf import PdfReader
 
 from audit.models import AccessLog
 from cases import services as case_services
-from cases.enums import ClientAction
+from cases.enums import CaseState, ClientAction
 from cases.models import Event
 from core import clock
 from core.errors import ActorNotAllowed, InvalidInput
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.services import relay_pending
-from tests.factories import handover_slot, reload, transfer_in_state
+from tests.factories import assess_all_met, case_in_state, handover_slot, reload, transfer_in_state
 from transfers import client_notice, services
 from transfers.enums import NoticeKind, TransferState
 from transfers.models import ClientNoticeTemplate
@@ -134,7 +135,7 @@ def test_client_sms__the_gateway_receives_exactly_one_message_per_notice(org, ga
     relay_pending()  # a second relay finds nothing to send
     assert len(gateway.received) == 1
     [request] = gateway.received
-    key = f"client_sms:sms:{booking.pk}"
+    key = f"client_sms:sms:{booking.pk}:{transfer.pk}"
     assert request["headers"]["Idempotency-Key"] == key
     assert request["headers"]["Authorization"] == "Bearer test-token"
     assert request["json"]["to"] == "+358401234567"
@@ -201,6 +202,113 @@ def test_client_sms__a_booking_cancelled_before_sending_sends_nothing(org, gatew
     services.transfer_cancel(actor=org.caseworker, transfer=transfer, reason="Moved abroad")
     relay_pending()
     assert gateway.received == []
+
+
+# A household on one booking ---------------------------------------------------------------
+
+
+def household_booked(org, *, spouse_consents=True):
+    """A parent (Swedish) and a spouse (English) moving together on one booking, each
+    with their own number; a child without a case of their own."""
+    org.adult.front_desk_location = "Malminkaari 12, 00700 Helsinki"
+    org.adult.save(update_fields=["front_desk_location"])
+    cases = []
+    for first_name, language in (("Amina", "swe"), ("Omar", "eng")):
+        case = case_in_state(
+            org, CaseState.IN_REVIEW, first_name=first_name, last_name="Mäkinen", language=language
+        )
+        assess_all_met(org, case)
+        cases.append(case)
+    parent, spouse = (case.client for case in cases)
+    household = case_services.household_link(
+        actor=org.caseworker, client=parent, member=spouse, relation="spouse"
+    )
+    for client, number, consent in (
+        (parent, "040 111 2222", True),
+        (spouse, "040 333 4444", spouse_consents),
+    ):
+        case_services.client_set_sms_consent(
+            actor=org.caseworker, client=client, phone_number=number, sms_consent=consent
+        )
+    first, second = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
+    services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
+    )
+    booking = services.transfer_request_booking(transfer=first)
+    confirm(org, second)
+    return reload(booking), reload(first), reload(second)
+
+
+def test_client_sms__each_household_member_gets_their_own_in_their_language(org, gateway):
+    booking, first, second = household_booked(org)
+    relay_pending()
+    relay_pending()
+    by_number = {r["json"]["to"]: r for r in gateway.received}
+    assert set(by_number) == {"+358401112222", "+358403334444"}
+    assert len(gateway.received) == 2
+    assert "överföringsmöte" in by_number["+358401112222"]["json"]["text"]
+    assert "handover meeting" in by_number["+358403334444"]["json"]["text"]
+    keys = {r["headers"]["Idempotency-Key"] for r in gateway.received}
+    assert keys == {
+        f"client_sms:sms:{booking.pk}:{first.pk}",
+        f"client_sms:sms:{booking.pk}:{second.pk}",
+    }
+    for transfer in (first, second):
+        assert AccessLog.objects.filter(
+            client=transfer.case.client,
+            case_id=transfer.case_id,
+            action="task_client_sms",
+            purpose="client_notice",
+        ).exists()
+    assert_never_the_identity_code(gateway)
+    # The reminder the day before: one for each of them, once.
+    day_before = booking.starts_at.astimezone(clock.tz()).date() - dt.timedelta(days=1)
+    with time_machine.travel(
+        dt.datetime.combine(day_before, dt.time(7), tzinfo=clock.tz()), tick=False
+    ):
+        reminder_sweep()
+        reminder_sweep()
+        relay_pending()
+    reminders = [r for r in gateway.received if "sms_reminder" in r["headers"]["Idempotency-Key"]]
+    assert sorted(r["json"]["to"] for r in reminders) == ["+358401112222", "+358403334444"]
+
+
+def test_client_sms__a_household_member_without_consent_gets_none(org, gateway):
+    household_booked(org, spouse_consents=False)
+    relay_pending()
+    assert [r["json"]["to"] for r in gateway.received] == ["+358401112222"]
+    assert OutboxMessage.objects.filter(channel="client_sms").count() == 1
+
+
+def test_letter__each_household_member_has_their_own(org):
+    booking, first, second = household_booked(org)
+    assert client_notice.booking_for(second) == booking  # the household's one booking
+    own = pdf_text(client_notice.letter_pdf(booking, first))
+    theirs = pdf_text(client_notice.letter_pdf(booking, second))
+    assert "Amina Mäkinen" in own and "Omar" not in own
+    assert "Omar Mäkinen" in theirs and "Amina" not in theirs
+    assert "Malmin FrontDesk, huone 3" in own and "Malmin FrontDesk, huone 3" in theirs
+    assert client_notice.render(booking, NoticeKind.LETTER, transfer=first).template.language == (
+        "swe"
+    )
+    assert client_notice.render(booking, NoticeKind.LETTER, transfer=second).template.language == (
+        "eng"
+    )
+
+
+def test_letter__a_household_members_transfer_page_offers_their_own(org, client):
+    _booking, _first, second = household_booked(org)
+    client.force_login(org.caseworker)
+    page = client.get(reverse("web:transfer", args=[second.pk])).content.decode()
+    assert reverse("web:transfer-letter", args=[second.pk]) in page
+    letter = client.get(reverse("web:transfer-letter", args=[second.pk]))
+    assert letter.status_code == 200
+    assert "Omar Mäkinen" in pdf_text(letter.content)
+    assert AccessLog.objects.filter(
+        actor=org.caseworker, client=second.case.client, action="web_client_letter"
+    ).exists()
 
 
 # The reminder the day before --------------------------------------------------------------

@@ -155,8 +155,10 @@ def _transfer_page(request, transfer, status=200, **forms_given):
         context["summary_form"] = forms_given.get("summary") or forms.SummaryForm(
             prefix="summary", initial=context["summary"]
         )
-    if full and booking is not None and booking.starts_at is not None:
-        context["client_notice"] = _client_notice(transfer, booking)
+    # A household member's meeting is on the household's one booking.
+    notice_booking = booking or client_notice.booking_for(transfer)
+    if full and notice_booking is not None and notice_booking.starts_at is not None:
+        context["client_notice"] = _client_notice(transfer, notice_booking)
     if sending and transfer.state in OPEN_TRANSFER_STATES:
         context["cancel_form"] = forms_given.get("cancel") or forms.CancelForm(prefix="cancel")
     return render(request, "web/transfer.html", context, status=status)
@@ -181,7 +183,7 @@ def _client_notice(transfer, booking) -> dict[str, Any]:
                 "state": client_notice.sms_state(message),
                 "sent_at": message.sent_at,
             }
-            for message in client_notice.sms_messages(booking)
+            for message in client_notice.sms_messages(booking, transfer)
         ],
     }
 
@@ -193,14 +195,15 @@ def transfer_letter(request, pk: int):
     transfer = scoped(request, _transfer_queryset(request), pk, transfer_subject)
     roles = roles_of(request)
     sending = transfer.sending_team in roles.caseload_teams
-    booking = latest_booking(transfer)
+    # Each client's own letter: a household member's meeting is the household's booking.
+    booking = client_notice.booking_for(transfer)
     if not (sending or transfer.state in RECEIVED_STATES) or booking is None:
         raise Http404
     if booking.starts_at is None:
         raise Http404
     log_access(user=request.user, action="web_client_letter", subjects=[transfer_subject(transfer)])
     try:
-        pdf = client_notice.letter_pdf(booking)
+        pdf = client_notice.letter_pdf(booking, transfer)
     except client_notice.NoticeRefused as exc:
         raise Http404 from exc
     response = HttpResponse(pdf, content_type="application/pdf")
