@@ -97,6 +97,9 @@ HEADLINES = {
         "The receiving team asks a question about a transfer: answer it"
     ),
     NotificationKind.TRANSFER_ANSWERED: _("The sender answered the question about a transfer"),
+    NotificationKind.REFERRAL_MAIL_FAILED: _(
+        "A referral's e-mail to the partner could not be sent: contact the partner another way"
+    ),
     NotificationKind.CONTACT_REQUEST_ROUTED: _("A contact request is routed to you"),
     NotificationKind.EXPORT_READY: _("Your export is ready to download"),
 }

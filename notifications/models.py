@@ -56,6 +56,8 @@ class NotificationKind(models.TextChoices):
     # Asking before returning (transfers.services.questions).
     TRANSFER_QUESTION = "transfer_question", _("Question about a transfer")
     TRANSFER_ANSWERED = "transfer_answered", _("Question about a transfer answered")
+    # Referrals to partners (partners.channel): the e-mail could not be sent.
+    REFERRAL_MAIL_FAILED = "referral_mail_failed", _("Referral e-mail not sent")
     # The intake queue (cases.intake): a contact request given to a worker.
     CONTACT_REQUEST_ROUTED = "contact_request_routed", _("Contact request routed to you")
     EXPORT_READY = "export_ready", _("Export ready")

@@ -6,19 +6,21 @@ backoff when the mail server fails. Registered when the app is ready (partners.a
 The mail holds the signed link and nothing else about the client: no name, no identity
 code, not even the case reference. The outbox row holds only the referral's id; the text
 is made when it is sent, the same each time (the link is signed at the referral's sending
-time), so a retry sends the same message."""
+time), so a retry sends the same message. If it fails for good, whoever sent the
+referral is told."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core import clock
 from notifications.channels import register
-from notifications.models import OutboxMessage
-from notifications.services import enqueue
+from notifications.models import NotificationKind, OutboxMessage
+from notifications.services import enqueue, notify
 
 from .models import Referral
 
@@ -80,5 +82,26 @@ def deliver_referral_mail(message: OutboxMessage) -> None:
     ).send()
 
 
+def referral_mail_failed(message: OutboxMessage) -> None:
+    """The mail failed for good (after the relay's retries): whoever sent the referral is
+    told (reference and link only), so the partner can be reached another way."""
+    referral = (
+        Referral.objects.select_related("case", "sent_by")
+        .filter(pk=message.payload["referral"])
+        .first()
+    )
+    if referral is None:
+        return
+    notify(
+        recipients=[referral.sent_by] if referral.sent_by.is_active else [],
+        kind=NotificationKind.REFERRAL_MAIL_FAILED,
+        subject_key=f"outbox:{message.pk}",
+        on_date=clock.today(),
+        reference=referral.case.reference,
+        link=reverse("web:case", args=[referral.case_id]) + "#h-referrals",
+        case_id=referral.case_id,
+    )
+
+
 def register_referral_channel() -> None:
-    register(CHANNEL, deliver=deliver_referral_mail)
+    register(CHANNEL, deliver=deliver_referral_mail, on_final_failure=referral_mail_failed)

@@ -28,8 +28,8 @@ from cases.enums import CaseState
 from cases.models import Event
 from core import clock
 from core.errors import ActorNotAllowed, InvalidInput, TransitionNotAllowed
-from notifications.models import OutboxMessage, OutboxStatus
-from notifications.services import relay_pending
+from notifications.models import Notification, NotificationKind, OutboxMessage, OutboxStatus
+from notifications.services import MAX_ATTEMPTS, relay_pending
 from partners.channel import render_referral_mail
 from partners.enums import ReferralState
 from partners.models import Referral
@@ -167,6 +167,36 @@ def test_send__failed_mail_is_retried_by_the_relay_with_the_same_content(
     assert message.extra_headers["Message-ID"] == f"<partner_referral.{referral.pk}@silta>"
     queued.refresh_from_db()
     assert (queued.status, queued.attempts) == (OutboxStatus.SENT, 2)
+
+
+class AlwaysFailing(locmem.EmailBackend):
+    """A mail server that refuses every message."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPRecipientsRefused({"kulmakivi@example.org": (550, b"no such user")})
+
+
+def test_send__mail_failed_for_good__the_sender_is_told_once_reference_and_link_only(
+    org, case, kulmakivi, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}.AlwaysFailing"
+    referral = send(org, case, kulmakivi)
+    moment = clock.now()
+    for _attempt in range(MAX_ATTEMPTS + 2):
+        with time_machine.travel(moment):
+            relay_pending()
+        moment += dt.timedelta(hours=2)
+    queued = OutboxMessage.objects.get(channel="partner_referral")
+    assert queued.status == OutboxStatus.FAILED
+    [notice] = Notification.objects.filter(kind=NotificationKind.REFERRAL_MAIL_FAILED)
+    assert (notice.recipient, notice.case_id, notice.reference) == (
+        org.caseworker,
+        case.pk,
+        case.reference,
+    )
+    assert notice.link == reverse("web:case", args=[case.pk]) + "#h-referrals"
+    assert referral.pk  # the referral itself stays, sent and recorded
+    assert Referral.objects.get(pk=referral.pk).state == ReferralState.SENT
 
 
 def test_send__without_consent_or_fields__named_errors_nothing_written(org, case, kulmakivi):
