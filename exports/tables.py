@@ -364,6 +364,29 @@ def figure_list(team_ids: list[int], *, since: dt.date, language: str) -> list[F
     trend = flow.transfers_trend(team_ids, since=since)
     waste = flow.waste(team_ids, since=since)
     median = data["median_days_due_to_transferred"]
+
+    def time_in_state(key: str, title: Any, subject: str, labels: dict[str, Any]) -> Figure:
+        """The median and 90th percentile of the time in each state of `subject` (a case
+        or a transfer), per month and region."""
+        return Figure(
+            key,
+            title,
+            [month, region, STATE, _("Median days"), _("90th percentile, days"), _("Periods")],
+            [
+                [
+                    Month(t.month),
+                    region_name(t.region),
+                    labels.get(t.state, t.state),
+                    t.median_days,
+                    t.p90_days,
+                    t.periods,
+                ]
+                for t in timing
+                if t.subject == subject
+            ],
+            ([0, 1, 2], 3),
+        )
+
     return [
         Figure(
             "median",
@@ -414,41 +437,9 @@ def figure_list(team_ids: list[int], *, since: dt.date, language: str) -> list[F
             ],
             ([0], 1),
         ),
-        Figure(
-            "case-times",
-            _("Time in each case state"),
-            [month, region, STATE, _("Median days"), _("90th percentile, days"), _("Periods")],
-            [
-                [
-                    Month(t.month),
-                    region_name(t.region),
-                    states.get(t.state, t.state),
-                    t.median_days,
-                    t.p90_days,
-                    t.periods,
-                ]
-                for t in timing
-                if t.subject == "case"
-            ],
-            ([0, 1, 2], 3),
-        ),
-        Figure(
-            "transfer-times",
-            _("Time in each transfer state"),
-            [month, region, STATE, _("Median days"), _("90th percentile, days"), _("Periods")],
-            [
-                [
-                    Month(t.month),
-                    region_name(t.region),
-                    transfer_states.get(t.state, t.state),
-                    t.median_days,
-                    t.p90_days,
-                    t.periods,
-                ]
-                for t in timing
-                if t.subject == "transfer"
-            ],
-            ([0, 1, 2], 3),
+        time_in_state("case-times", _("Time in each case state"), "case", states),
+        time_in_state(
+            "transfer-times", _("Time in each transfer state"), "transfer", transfer_states
         ),
         Figure(
             "returns",

@@ -114,6 +114,24 @@ def needs_of(case) -> list[str]:
     )
 
 
+def organisation_choices(suggested, others, *, others_label) -> list:
+    """A select's choices of partner organisations: nothing chosen first, then the
+    suggested ones in their order, then the rest of `others` by name under `others_label`
+    (a group left out when empty)."""
+    rest = [
+        (str(pk), name)
+        for pk, name in others.exclude(pk__in=[o.pk for o in suggested])
+        .order_by("name")
+        .values_list("pk", "name")
+    ]
+    choices: list = [("", _("Choose"))]
+    if suggested:
+        choices.append((_("Suggested"), [(str(o.pk), o.name) for o in suggested]))
+    if rest:
+        choices.append((others_label, rest))
+    return choices
+
+
 class HomeBaseForm(SiltaForm):
     back = forms.ChoiceField(
         choices=[("case", "case"), ("review", "review")], widget=forms.HiddenInput
@@ -128,22 +146,14 @@ class HomeBaseForm(SiltaForm):
 
     def __init__(self, *args, suggestions=(), region_id=None, **kwargs):
         super().__init__(*args, **kwargs)
-        suggested = [(str(s.organisation.pk), s.organisation.name) for s in suggestions]
         others = PartnerOrganisation.objects.filter(is_active=True)
         if region_id:
             others = others.filter(region_id=region_id)
-        rest = [
-            (str(pk), name)
-            for pk, name in others.exclude(pk__in=[s.organisation.pk for s in suggestions])
-            .order_by("name")
-            .values_list("pk", "name")
-        ]
-        choices: list = [("", _("Choose"))]
-        if suggested:
-            choices.append((_("Suggested"), suggested))
-        if rest:
-            choices.append((_("Other organisations of the region"), rest))
-        self.fields["organisation"].choices = choices
+        self.fields["organisation"].choices = organisation_choices(
+            [s.organisation for s in suggestions],
+            others,
+            others_label=_("Other organisations of the region"),
+        )
 
     def clean_organisation(self):
         value = self.cleaned_data["organisation"]
@@ -259,24 +269,12 @@ class ReferralForm(SiltaForm):
 
     def __init__(self, *args, suggestions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        with_email = PartnerOrganisation.objects.filter(is_active=True).exclude(email="")
-        suggested = [
-            (str(s.organisation.pk), s.organisation.name)
-            for s in suggestions
-            if s.organisation.email
-        ]
-        rest = [
-            (str(pk), name)
-            for pk, name in with_email.exclude(pk__in=[int(pk) for pk, _n in suggested])
-            .order_by("name")
-            .values_list("pk", "name")
-        ]
-        choices: list = [("", _("Choose"))]
-        if suggested:
-            choices.append((_("Suggested"), suggested))
-        if rest:
-            choices.append((_("All organisations in the handbook"), rest))
-        self.fields["organisation"].choices = choices
+        # A referral reaches the partner by e-mail: only organisations with an address.
+        self.fields["organisation"].choices = organisation_choices(
+            [s.organisation for s in suggestions if s.organisation.email],
+            PartnerOrganisation.objects.filter(is_active=True).exclude(email=""),
+            others_label=_("All organisations in the handbook"),
+        )
 
     def clean_organisation(self):
         value = self.cleaned_data["organisation"]
