@@ -50,8 +50,23 @@ def delimiter() -> str:
     return "," if _language() == "en" else ";"
 
 
-def text(value: Any) -> str:
-    """A value as the active language writes it in a CSV cell."""
+# Values written the same way again and again in one export (a due date, a number of days
+# late): each is formatted once per export, as Django's localisation is most of a CSV's time.
+_REPEATED = (dt.date, int, Month)
+_SEEN_MAX = 4096
+
+
+def text(value: Any, seen: dict[tuple[type, Any], str] | None = None) -> str:
+    """A value as the active language writes it in a CSV cell. `seen`: what this export
+    has formatted so far (the language does not change within one export)."""
+    if seen is not None and type(value) in _REPEATED:
+        key = (type(value), value)
+        found = seen.get(key)
+        if found is None:
+            if len(seen) >= _SEEN_MAX:
+                seen.clear()  # memory must not grow with the rows (a column of ids)
+            found = seen[key] = text(value)
+        return found
     if value is None:
         return ""
     if isinstance(value, Month):
@@ -78,6 +93,7 @@ class _Line:
 def csv_chunks(table: Table, log: Log) -> Iterator[bytes]:
     """The table as CSV, a chunk of rows at a time (for a streaming response or a file)."""
     writer = csv.writer(_Line(), delimiter=delimiter())
+    seen: dict[tuple[type, Any], str] = {}
     yield "\ufeff".encode()
     several = len(table.sheets) > 1
     for number, sheet in enumerate(table.sheets):
@@ -91,7 +107,7 @@ def csv_chunks(table: Table, log: Log) -> Iterator[bytes]:
             if subjects:
                 log(subjects)
             yield "".join(
-                writer.writerow([text(value) for value in values]) for values, _s in chunk
+                writer.writerow([text(value, seen) for value in values]) for values, _s in chunk
             ).encode()
 
 
