@@ -366,7 +366,15 @@ def escorted_and_booked(org):
         sender_availability="Aamupäivisin",
     )
     assert transfer.escorted
-    transfer = bring_transfer_to(org, transfer, TransferState.BOOKED)
+    # Booked ahead: attendance is confirmed before the meeting begins.
+    transfer = bring_transfer_to(org, transfer, TransferState.BOOKING_REQUESTED)
+    transfer = services.transfer_confirm_booking(
+        actor=org.front_desk,
+        transfer=transfer,
+        starts_at=handover_slot(days=4),
+        place="Malmi FrontDesk",
+        interpreter="TIMMI 9",
+    )
     return Objects(client=transfer.case.client_id, case=transfer.case_id, transfer=transfer.pk)
 
 

@@ -50,11 +50,13 @@ from partners.services import referral_answer, referral_send, referral_token
 from tests.factories import (
     assess_all_met,
     case_in_state,
+    handover_slot,
     make_client,
     member,
     transfer_in_state,
 )
 from tests.partners.test_directory import partner
+from transfers import services as transfer_services
 from transfers.enums import TransferState
 from transfers.models import HandoverBooking, Transfer
 
@@ -350,9 +352,17 @@ def world(org):
     transfer_in_state(org, TransferState.PROPOSED)  # accept, return, cancel, ask
     transfer_in_state(org, TransferState.INFORMATION_REQUESTED)  # answer
     transfer_in_state(org, TransferState.BOOKING_REQUESTED)  # confirm
-    booked = transfer_in_state(org, TransferState.BOOKED)  # complete, rebook
-    # Escorted: the sending worker confirms the booked time.
-    Transfer.objects.filter(pk=booked.pk).update(escorted=True)
+    transfer_in_state(org, TransferState.BOOKED)  # complete, rebook (the time has come)
+    # Escorted, booked ahead: the sending worker confirms the time before it begins.
+    escorted = transfer_in_state(org, TransferState.BOOKING_REQUESTED)
+    transfer_services.transfer_confirm_booking(
+        actor=org.front_desk,
+        transfer=escorted,
+        starts_at=handover_slot(days=4),
+        place="Malmi FrontDesk",
+        interpreter="TIMMI 9",
+    )
+    Transfer.objects.filter(pk=escorted.pk).update(escorted=True)
     failed = transfer_in_state(org, TransferState.ACCEPTED)  # retry
     OutboxMessage.objects.filter(key=f"booking:open:{failed.pk}").update(
         status=OutboxStatus.FAILED, attempts=MAX_ATTEMPTS, last_error="OperationalError"
