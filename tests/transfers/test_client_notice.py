@@ -301,8 +301,13 @@ def test_letter__each_household_member_has_their_own(org):
 def test_letter__a_household_members_transfer_page_offers_their_own(org, client):
     _booking, _first, second = household_booked(org)
     client.force_login(org.caseworker)
-    page = client.get(reverse("web:transfer", args=[second.pk])).content.decode()
+    page = client.get(
+        reverse("web:transfer", args=[second.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert reverse("web:transfer-letter", args=[second.pk]) in page
+    # The member's page shows the household's one meeting, not "no booking yet".
+    assert "No booking yet" not in page
+    assert "Malmin FrontDesk, huone 3" in page
     letter = client.get(reverse("web:transfer-letter", args=[second.pk]))
     assert letter.status_code == 200
     assert "Omar Mäkinen" in pdf_text(letter.content)

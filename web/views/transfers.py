@@ -31,7 +31,6 @@ from transfers.selectors import (
     RECEIVED_STATES,
     booking_request_failed,
     handover_summary,
-    latest_booking,
     messages_of,
     transfers_visible_to,
 )
@@ -123,7 +122,8 @@ def _transfer_page(request, transfer, status=200, **forms_given):
     desk = transfer.receiving_team in roles.desk_teams
     sending = transfer.sending_team in roles.caseload_teams
     full = sending or transfer.state in RECEIVED_STATES
-    booking = latest_booking(transfer)
+    # A household member's meeting is on the household's one booking.
+    booking = client_notice.booking_for(transfer)
     failed = booking_request_failed(transfer)
     context = {
         "transfer": transfer,
@@ -145,6 +145,7 @@ def _transfer_page(request, transfer, status=200, **forms_given):
         and transfer.state == TransferState.BOOKED
         and transfer.sending_worker_id == request.user.pk
         and booking is not None
+        and booking.transfer_id == transfer.pk
         and booking.sender_confirmed_at is None
         and not context["meeting_started"]
     ):
@@ -155,10 +156,8 @@ def _transfer_page(request, transfer, status=200, **forms_given):
         context["summary_form"] = forms_given.get("summary") or forms.SummaryForm(
             prefix="summary", initial=context["summary"]
         )
-    # A household member's meeting is on the household's one booking.
-    notice_booking = booking or client_notice.booking_for(transfer)
-    if full and notice_booking is not None and notice_booking.starts_at is not None:
-        context["client_notice"] = _client_notice(transfer, notice_booking)
+    if full and booking is not None and booking.starts_at is not None:
+        context["client_notice"] = _client_notice(transfer, booking)
     if sending and transfer.state in OPEN_TRANSFER_STATES:
         context["cancel_form"] = forms_given.get("cancel") or forms.CancelForm(prefix="cancel")
     return render(request, "web/transfer.html", context, status=status)
