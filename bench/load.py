@@ -191,7 +191,7 @@ def start_gunicorn(database_url: str, static_root: str, log: Path) -> tuple:
         "WEB_CONCURRENCY": str(WORKERS),
         "LOG_LEVEL": "INFO",  # production's: the app's request line, and every error
         "LOG_FORMAT": "json",
-        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="silta-load-metrics-"),
+        "PROMETHEUS_MULTIPROC_DIR": str(log.parent / "metrics"),  # removed with the log's
     }
     env.pop("DATABASE_OWNER_URL", None)
     server = subprocess.Popen(
