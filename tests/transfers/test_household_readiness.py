@@ -303,3 +303,18 @@ def test_together__a_transfer_already_acted_on_alone__its_own_refusal(org):
         actor=org.receiving_worker, transfer=second, receiving_worker=org.receiving_worker
     )
     assert accepted.pk == second.pk and accepted.state == TransferState.ACCEPTED
+
+
+def test_together__returns_the_transfer_asked_for_not_the_last_sibling(org):
+    household, _parent, _spouse = _family(org)
+    first, second = sorted(
+        services.household_transfer_propose(
+            consent_basis="consent", actor=org.caseworker, household=household
+        ),
+        key=lambda t: t.pk,
+    )
+    returned = services.transfer_return_together(
+        actor=org.receiving_worker, transfer=first, reason="missing_information", text="Unclear"
+    )
+    assert returned.pk == first.pk
+    assert {reload(t).state for t in (first, second)} == {TransferState.RETURNED}
