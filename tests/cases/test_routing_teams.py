@@ -153,6 +153,20 @@ def test_route__named_team_of_the_wrong_kind__a_person_chooses(north):
     assert "not an active team of this kind" in raised.value.detail
 
 
+def test_route__named_adult_team_is_a_youth_or_immigration_unit_team__a_person_chooses(north):
+    _one, _two, youth = north
+    koto = Team.objects.create(
+        code="koto-p", name="Koto P", kind=TeamKind.IMMIGRATION_UNIT, region=youth.region
+    )
+    # Neither is an adult team, whatever the table says: an adult is never sent to one.
+    for named in (youth, koto):
+        PostalArea.objects.filter(postal_code="00700").update(adult_team=named)
+        with pytest.raises(RoutingNeedsManualChoice) as raised:
+            route(postal_code="00700", date_of_birth=ADULT, on=ON)
+        assert "not an active team of this kind" in raised.value.detail
+        assert str(named) in raised.value.detail
+
+
 def test_route__none_named_one_team_of_the_kind__that_team(db):
     region = Region.objects.get(code="lansi")
     adult = _team("lansi-aiso", TeamKind.ADULT, region)
