@@ -10,7 +10,8 @@ For each module in mutation/targets/*.toml (a cosmic-ray config: the module and 
    aside (see `not_a_mutant`), each with its reason;
 3. the unmutated module must pass its tests (the baseline);
 4. `cosmic-ray exec` runs the tests once per mutant (mutation/run_tests.py gives each run a
-   fresh copy of a migrated template database);
+   fresh copy of a migrated template database, and runs only the tests that ran the
+   mutated line in the baseline, recorded with coverage's per-test contexts);
 5. mutation/reports/<module>.md says what was killed and what survived; a survivor listed
    in mutation/survivors.md (with why it cannot change behaviour) is equivalent and not
    counted. The run fails if a module kills less than 90% of its behaviour-changing
@@ -46,11 +47,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+from coverage import CoverageData
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "mutation"
 TARGET = 0.90
 INFRA_FAILURE = "MUTATION-INFRA-FAILURE"  # as in run_tests.py
+COVERAGE_OUT, COVERAGE_MAP = "MUTATION_COVERAGE_OUT", "MUTATION_COVERAGE_MAP"  # as there
 NOT_RUN = "MUTATION-NOT-RUN"  # the output recorded for a mutant a stopped run never ran
 # Not copied into the work tree (linked instead, or not needed to run the tests).
 SKIP_DIRS = {".git", ".venv", ".uv", "node_modules", "var", "test-artifacts", "__pycache__"}
@@ -419,6 +422,25 @@ def classify(result: Result, session: Path, equivalents: list[Equivalent]) -> li
     return problems
 
 
+def coverage_map(work: Path, module: str, coverage_file: Path) -> Path:
+    """Which tests ran which line of `module` in the baseline (mutation/run_tests.py runs
+    only those against a mutant of the line), written beside the unmutated source."""
+    data = CoverageData(basename=str(coverage_file))
+    data.read()
+    target = (work / module).resolve()
+    files = [f for f in data.measured_files() if Path(f).resolve() == target]
+    lines: dict[str, list[str]] = {}
+    for measured in files:
+        for line, contexts in (data.contexts_by_lineno(measured) or {}).items():
+            lines[str(line)] = sorted({c.split("|", 1)[0] for c in contexts})
+    if not lines:
+        print(f"!! {module}: no per-test coverage recorded; every test runs per mutant")
+    mapping = work / "mutation" / f"coverage-{slug(module)}.json"
+    source = (work / module).read_text()
+    mapping.write_text(json.dumps({"module": module, "source": source, "lines": lines}))
+    return mapping
+
+
 def run_module(
     work: Path,
     config_path: Path,
@@ -441,19 +463,25 @@ def run_module(
         result.scope = changed_lines(module, since, at) if since else None
         session, result.mutants = init_session(work, local_config, module, result.scope)
     print(f"==> {module}: {len(result.mutants)} mutants, tests: {' '.join(tests)}", flush=True)
+    coverage_file = work / f".coverage-{slug(module)}"
     baseline = subprocess.run(  # noqa: S603 (our own commands)
-        config["test-command"].split(), cwd=work, env=env, capture_output=True, text=True
+        config["test-command"].split(),
+        cwd=work,
+        env={**env, COVERAGE_OUT: str(coverage_file), "MUTATION_MODULE": module},
+        capture_output=True,
+        text=True,
     )
     if baseline.returncode != 0:
         print(baseline.stdout[-3000:], baseline.stderr[-3000:])
         print(f"!! {module}: the tests fail without any mutant; fix them first", flush=True)
         return None
     source = (work / module).read_text()  # cosmic-ray mutates it in place while it runs
+    mapping = coverage_map(work, module, coverage_file)
     started = time.monotonic()
     execute = subprocess.Popen(  # noqa: S603 (our own commands)
         [str(work / ".venv/bin/cosmic-ray"), "exec", str(local_config), str(session)],
         cwd=work,
-        env=env,
+        env={**env, COVERAGE_MAP: str(mapping)},
         start_new_session=True,  # its own process group: stopped with its test runs
     )
     try:
@@ -517,7 +545,8 @@ def write_report(result: Result, out: Path, rev: str) -> None:
         f"| **killed / behaviour-changing** | **{result.ratio:.1%}** (target {TARGET:.0%}) |",
         f"| run time | {result.seconds / 60:.1f} min for {run} runs "
         f"({result.seconds / max(run, 1):.1f} s each) |",
-        f"| tests per mutant | {' '.join(f'`{t}`' for t in result.tests)} |",
+        f"| tests per mutant | of {' '.join(f'`{t}`' for t in result.tests)}, those that "
+        "ran the mutated line in the baseline (coverage's per-test contexts) |",
         "",
     ]
     survivors = [m for m in result.mutants if m.outcome == "survived"]
