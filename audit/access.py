@@ -196,6 +196,60 @@ def _quoted(name: str) -> str:
     return '"{}"'.format(name.replace('"', '""'))
 
 
+def read_and_log(
+    using: str,
+    read: str,
+    params: Iterable[Any],
+    *,
+    columns: list[str],
+    order: list[str],
+    user: Any,
+    action: str,
+    shown: int,
+    client: str,
+    case: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """The rows of `read` (a SELECT on PostgreSQL, its output named `columns`, in
+    `order`: terms over those names that name one row by position, ending with the id)
+    and the access-log rows of the first `shown` of them, in one statement (a
+    data-modifying CTE): no row comes back without its log row. `client` and `case` name
+    the columns holding each row's client id and case id."""
+    role, team = actor_summary(user)
+    sql = _LOGGED_READ.format(
+        columns=", ".join(_quoted(n) for n in columns),
+        read=read,
+        client=_quoted(client),
+        case=_quoted(case) if case else "NULL::bigint",
+        order=", ".join(order),
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                *params,
+                user.pk,
+                role,
+                team,
+                action,
+                PURPOSE_CASE_MANAGEMENT,
+                AccessOutcome.ALLOWED,
+                get_guid() or "",
+                shown,
+            ],
+        )
+        rows = cursor.fetchall()
+    collected = _collected.get()
+    if collected is not None:
+        client_at = columns.index(client)
+        case_at = columns.index(case) if case else None
+        collected.extend(
+            dict.fromkeys(
+                (row[client_at], None if case_at is None else row[case_at]) for row in rows[:shown]
+            )
+        )
+    return rows
+
+
 class _LoggedValuesIterable(ValuesIterable):
     """A values queryset's rows, each shown row access-logged as it is read (see
     `rows_logged_when_read`)."""
@@ -221,42 +275,18 @@ class _LoggedValuesIterable(ValuesIterable):
             read, params = compiler.as_sql()
         except EmptyResultSet:
             return iter([])
-        role, team = actor_summary(self.user)
-        request_id = get_guid() or ""
-        sql = _LOGGED_READ.format(
-            columns=", ".join(_quoted(n) for n in names),
-            read=read,
-            client=_quoted(self.client_column),
-            case=_quoted(self.case_column) if self.case_column else "NULL::bigint",
-            order=", ".join(order),
+        rows = read_and_log(
+            queryset.db,
+            read,
+            params,
+            columns=names,
+            order=order,
+            user=self.user,
+            action=self.action,
+            shown=self.shown,
+            client=self.client_column,
+            case=self.case_column,
         )
-        user_id = self.user.pk
-        with connections[queryset.db].cursor() as cursor:
-            cursor.execute(
-                sql,
-                [
-                    *params,
-                    user_id,
-                    role,
-                    team,
-                    self.action,
-                    PURPOSE_CASE_MANAGEMENT,
-                    AccessOutcome.ALLOWED,
-                    request_id,
-                    self.shown,
-                ],
-            )
-            rows = cursor.fetchall()
-        collected = _collected.get()
-        if collected is not None:
-            client_at = names.index(self.client_column)
-            case_at = names.index(self.case_column) if self.case_column else None
-            collected.extend(
-                dict.fromkeys(
-                    (row[client_at], None if case_at is None else row[case_at])
-                    for row in rows[: self.shown]
-                )
-            )
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
         converters = compiler.get_converters(fields)
         if converters:

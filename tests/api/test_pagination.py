@@ -1,8 +1,10 @@
 """Lists by page number (people) and by keyset (integrations walking a whole list)."""
 
+import datetime as dt
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test import override_settings
@@ -12,6 +14,8 @@ from api.cases import CaseSerializer
 from audit.models import AccessLog
 from cases.enums import CaseState
 from cases.models import Case
+from cases.selectors import case_scope_sql, cases_visible_to
+from core import clock
 from tests.factories import as_user, case_in_state, make_org, open_case
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +156,82 @@ def test_an_order_that_does_not_name_one_row_logs_the_rows_shown_after_the_read(
     shown = sorted(row["id"] for row in body["results"])
     new = AccessLog.objects.exclude(pk__in=before)
     assert sorted(new.values_list("case_id", flat=True)) == shown
+
+
+def _every_state_and_an_old_handover(org):
+    """A case in every state, one handed over long ago (past the sending team's days)."""
+    cases = [case_in_state(org, state, first_name=f"S{n}") for n, state in enumerate(CaseState)]
+    old = case_in_state(org, CaseState.TRANSFERRED, first_name="Old")
+    Case.objects.filter(pk=old.pk).update(transferred_at=clock.now() - dt.timedelta(days=400))
+    return [*cases, old]
+
+
+@pytest.mark.parametrize("days", [30, 0])
+def test_the_scope_as_sql_names_the_same_cases_as_the_queryset(settings, days):
+    """The case list's fixed SQL takes its scope from `case_scope_sql`: for every kind of
+    user it names exactly the cases `cases_visible_to` does."""
+    settings.SILTA_SENDING_TEAM_READ_DAYS = days
+    org = make_org()
+    _every_state_and_an_old_handover(org)
+    admin = get_user_model().objects.create(username="admin-scope", is_superuser=True)
+    nobody = get_user_model().objects.create(username="no-team")
+    users = [
+        org.caseworker,
+        org.koto_supervisor,
+        org.receiving_worker,
+        org.front_desk,
+        org.receiving_supervisor,
+        org.outsider,
+        admin,
+        nobody,
+    ]
+    for user in users:
+        scope, params = case_scope_sql(user, alias="c")
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT c.id FROM "cases_case" c WHERE {scope}', params)  # noqa: S608
+            by_sql = sorted(row[0] for row in cursor.fetchall())
+        by_queryset = sorted(cases_visible_to(user).values_list("pk", flat=True))
+        assert by_sql == by_queryset, user.username
+    assert any(cases_visible_to(user).exists() for user in users[2:6])  # both sides tried
+
+
+@pytest.mark.parametrize(
+    "user", ["caseworker", "koto_supervisor", "receiving_worker", "receiving_supervisor"]
+)
+def test_the_list_by_fixed_sql_answers_as_the_queryset_list(user):
+    """Without filters the case list reads by fixed SQL (api.cases.CaseRows); with a
+    filter that keeps every row it reads through the queryset. Both answer the same rows,
+    counts and pages, forwards and back."""
+    org = make_org()
+    _every_state_and_an_old_handover(org)
+    for n in range(4):
+        open_case(org, first_name=f"More{n}")
+    api = as_user(getattr(org, user))
+    every = "review_due_on__gte=1900-01-01"  # a filter: through the queryset
+
+    def walk(url, key="next"):
+        pages = []
+        while url:
+            body = api.get(url).json()
+            pages.append((body["results"], body["count"]))
+            url = body[key]
+        return pages
+
+    with CaptureQueriesContext(connection) as queries:
+        fixed = walk("/api/v1/cases/?page_size=3")
+    assert any('FROM "cases_case" c' in q["sql"] for q in queries.captured_queries)
+    assert fixed == walk(f"/api/v1/cases/?page_size=3&{every}")
+    assert api.get("/api/v1/cases/?page=last&page_size=3").json()["results"] == fixed[-1][0]
+    by_keyset = walk("/api/v1/cases/?page_size=3&cursor=")
+    assert by_keyset == walk(f"/api/v1/cases/?page_size=3&cursor=&{every}")
+    assert sorted(r["id"] for page, _ in fixed for r in page) == sorted(
+        r["id"] for page, _ in by_keyset for r in page
+    )
+    # Back from the last page by `previous`: the same pages in reverse.
+    if len(by_keyset) > 1:
+        last_url = "/api/v1/cases/?page_size=3&cursor="
+        while (body := api.get(last_url).json())["next"]:
+            last_url = body["next"]
+        assert [page for page, _ in walk(last_url, key="previous")] == [
+            page for page, _ in reversed(by_keyset)
+        ]
