@@ -3,8 +3,10 @@ and nothing is shown if the rows cannot be written."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 
+from audit.access import log_access
 from audit.models import AccessLog
 from tests.factories import open_case
 from tests.web.test_admin import staff
@@ -83,3 +85,15 @@ def test_access_log__database_refuses_update_and_delete(org, client):
         ):
             cursor.execute(sql, [row.pk])
     assert AccessLog.objects.get().outcome == "allowed"
+
+
+def test_access_log__a_logged_client_case_or_actor_cannot_be_deleted(org):
+    """The log's references are checked by its writers, not by foreign-key triggers
+    (migration 0009): the ORM still refuses to delete what a log row names."""
+    case = open_case(org)
+    log_access(user=org.caseworker, action="api_read", subjects=[(case.client_id, case.pk)])
+    for named in (case, case.client, org.caseworker):
+        with pytest.raises(ProtectedError) as refused, transaction.atomic():
+            named.delete()
+        assert any(isinstance(row, AccessLog) for row in refused.value.protected_objects)
+    assert AccessLog.objects.filter(case=case, client=case.client, actor=org.caseworker).exists()
