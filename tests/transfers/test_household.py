@@ -5,9 +5,12 @@ one handover booking for the household, confirmed and held as one."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 import time_machine
+from django.db import OperationalError, connection, transaction
 from django.utils import translation
 
 from cases import services as case_services
@@ -19,6 +22,7 @@ from tests.factories import (
     case_in_state,
     handover_slot,
     make_client,
+    make_org,
     member,
     reload,
 )
@@ -248,3 +252,64 @@ def test_household_cancel__the_last_member__the_booking_is_cancelled(org):
     for transfer in (second, first):
         services.transfer_cancel(actor=org.caseworker, transfer=transfer, reason="Moved away")
     assert reload(booking).status == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_household_propose__locks_the_cases_in_id_order__no_deadlock_with_another_writer():
+    """Every writer that locks several cases locks them in id order (a supervisor moving a
+    worker's cases, a household's handover), so two of them wait for each other but never
+    in a cycle. A household's proposal does too, whatever order its members joined in: it
+    waits at the first case another writer holds, without holding the next one."""
+    org = make_org()
+    # The spouse's case is the older one; the parent joined the household first.
+    spouse = ready_case(org, first_name="Omar", last_name="Mäkinen")
+    parent = ready_case(org, first_name="Amina", last_name="Mäkinen")
+    household = case_services.household_link(
+        actor=org.caseworker, client=parent.client, member=spouse.client, relation="spouse"
+    )
+    outcome: dict[str, object] = {}
+
+    def propose() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
+            outcome["proposed"] = services.household_transfer_propose(
+                consent_basis="consent", actor=org.caseworker, household=household
+            )
+        except Exception as exc:  # asserted below
+            outcome["proposed"] = exc
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # The other writer holds the first case (in id order): the spouse's.
+        Case.objects.select_for_update().get(pk=spouse.pk)
+        thread = threading.Thread(target=propose)
+        thread.start()
+        _wait_until_blocked(outcome)
+        # ... and goes on to the next: the proposal must not be holding it.
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update(nowait=True).get(pk=parent.pk)
+            took_the_next = True
+        except OperationalError:
+            took_the_next = False
+    thread.join(timeout=60)
+    assert took_the_next
+    proposed = outcome["proposed"]
+    assert isinstance(proposed, list), proposed
+    assert sorted(t.case_id for t in proposed) == sorted([parent.pk, spouse.pk])
+
+
+def _wait_until_blocked(outcome: dict[str, object], seconds: float = 30) -> None:
+    """Until the proposal's connection waits for a lock."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            if "pid" in outcome:
+                cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [outcome["pid"]])
+                if cursor.fetchone()[0]:
+                    return
+            time.sleep(0.02)
+    raise AssertionError(f"the proposal never waited for a lock: {outcome}")

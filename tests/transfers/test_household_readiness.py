@@ -9,11 +9,12 @@ import datetime as dt
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.db import connection
 from django.utils import translation
 
 from cases import services as case_services
-from cases.enums import CaseState
-from cases.models import Case, HouseholdMember, PostalArea
+from cases.enums import CaseState, TeamKind
+from cases.models import Case, HouseholdMember, PostalArea, Team
 from core import clock
 from core.errors import (
     ActorNotAllowed,
@@ -318,3 +319,84 @@ def test_together__returns_the_transfer_asked_for_not_the_last_sibling(org):
     )
     assert returned.pk == first.pk
     assert {reload(t).state for t in (first, second)} == {TransferState.RETURNED}
+
+
+def test_readiness__members_outside_the_scope__counted_exactly(org):
+    """The household's review and its refusal say how many members the worker may not
+    see: here one of two."""
+    parent = ready_case(org, first_name="Amina", last_name="Mäkinen")
+    spouse = ready_case(org, first_name="Omar", last_name="Mäkinen")
+    household = linked(org, parent, spouse)
+    other = Team.objects.create(
+        code="koto4", name="Koto-tiimi 4", kind=TeamKind.IMMIGRATION_UNIT, region=org.koto.region
+    )
+    Case.objects.filter(pk=spouse.pk).update(team=other)
+    rows, hidden = readiness_by_name(org, household)
+    assert (set(rows), hidden) == ({"Amina"}, 1)
+    with translation.override("en"):
+        _found, problems = household_services.household_readiness(
+            actor=org.caseworker, household=household
+        )
+    assert problems == ["1 member of the household is not in your caseload"]
+
+
+def test_readiness__in_review_without_an_open_review__not_ready_never_an_error(org):
+    """A case in review always has its open review (starting one, and returning a
+    transfer, open it); a row that says otherwise is not trusted: the member is named not
+    ready, and the household's review is shown, not a server error."""
+    parent = ready_case(org, first_name="Amina", last_name="Mäkinen")
+    spouse = ready_case(org, first_name="Omar", last_name="Mäkinen")
+    household = linked(org, parent, spouse)
+    spouse.reviews.update(completed_at=clock.now())
+    rows, _hidden = readiness_by_name(org, household)
+    assert (rows["Omar"].why, rows["Omar"].review, rows["Omar"].ready) == (
+        "the case is “In review”",
+        None,
+        False,
+    )
+    assert rows["Amina"].ready
+
+
+def test_propose__a_member_routing_cannot_place__moves_with_the_household(org):
+    """A member whose postal code is not in the routing table goes to the household's team
+    with the others; their transfer records why (no routed team)."""
+    parent = ready_case(org, first_name="Amina", last_name="Mäkinen")
+    spouse = ready_case(org, first_name="Omar", last_name="Mäkinen", postal_code="00640")
+    PostalArea.objects.filter(postal_code="00640").delete()
+    household = linked(org, parent, spouse)
+    with translation.override("en"):
+        transfers = services.household_transfer_propose(
+            consent_basis="consent", actor=org.caseworker, household=household
+        )
+    by_case = {t.case_id: reload(t) for t in transfers}
+    assert (by_case[parent.pk].receiving_team, by_case[parent.pk].override_reason) == (
+        org.adult,
+        "",
+    )
+    assert by_case[spouse.pk].receiving_team == org.adult
+    assert by_case[spouse.pk].routed_team is None
+    assert by_case[spouse.pk].override_reason == "Moves with the household to the same team."
+
+
+def test_together__returns_the_transfer_asked_for_among_thousands_of_transfers(org):
+    """As in production, where transfer ids run into the thousands: the transfer asked for
+    is found among its siblings by its id's value."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('transfers_transfer', 'id'))"
+            " FROM generate_series(1, 1000)"
+        )
+    household, _parent, _spouse = _family(org)
+    first, second = sorted(
+        services.household_transfer_propose(
+            consent_basis="consent", actor=org.caseworker, household=household
+        ),
+        key=lambda t: t.pk,
+    )
+    assert first.pk > 1000
+    asked_for = Transfer.objects.get(pk=second.pk)  # as a page or the API reads it
+    accepted = services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=asked_for, receiving_worker=org.receiving_worker
+    )
+    assert (accepted.pk, accepted.state) == (second.pk, TransferState.ACCEPTED)
+    assert reload(first).state == TransferState.ACCEPTED
