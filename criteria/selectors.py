@@ -110,6 +110,32 @@ def exceptions_waiting(team_ids: Iterable[int]) -> list[dict[str, Any]]:
     return waiting
 
 
+def waiting_exceptions_of(review_ids: Iterable[int]) -> dict[int, list[dict[str, str]]]:
+    """For these open reviews (a page of transfers.reports.exceptions_waiting_query), the
+    criteria whose exception waits for a supervisor, in checklist order: {review id:
+    [{"code", "name"}]}. The stored assessments as readiness() decides it (not met, the
+    criterion allows an exception, none approved, and it applies to the client: one about
+    children only to a parent), read as values in one query, not every assessment of every
+    review built as objects and the readiness recomputed per review."""
+    from .models import _lang
+
+    name = f"criterion__name_{_lang()}"
+    found: dict[int, list[dict[str, str]]] = {}
+    for review_id, code, criterion_name in (
+        CriterionAssessment.objects.filter(
+            Q(criterion__requires_children=False) | Q(review__case__client__children_count__gt=0),
+            review_id__in=list(review_ids),
+            status=AssessmentStatus.NOT_MET,
+            criterion__exception_allowed=True,
+            exception_approved_at__isnull=True,
+        )
+        .order_by("review_id", "criterion__order")
+        .values_list("review_id", "criterion__code", name)
+    ):
+        found.setdefault(review_id, []).append({"code": code, "name": criterion_name})
+    return found
+
+
 def exception_requests_waiting(team_ids: Iterable[int]) -> list[CriterionAssessment]:
     """Exception requests of these teams' open reviews that wait for a supervisor's
     decision, oldest first (with the case, the criterion and who asked)."""

@@ -94,6 +94,28 @@ def test_the_exceptions_count_applies_a_criterion_about_children_to_parents_only
     assert reports.exceptions_waiting_count(teams) == 1
 
 
+def test_a_review_with_two_exceptions_waiting_is_counted_once_and_names_both(org):
+    """The count is of reviews (as the list), not of their assessments; the page names
+    each review's waiting criteria as the readiness rule does, in checklist order."""
+    from cases.models import Client
+    from criteria.models import CriterionAssessment, CriterionDefinition
+    from criteria.selectors import waiting_exceptions_of
+
+    CriterionDefinition.objects.filter(code="children").update(exception_allowed=True)
+    case = case_in_state(org, CaseState.IN_REVIEW, first_name="Kaksi")
+    Client.objects.filter(pk=case.client_id).update(children_count=1)
+    review = open_review_of(case)
+    CriterionAssessment.objects.filter(
+        review=review, criterion__code__in=["children", "housing"]
+    ).update(status=AssessmentStatus.NOT_MET)
+    teams = [org.koto.pk]
+    by_rule = exceptions_waiting(teams)
+    assert [item["review"].pk for item in by_rule] == [review.pk]
+    assert reports.exceptions_waiting_count(teams) == 1
+    assert waiting_exceptions_of([review.pk]) == {review.pk: by_rule[0]["criteria"]}
+    assert {c["code"] for c in by_rule[0]["criteria"]} == {"children", "housing"}
+
+
 def test_the_overdue_counts_are_the_overdue_list_counted(org):
     """Per team and worker, from the kept counts less the cases not yet past their date:
     the same as counting the overdue list, with the page's filters."""

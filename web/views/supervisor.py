@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from audit.access import get_in_scope_or_404, log_access
 from audit.report import client_report_pdf
 from cases import services as case_services
-from cases.models import Team
+from cases.models import Team, case_reference
 from cases.roles import roles_of
 from cases.selectors import (
     cases_at_cap,
@@ -30,15 +30,13 @@ from cases.selectors import (
 )
 from core import clock
 from criteria import services as criteria_services
-from criteria.models import AssessmentStatus
 from criteria.selectors import (
     assessments_visible_to,
     exception_requests_waiting,
     extension_requests_visible_to,
     extension_requests_waiting,
-    ordered_assessments,
     overdue_plans,
-    review_readiness,
+    waiting_exceptions_of,
 )
 from exports import writers
 from exports.tables import figure_list
@@ -102,24 +100,26 @@ def _stalled(request, team_ids, on):
 
 
 def _exceptions(request, team_ids):
-    """Open reviews with an exception to decide, a page of them; the criteria named for
-    the reviews shown only."""
+    """Open reviews with an exception to decide, a page of them read as values (the
+    review, its case and client ids), with the criteria waiting named for the reviews
+    shown only (one query for the page's reviews, not their every assessment)."""
     page = _page(
         request,
-        reports.exceptions_waiting_query(team_ids).prefetch_related("assessments__criterion"),
+        reports.exceptions_waiting_query(team_ids).values("pk", "case_id", "case__client_id"),
         "exceptions_page",
         count=reports.exceptions_waiting_count(team_ids),
     )
-    items = []
-    for review in page.object_list:
-        assessments = ordered_assessments(review)
-        possible = review_readiness(review, assessments).exceptions_possible
-        criteria = [
-            {"code": a.criterion.code, "name": a.criterion.name}
-            for a in assessments
-            if a.criterion.code in possible and a.status == AssessmentStatus.NOT_MET
-        ]
-        items.append({"review": review, "criteria": criteria})
+    reviews = list(page.object_list)
+    criteria = waiting_exceptions_of([r["pk"] for r in reviews])
+    items = [
+        {
+            "review_id": r["pk"],
+            "reference": case_reference(r["case_id"]),
+            "subject": (r["case__client_id"], r["case_id"]),
+            "criteria": criteria.get(r["pk"], []),
+        }
+        for r in reviews
+    ]
     return page, items
 
 
@@ -196,7 +196,7 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
         subjects=[
             *[case_subject(c) for c in context["page"]],
             *[transfer_subject(row["transfer"]) for row in stalled],
-            *[case_subject(item["review"].case) for item in exceptions],
+            *[item["subject"] for item in exceptions],
             *[case_subject(a.review.case) for a in requests],
             *[case_subject(c) for c in cap_cases],
             *[case_subject(e.review.case) for e in extensions],
