@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import functools
 from collections.abc import Iterator
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -297,11 +298,12 @@ _CASE_ROWS_SQL = """
         (SELECT t.code FROM "cases_team" t WHERE t.id = c.team_id),
         (SELECT w.username FROM "auth_user" w WHERE w.id = c.responsible_worker_id),
         (SELECT t.code FROM "cases_team" t WHERE t.id = c.receiving_team_id),
-        (SELECT w.username FROM "auth_user" w WHERE w.id = c.receiving_worker_id)
+        (SELECT w.username FROM "auth_user" w WHERE w.id = c.receiving_worker_id){count}
     FROM "cases_case" c
     WHERE {scope}{after}
     ORDER BY {order} LIMIT %s OFFSET %s
 """
+_COUNT_SQL = 'SELECT COUNT(*) FROM (SELECT 1 FROM "cases_case" c WHERE {scope}{limit}) s'
 # The orders the paginators ask for: by page number (the list's own) and by keyset.
 _CASE_ORDERS = {
     ("review_due_on", "id"): ("c.review_due_on, c.id", ['"review_due_on" ASC', '"id" ASC']),
@@ -315,17 +317,27 @@ class CaseRows:
     fixed SQL, each page with its access-log rows in the same statement
     (audit.access.read_and_log). It answers the paginators as the values queryset it
     stands for does: `order_by`, `filter(id__gt=...)` / `filter(id__lt=...)` (a keyset
-    position), a slice (a page: read when indexed) and `count()` (the page numbers')."""
+    position), a slice (a page: read when indexed) and `count()` (the page numbers').
+
+    `ahead` (offset, rows): the page by number the request asks for. When the paginator
+    first asks for the bounded count, that page is read with the count in one statement,
+    and the page the paginator then slices is that read (no second round trip). An empty
+    read (a page past the end) says nothing of the count: it is counted apart."""
 
     ordered = True
+    _LIST_ORDER = ("review_due_on", "id")
 
-    def __init__(self, user, *, shown: int, action: str = "api_list") -> None:
+    def __init__(
+        self, user, *, shown: int, action: str = "api_list", ahead: tuple[int, int] | None = None
+    ) -> None:
         self.user, self.shown, self.action = user, shown, action
-        self.order: tuple[str, ...] = ("review_due_on", "id")
+        self.order: tuple[str, ...] = self._LIST_ORDER
         self.after: tuple[str, int] | None = None
         self.limit: int | None = None
         self.offset = 0
+        self.ahead = ahead
         self._rows: list[dict] | None = None
+        self._read_ahead: dict[str, Any] = {}  # shared by the copies
 
     def _with(self, **changes) -> CaseRows:
         rows = copy.copy(self)
@@ -352,11 +364,19 @@ class CaseRows:
         return case_scope_sql(self.user, alias="c")
 
     def count(self) -> int:
+        ahead = self._read_ahead
+        if self.ahead is not None and self.after is None and self.limit is not None:
+            if "rows" not in ahead:
+                ahead["rows"], ahead["count"] = self._read(
+                    self._LIST_ORDER, *self.ahead, counted=self.limit
+                )
+                ahead["counted"] = self.limit
+            if ahead["count"] is not None and ahead["counted"] == self.limit:
+                return int(ahead["count"])
         scope, params = self._scope()
-        limit = "" if self.limit is None else " LIMIT %s"
         with connection.cursor() as cursor:
             cursor.execute(
-                f'SELECT COUNT(*) FROM (SELECT 1 FROM "cases_case" c WHERE {scope}{limit}) s',  # noqa: S608
+                _COUNT_SQL.format(scope=scope, limit="" if self.limit is None else " LIMIT %s"),
                 [*params, *([] if self.limit is None else [self.limit])],
             )
             return cursor.fetchone()[0]
@@ -369,24 +389,48 @@ class CaseRows:
 
     def _page(self) -> list[dict]:
         if self._rows is None:
-            self._rows = self._read()
+            ahead = self._read_ahead
+            if (
+                "rows" in ahead
+                and self.ahead is not None
+                and (self.order, self.after, self.offset) == (self._LIST_ORDER, None, self.ahead[0])
+                and self.limit is not None
+                and self.limit <= self.ahead[1]
+            ):
+                self._rows = ahead["rows"][: self.limit]  # the page read with the count
+            elif self.limit == 0:
+                self._rows = []
+            else:
+                self._rows = self._read(self.order, self.offset, self.limit)[0]
         return self._rows
 
-    def _read(self) -> list[dict]:
-        if self.limit == 0:
-            return []
-        order_sql, order_names = _CASE_ORDERS[self.order]
+    def _read(
+        self,
+        order: tuple[str, ...],
+        offset: int,
+        limit: int | None,
+        *,
+        counted: int | None = None,
+    ) -> tuple[list[dict], int | None]:
+        """The rows (and, with `counted`, the count of the scope up to that many rows,
+        when any row is read)."""
+        order_sql, order_names = _CASE_ORDERS[order]
         scope, params = self._scope()
+        count, count_params = "", []
+        if counted is not None:
+            count = f",\n        ({_COUNT_SQL.format(scope=scope, limit=' LIMIT %s')})"
+            count_params = [*params, counted]
         after = ""
         if self.after is not None:
             after = f" AND c.id {self.after[0]} %s"
             params = [*params, self.after[1]]
-        read = _CASE_ROWS_SQL.format(scope=scope, after=after, order=order_sql)
+        read = _CASE_ROWS_SQL.format(count=count, scope=scope, after=after, order=order_sql)
+        columns = [*CASE_ROW_FIELDS, *(["silta_count"] if counted is not None else [])]
         rows = read_and_log(
             connection.alias,
             read,
-            [*params, self.limit, self.offset],
-            columns=list(CASE_ROW_FIELDS),
+            [*count_params, *params, limit, offset],
+            columns=columns,
             order=order_names,
             user=self.user,
             action=self.action,
@@ -394,7 +438,9 @@ class CaseRows:
             client="client_id",
             case="id",
         )
-        return [dict(zip(CASE_ROW_FIELDS, row, strict=True)) for row in rows]
+        width = len(CASE_ROW_FIELDS)
+        total = rows[0][width] if rows and counted is not None else None
+        return [dict(zip(CASE_ROW_FIELDS, row[:width], strict=True)) for row in rows], total
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -749,7 +795,17 @@ class CaseViewSet(AccessLoggedViewSet):
             return super().list(request, *args, **kwargs)
         # The hot list: the same rows, scope, pages and access-log rows as the queryset's
         # path (AccessLoggedViewSet.list), without building and compiling the queryset.
-        rows = CaseRows(request.user, shown=self.paginator.get_page_size(request))
+        shown = self.paginator.get_page_size(request)
+        ahead = None
+        number = request.query_params.get("page") or "1"
+        if (
+            "cursor" not in request.query_params
+            and number.isascii()
+            and number.isdigit()
+            and int(number) >= 1
+        ):
+            ahead = ((int(number) - 1) * shown, shown + 1)
+        rows = CaseRows(request.user, shown=shown, ahead=ahead)
         self.counted_rows = rows
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([case_row(row) for row in page])
