@@ -288,9 +288,10 @@ def case_row(row: dict) -> dict:
     }
 
 
-# The names of the case's team and people by scalar subqueries (each by its primary key),
-# not joins: the planner then has one table to order, not five (planning took 0.8 ms, as
-# long as running the statement; now 0.2 ms).
+# The page's cases are chosen first (scope, order, offset, limit), then named: the names of
+# the case's team and people by scalar subqueries (each by its primary key), not joins, so
+# the planner has one table to order, not five (planning took 0.8 ms, as long as running
+# the statement; now 0.2 ms), and rows skipped by an offset are never named.
 _CASE_ROWS_SQL = """
     SELECT c.id, c.client_id, c.state, c.transferred_at, c.integration_started_on,
         c.review_due_on, c.ppt_coordinator, c.closure_reason, c.closed_at,
@@ -299,9 +300,14 @@ _CASE_ROWS_SQL = """
         (SELECT w.username FROM "auth_user" w WHERE w.id = c.responsible_worker_id),
         (SELECT t.code FROM "cases_team" t WHERE t.id = c.receiving_team_id),
         (SELECT w.username FROM "auth_user" w WHERE w.id = c.receiving_worker_id){count}
-    FROM "cases_case" c
-    WHERE {scope}{after}
-    ORDER BY {order} LIMIT %s OFFSET %s
+    FROM (
+        SELECT c.id, c.client_id, c.state, c.transferred_at, c.integration_started_on,
+            c.review_due_on, c.ppt_coordinator, c.closure_reason, c.closed_at, c.team_id,
+            c.responsible_worker_id, c.receiving_team_id, c.receiving_worker_id
+        FROM "cases_case" c
+        WHERE {scope}{after}
+        ORDER BY {order} LIMIT %s OFFSET %s
+    ) c
 """
 _COUNT_SQL = 'SELECT COUNT(*) FROM (SELECT 1 FROM "cases_case" c WHERE {scope}{limit}) s'
 # The orders the paginators ask for: by page number (the list's own) and by keyset.
