@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,8 +22,10 @@ from django.views.decorators.http import require_POST
 from audit.access import get_in_scope_or_404, log_access
 from audit.report import client_report_pdf
 from cases import services as case_services
-from cases.models import Team, case_reference
+from cases.enums import CaseState
+from cases.models import case_reference
 from cases.roles import roles_of
+from cases.rules import cap_on
 from cases.selectors import (
     cases_at_cap,
     clients_visible_to,
@@ -52,7 +55,6 @@ from .common import (
     scoped,
     stale,
     today,
-    transfer_subject,
 )
 
 
@@ -83,16 +85,28 @@ def _page(request, items, name: str, *, count: int | None = None):
 
 
 def _stalled(request, team_ids, on):
-    """The stalled transfers, a page of them, each row with its stage's label (the
-    report's rows are frozen, so the label goes in a row of the page's own)."""
+    """The stalled transfers, a page of them, each row with what is shown: the case's
+    reference, the teams, the stage's label, since when and the working days (the case is
+    not read, only its client's id for the access log)."""
     limits = reports.thresholds()
-    page = _page(request, reports.stalled_query(team_ids, on, limits), "stalled_page")
+    page = _page(
+        request,
+        reports.stalled_query(team_ids, on, limits)
+        .select_related(None)
+        .select_related("sending_team", "receiving_team")
+        .annotate(case_client_id=F("case__client_id")),
+        "stalled_page",
+    )
     rows = [
         {
-            "transfer": row.transfer,
+            "pk": row.transfer.pk,
+            "reference": case_reference(row.transfer.case_id),
+            "sending_team": row.transfer.sending_team.name,
+            "receiving_team": row.transfer.receiving_team.name,
             "stage_label": labels.STAGES[row.stage],
             "since": row.since,
             "working_days": row.working_days,
+            "subject": (row.transfer.case_client_id, row.transfer.case_id),
         }
         for row in reports.waiting_rows(page.object_list, on, limits)
     ]
@@ -123,8 +137,15 @@ def _exceptions(request, team_ids):
     return page, items
 
 
-def _overdue(request, team_ids, on) -> dict:
-    """The overdue reviews, filtered by team and worker, paged, with a count per worker."""
+def _worker_name(first: str, last: str, username: str) -> str:
+    """As the templates show a user: the full name, else the username."""
+    return f"{first} {last}".strip() or username
+
+
+def _overdue(request, team_names: dict[int, str], on) -> dict:
+    """The overdue reviews, filtered by team and worker, paged, with a count per worker:
+    the page read as values (the columns shown and the ids the access log needs)."""
+    team_ids = list(team_names)
     overdue = reports.overdue_reviews(team_ids, on)
     team_code = request.GET.get("team", "")
     if team_code:
@@ -133,18 +154,54 @@ def _overdue(request, team_ids, on) -> dict:
     if worker:
         overdue = overdue.filter(responsible_worker__username=worker)
     counts = reports.overdue_counts(team_ids, on, team_code=team_code, worker=worker)
-    by_worker = _count_per_worker(counts)
-    page = _page(request, overdue, "page", count=sum(counts.values()))
-    for case in page:
-        case.days_overdue = (on - case.review_due_on).days
-    return {"team_code": team_code, "worker": worker, "page": page, "by_worker": by_worker}
+    by_worker = _count_per_worker(counts, team_names)
+    page = _page(
+        request,
+        overdue.values(
+            "pk",
+            "client_id",
+            "team_id",
+            "review_due_on",
+            "state",
+            "responsible_worker__username",
+            "responsible_worker__first_name",
+            "responsible_worker__last_name",
+        ),
+        "page",
+        count=sum(counts.values()),
+    )
+    rows = [
+        {
+            "pk": c["pk"],
+            "reference": case_reference(c["pk"]),
+            "team": team_names[c["team_id"]],
+            "worker": _worker_name(
+                c["responsible_worker__first_name"],
+                c["responsible_worker__last_name"],
+                c["responsible_worker__username"],
+            ),
+            "review_due_on": c["review_due_on"],
+            "days_overdue": (on - c["review_due_on"]).days,
+            "state": CaseState(c["state"]).label,
+            "subject": (c["client_id"], c["pk"]),
+        }
+        for c in page.object_list
+    ]
+    return {
+        "team_code": team_code,
+        "worker": worker,
+        "page": page,
+        "overdue": rows,
+        "by_worker": by_worker,
+    }
 
 
-def _count_per_worker(per_worker: dict[tuple[int, int], int]) -> list[dict]:
-    """The overdue reviews per team and worker (reports.overdue_counts), named (a few teams
-    and workers, not a join per case)."""
+def _count_per_worker(
+    per_worker: dict[tuple[int, int], int], team_names: dict[int, str]
+) -> list[dict]:
+    """The overdue reviews per team and worker (reports.overdue_counts), named (the teams
+    from those already read, the few workers in one query, not a join per case)."""
     counts = [(team, worker, n) for (team, worker), n in per_worker.items()]
-    teams = dict(Team.objects.filter(pk__in={t for t, _w, _n in counts}).values_list("pk", "name"))
     workers = {
         pk: (username, first, last)
         for pk, username, first, last in get_user_model()
@@ -153,7 +210,7 @@ def _count_per_worker(per_worker: dict[tuple[int, int], int]) -> list[dict]:
     }
     rows: list[dict[str, Any]] = [
         {
-            "team__name": teams[team],
+            "team__name": team_names[team],
             "responsible_worker__username": workers[worker][0],
             "responsible_worker__first_name": workers[worker][1],
             "responsible_worker__last_name": workers[worker][2],
@@ -165,6 +222,27 @@ def _count_per_worker(per_worker: dict[tuple[int, int], int]) -> list[dict]:
     return rows
 
 
+def _cap(request, team_ids, on):
+    """The open cases at the 5-year cap, a page of them read as values: the reference,
+    the cap's date and the state shown (the client is not read)."""
+    page = _page(
+        request,
+        cases_at_cap(team_ids, on).values("pk", "client_id", "integration_started_on", "state"),
+        "cap_page",
+    )
+    rows = [
+        {
+            "pk": c["pk"],
+            "reference": case_reference(c["pk"]),
+            "cap_on": cap_on(c["integration_started_on"]),
+            "state": CaseState(c["state"]).label,
+            "subject": (c["client_id"], c["pk"]),
+        }
+        for c in page.object_list
+    ]
+    return page, rows
+
+
 @login_required
 def supervisor(request):
     return _supervisor_page(request)
@@ -173,13 +251,13 @@ def supervisor(request):
 def _supervisor_page(request, *, status=200, decision_forms=None, exception_forms=None):
     """The supervisor's page, shown again with an extension or exception decision's errors."""
     teams = _supervised(request)
-    team_ids = [t.pk for t in teams]
+    team_names = {t.pk: t.name for t in teams}
+    team_ids = list(team_names)
     on = today()
-    context = _overdue(request, team_ids, on)
+    context = _overdue(request, team_names, on)
     stalled_page, stalled = _stalled(request, team_ids, on)
     exceptions_page, exceptions = _exceptions(request, team_ids)
-    cap_page = _page(request, cases_at_cap(team_ids, on), "cap_page")
-    cap_cases = list(cap_page.object_list)
+    cap_page, cap_cases = _cap(request, team_ids, on)
     requests = exception_requests_waiting(team_ids)
     waiting = extension_requests_waiting(team_ids)
     extensions = list(waiting[:PLANS_SHOWN])
@@ -194,11 +272,11 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
         user=request.user,
         action="web_list",
         subjects=[
-            *[case_subject(c) for c in context["page"]],
-            *[transfer_subject(row["transfer"]) for row in stalled],
+            *[row["subject"] for row in context["overdue"]],
+            *[row["subject"] for row in stalled],
             *[item["subject"] for item in exceptions],
             *[case_subject(a.review.case) for a in requests],
-            *[case_subject(c) for c in cap_cases],
+            *[row["subject"] for row in cap_cases],
             *[case_subject(e.review.case) for e in extensions],
             *[case_subject(p.review.case) for p in plans_shown],
         ],
