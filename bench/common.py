@@ -3,6 +3,7 @@ that `make bench` / `make drills` start, a migrated database of the bench's own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
@@ -75,3 +76,29 @@ def report(name: str, lines: list[str]) -> None:
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / f"{name}.txt").write_text(text, encoding="utf-8")
+
+
+@contextlib.contextmanager
+def signed_in_clients(today: str, supervisor, worker):
+    """The pages benches' two clients, on `today` at 10:00 Helsinki time, the clock
+    ticking: the web's signed in as `supervisor`, the API's with a token of `worker`. As
+    the tests do, pages are served without collectstatic's manifest."""
+    import time_machine
+    from django.conf import settings
+    from django.test import Client, override_settings
+    from knox.models import AuthToken
+
+    plain_static = override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    )
+    with plain_static, time_machine.travel(f"{today} 10:00 +02:00", tick=True):
+        web = Client(HTTP_HOST="localhost")
+        web.force_login(supervisor)
+        api = Client(
+            HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=worker)[1]}",
+            HTTP_HOST="localhost",
+        )
+        yield web, api

@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import sys
 
-from common import report, setup_django, timed
+from common import report, setup_django, signed_in_clients, timed
 
 SIZES = [10_000, 100_000]
 REPEAT = 21
@@ -156,30 +156,13 @@ def serve(cases: int) -> None:
     answering on stdout: the parent interleaves the sizes, so load on the machine falls
     on both alike."""
     setup_django(f"silta_bench_pages_{cases}")
-    import time_machine
-    from django.conf import settings
     from django.db import connection
-    from django.test import Client, override_settings
-    from knox.models import AuthToken
 
     from audit.models import AccessLog
 
     connection.set_autocommit(True)
     supervisor, worker, client_id = load(connection, cases)
-    # As the tests do: pages served without collectstatic's manifest.
-    plain_static = override_settings(
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    )
-    with plain_static, time_machine.travel(f"{TODAY} 10:00 +02:00", tick=True):
-        web = Client(HTTP_HOST="localhost")
-        web.force_login(supervisor)
-        api = Client(
-            HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=worker)[1]}",
-            HTTP_HOST="localhost",
-        )
+    with signed_in_clients(TODAY, supervisor, worker) as (web, api):
         pages = {
             "/supervisor/": (web, "/supervisor/"),
             "/supervisor/figures/": (web, "/supervisor/figures/"),

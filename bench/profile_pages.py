@@ -136,12 +136,9 @@ def profile(connection, name, browser, url) -> None:
 
 def main() -> None:
     fresh = database()
-    import time_machine
-    from django.conf import settings
+    from common import signed_in_clients
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client, override_settings
-    from knox.models import AuthToken
     from pages import TODAY, load, settle
 
     logging.disable(logging.INFO)
@@ -155,19 +152,7 @@ def main() -> None:
             cursor.execute("SELECT id FROM cases_client ORDER BY id OFFSET %s LIMIT 1", [SIZE // 2])
             (client_id,) = cursor.fetchone()
     settle(connection)
-    plain_static = override_settings(
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    )
-    with plain_static, time_machine.travel(f"{TODAY} 10:00 +02:00", tick=True):
-        web = Client(HTTP_HOST="localhost")
-        web.force_login(supervisor)
-        api = Client(
-            HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=worker)[1]}",
-            HTTP_HOST="localhost",
-        )
+    with signed_in_clients(TODAY, supervisor, worker) as (web, api):
         pages = {
             "/supervisor/": (web, "/supervisor/"),
             "/supervisor/figures/": (web, "/supervisor/figures/"),
