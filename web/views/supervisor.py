@@ -89,13 +89,15 @@ def _stalled(request, team_ids, on):
     reference, the teams, the stage's label, since when and the working days (the case is
     not read, only its client's id for the access log)."""
     limits = reports.thresholds()
+    stalled = reports.stalled_query(team_ids, on, limits)
     page = _page(
         request,
-        reports.stalled_query(team_ids, on, limits)
-        .select_related(None)
+        stalled.select_related(None)
         .select_related("sending_team", "receiving_team")
         .annotate(case_client_id=F("case__client_id")),
         "stalled_page",
+        # Counted without the case's join the page's rows need (the transfers alone).
+        count=stalled.count(),
     )
     rows = [
         {
