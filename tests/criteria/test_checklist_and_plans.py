@@ -4,6 +4,7 @@ are closed when their criterion is met."""
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from cases.enums import CaseState
@@ -137,3 +138,60 @@ def test_plan__closed_when_the_criterion_is_met_and_the_closing_recorded(org):
         actor=org.caseworker, assessment=by_code["finances"], status=AssessmentStatus.MET
     )
     assert Event.objects.filter(review=review, action="close_plan").count() == 1
+
+
+def test_plan__with_an_action_and_no_target_date_closed_when_the_criterion_is_met(org):
+    """A plan is open when it has an action or a target date: one written without a date
+    is closed (and the closing recorded) all the same."""
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    review, by_code = checklist(case)
+    criteria_services.assessment_update(
+        actor=org.caseworker, assessment=by_code["finances"], **not_met(target=None)
+    )
+    criteria_services.assessment_update(
+        actor=org.caseworker, assessment=by_code["finances"], status=AssessmentStatus.MET
+    )
+    [closed] = Event.objects.filter(review=review, action="close_plan")
+    assert closed.params == {"criterion": "finances", "plan_target_on": None}
+    assert reload(by_code["finances"]).plan_action == ""
+
+
+def test_plan__closed_when_met_is_given_as_the_plain_text_a_form_or_the_api_sends(org):
+    """The checklist form and the API give the status as text ("met"), not as the enum:
+    the plan is closed and recorded just as for the enum member."""
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    review, by_code = checklist(case)
+    target = clock.today() + dt.timedelta(days=20)
+    criteria_services.assessment_update(
+        actor=org.caseworker, assessment=by_code["finances"], **not_met(target=target)
+    )
+    criteria_services.review_assess(
+        actor=org.caseworker,
+        review=review,
+        changes=[(by_code["finances"], {"status": "met", "plan_target_on": target})],
+    )
+    met = reload(by_code["finances"])
+    assert (met.status, met.plan_action, met.plan_target_on) == ("met", "", None)
+    [closed] = Event.objects.filter(review=review, action="close_plan")
+    assert closed.params == {"criterion": "finances", "plan_target_on": target.isoformat()}
+
+
+def test_review_assess__saves_the_checklist_when_ids_run_into_the_thousands(org):
+    """As in production, where review ids run past the small numbers: an assessment of
+    the review asked for is recognised as its own by the id's value."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('criteria_review', 'id'))"
+            " FROM generate_series(1, 1000)"
+        )
+    case = case_in_state(org, CaseState.IN_REVIEW)
+    review, by_code = checklist(case)
+    review = reload(review)
+    assessment = reload(by_code["housing"])
+    assert review.pk > 1000
+    [saved] = criteria_services.review_assess(
+        actor=org.caseworker,
+        review=review,
+        changes=[(assessment, {"status": AssessmentStatus.MET})],
+    )
+    assert reload(saved).status == AssessmentStatus.MET

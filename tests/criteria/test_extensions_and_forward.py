@@ -157,6 +157,26 @@ def test_extension_request__not_needed_below_the_threshold(org):
     assert "No approval is needed" in raised.value.errors["next_review_on"]
 
 
+def test_extension_request__not_needed_for_a_next_review_on_the_threshold_itself(org):
+    """The threshold is the last date that needs no approval: asking for it is refused
+    (complete the review as not ready); the day after needs a supervisor."""
+    _case, review = not_ready_review(org)
+    threshold_on = criteria_services.extension_threshold_on(review)
+    with translation.override("en"), pytest.raises(InvalidInput) as raised:
+        criteria_services.extension_request(
+            actor=org.caseworker, review=review, next_review_on=threshold_on, reason="x"
+        )
+    assert "No approval is needed" in raised.value.errors["next_review_on"]
+    assert not review.extension_requests.exists()
+    request = criteria_services.extension_request(
+        actor=org.caseworker,
+        review=review,
+        next_review_on=threshold_on + dt.timedelta(days=1),
+        reason="Terapia kesken",
+    )
+    assert reload(request).status == ExtensionStatus.PENDING
+
+
 def test_the_threshold_is_data_of_the_checklist_version(org):
     case, review = not_ready_review(org)
     template = review.template

@@ -99,3 +99,42 @@ def test_request_exception__on_housing_not_assessed_or_met__conflict_naming_it(o
         "“Settled housing” needs no exception now: assess it first, or it is met."
     )
     assert not reload(housing).exception_requested
+
+
+def test_approve_exception__the_supervisors_own_justification_is_recorded_over_the_request(
+    org,
+):
+    """A supervisor who writes the justification anew (the request's wording was not
+    enough) approves with their own text; the request's stands only when they write none."""
+    review = open_review_of(case_in_state(org, CaseState.IN_REVIEW))
+    housing = review.assessments.get(criterion__code="housing")
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=housing,
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Vuokra-asunnon haku",
+    )
+    criteria_services.assessment_request_exception(
+        actor=org.caseworker, assessment=reload(housing), justification="Asunto tulossa"
+    )
+    criteria_services.assessment_approve_exception(
+        actor=org.koto_supervisor,
+        assessment=reload(housing),
+        justification="Vuokrasopimus allekirjoitettu 1.2.",
+    )
+    assert reload(housing).exception_justification == "Vuokrasopimus allekirjoitettu 1.2."
+    approved = Event.objects.get(review=review, action="approve_exception")
+    assert approved.reason == "Vuokrasopimus allekirjoitettu 1.2."
+
+
+def test_not_ready__a_next_review_on_the_threshold_itself_needs_no_approval(org):
+    """The threshold is the last next-review date a caseworker sets alone: completing the
+    review as not ready with exactly that date needs no supervisor."""
+    case, review = not_ready_review(org)
+    threshold_on = criteria_services.extension_threshold_on(review)
+    criteria_services.review_complete_not_ready(
+        actor=org.caseworker, review=review, next_review_on=threshold_on
+    )
+    case = reload(case)
+    assert (case.state, case.review_due_on) == (CaseState.ACTIVE, threshold_on)
+    assert not review.extension_requests.exists()
