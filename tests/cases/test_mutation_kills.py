@@ -95,6 +95,21 @@ def test_household_leave__one_of_three__the_others_stay_together(org):
     assert [(e.client_id, e.params) for e in leaves] == [(b.pk, {"household": household.pk})]
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_household_leave__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
+    """Called outside any transaction (a shell, a worker), the client still leaves under
+    the client's lock, with the membership and the event written together."""
+    a, b, c = (make_client(org, first_name=name) for name in ("A", "B", "C"))
+    household = case_services.household_link(
+        actor=org.caseworker, client=a, member=b, relation="child"
+    )
+    case_services.household_link(actor=org.caseworker, client=a, member=c, relation="child")
+    case_services.household_leave(actor=org.caseworker, client=b)
+    assert {m.client_id for m in household_members_of(a)} == {a.pk, c.pk}
+    leaves = Event.objects.filter(action=ClientAction.HOUSEHOLD_LEAVE)
+    assert [(e.client_id, e.params) for e in leaves] == [(b.pk, {"household": household.pk})]
+
+
 def test_household_leave__the_last_two_part__both_leave_events(org):
     a, b = make_client(org), make_client(org, first_name="B")
     household = case_services.household_link(

@@ -26,7 +26,14 @@ from core import clock
 from core.errors import ActorNotAllowed, InvalidInput
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.services import relay_pending
-from tests.factories import assess_all_met, case_in_state, handover_slot, reload, transfer_in_state
+from tests.factories import (
+    assess_all_met,
+    case_in_state,
+    handover_slot,
+    make_client,
+    reload,
+    transfer_in_state,
+)
 from transfers import client_notice, services
 from transfers.enums import NoticeKind, TransferState
 from transfers.models import ClientNoticeTemplate
@@ -481,6 +488,70 @@ def test_sms_consent__recorded_with_an_event_without_the_number(org):
     event = Event.objects.filter(client=client, action=ClientAction.SMS_CONSENT).get()
     assert event.params == {"consent": True, "number_changed": True}
     assert "507654321" not in json.dumps(event.params)
+
+
+def test_sms_consent__the_same_number_and_consent_again__nothing_changes_no_event(org):
+    """Saving the form again as it was (the number typed as before, in any spacing)
+    changes nothing: the consent keeps its time and no second event is written."""
+    transfer = requested(org, consent=False)
+    client = transfer.case.client
+    case_services.client_set_sms_consent(
+        actor=org.caseworker, client=client, phone_number="+358 50 765 4321", sms_consent=True
+    )
+    given_at = reload(client).sms_consent_at
+    case_services.client_set_sms_consent(
+        actor=org.caseworker, client=client, phone_number="050 765 4321", sms_consent=True
+    )
+    client = reload(client)
+    assert (client.phone_number, client.sms_consent) == ("+358507654321", True)
+    assert client.sms_consent_at == given_at
+    assert Event.objects.filter(client=client, action=ClientAction.SMS_CONSENT).count() == 1
+
+
+def test_sms_consent__withdrawn_with_the_same_number__recorded_with_an_event(org):
+    transfer = requested(org, consent=False)
+    client = transfer.case.client
+    case_services.client_set_sms_consent(
+        actor=org.caseworker, client=client, phone_number="+358 50 765 4321", sms_consent=True
+    )
+    case_services.client_set_sms_consent(
+        actor=org.caseworker, client=client, phone_number="+358 50 765 4321", sms_consent=False
+    )
+    client = reload(client)
+    assert (client.phone_number, client.sms_consent, client.sms_consent_at) == (
+        "+358507654321",
+        False,
+        None,
+    )
+    # Given again for the number kept on record: recorded as well.
+    case_services.client_set_sms_consent(
+        actor=org.caseworker, client=client, phone_number="+358507654321", sms_consent=True
+    )
+    client = reload(client)
+    assert (client.sms_consent, client.sms_consent_at is not None) == (True, True)
+    events = Event.objects.filter(client=client, action=ClientAction.SMS_CONSENT).order_by("id")
+    assert [e.params for e in events] == [
+        {"consent": True, "number_changed": True},
+        {"consent": False, "number_changed": False},
+        {"consent": True, "number_changed": False},
+    ]
+
+
+def test_sms_consent__a_client_not_yet_in_a_case__recorded_by_the_immigration_unit(org):
+    """Consent can be recorded at registration, before any case is opened: any sending
+    worker of the Immigration Unit records it."""
+    client = make_client(org)
+    assert not client.cases.exists()
+    case_services.client_set_sms_consent(
+        actor=org.caseworker, client=client, phone_number="040 123 4567", sms_consent=True
+    )
+    client = reload(client)
+    assert (client.phone_number, client.sms_consent) == ("+358401234567", True)
+    event = Event.objects.get(client=client, action=ClientAction.SMS_CONSENT)
+    assert (event.actor, event.params) == (
+        org.caseworker,
+        {"consent": True, "number_changed": True},
+    )
 
 
 @pytest.mark.parametrize(
