@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from cases.enums import CaseState, Role
 from core.errors import ActorNotAllowed, Conflict, TransitionNotAllowed
@@ -234,6 +235,24 @@ def test_confirm_attendance__once_the_meeting_has_begun_it_is_refused_and_not_of
             f"/api/v1/transfers/{transfer.pk}/confirm-attendance/"
         )
         assert answer.status_code == 409
+    booking = transfer.bookings.get(status=BookingStatus.CONFIRMED)
+    assert booking.sender_confirmed_at is None
+    assert not transfer.events.filter(action=TransferAction.CONFIRM_ATTENDANCE).exists()
+
+
+@pytest.mark.parametrize("after", [dt.timedelta(minutes=30), dt.timedelta(days=1)], ids=str)
+def test_confirm_attendance__after_the_meeting_has_begun_it_is_refused(org, after):
+    """Not only at the start itself: during the meeting or the day after, the time can no
+    longer be confirmed, and nothing is recorded."""
+    transfer = _booked(org, escorted=True)
+    starts_at = transfer.bookings.get(status=BookingStatus.CONFIRMED).starts_at
+    with (
+        time_machine.travel(starts_at + after, tick=False),
+        translation.override("en"),
+        pytest.raises(Conflict) as refused,
+    ):
+        services.transfer_confirm_attendance(actor=org.caseworker, transfer=transfer)
+    assert "already begun" in refused.value.detail
     booking = transfer.bookings.get(status=BookingStatus.CONFIRMED)
     assert booking.sender_confirmed_at is None
     assert not transfer.events.filter(action=TransferAction.CONFIRM_ATTENDANCE).exists()

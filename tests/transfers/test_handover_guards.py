@@ -97,6 +97,25 @@ def test_no_show__before_the_meeting_starts__refused_beside_the_outcome(org):
     assert transfer.bookings.filter(status=BookingStatus.NO_SHOW).count() == 1
 
 
+def test_held_or_no_show_too_early__the_refusal_names_the_meeting_time(org):
+    """Refused before the meeting, the front desk is told when it is: the time as the
+    user reads it (Helsinki time, their language's short format), not a placeholder."""
+    transfer, starts = booked_ahead(org)
+    local = starts.astimezone(clock.tz())
+    shown = f"{local.day}.{local.month}.{local.year} klo {local.hour}.{local.minute:02d}"
+    with translation.override("fi"):
+        with pytest.raises(HandoverNotStarted) as not_held:
+            services.transfer_complete(actor=org.receiving_worker, transfer=transfer)
+        with pytest.raises(InvalidInput) as not_missed:
+            services.transfer_rebook(
+                actor=org.front_desk, transfer=transfer, outcome=BookingStatus.NO_SHOW
+            )
+    assert shown in str(not_held.value.detail)
+    assert not_held.value.extra["starts_at"] == starts.astimezone(dt.UTC).isoformat()
+    assert shown in not_missed.value.errors["outcome"]
+    assert reload(transfer).state == TransferState.BOOKED
+
+
 def test_cancelled_appointment__before_the_meeting__allowed(org):
     transfer, _starts = booked_ahead(org)
     services.transfer_rebook(

@@ -14,8 +14,8 @@ from django.db import OperationalError, connection, transaction
 from django.utils import translation
 
 from cases import services as case_services
-from cases.enums import CaseState, Role, TeamKind
-from cases.models import Case, Team
+from cases.enums import CaseAction, CaseState, Role, TeamKind
+from cases.models import Case, Event, Team
 from core.errors import CriteriaNotMet
 from tests.factories import (
     assess_all_met,
@@ -174,6 +174,34 @@ def test_household_handover__one_booking_confirmed_and_held_as_one(org):
     assert {reload(t).state for t in (first, second)} == {TransferState.COMPLETED}
     assert {reload(c).state for c in (parent, spouse)} == {CaseState.TRANSFERRED}
     assert HandoverBooking.objects.get().status == "held"
+
+
+def test_household_handover__held_recorded_on_any_members_transfer_moves_every_case(org):
+    """The receiving worker may record the household's handover as held on whichever
+    member's transfer they open: every member's transfer completes and each member's own
+    case becomes transferred."""
+    household, parent, spouse = family(org)
+    transfers = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
+    services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=transfers[0], receiving_worker=org.receiving_worker
+    )
+    services.transfer_request_booking(transfer=transfers[0])
+    services.transfer_confirm_booking(
+        actor=org.front_desk,
+        transfer=transfers[0],
+        starts_at=handover_slot(),
+        place="Malmi FrontDesk",
+        interpreter="Booking 123",
+    )
+    latest = max(transfers, key=lambda t: t.pk)
+    with time_machine.travel(handover_slot() + dt.timedelta(minutes=5), tick=False):
+        services.transfer_complete(actor=org.receiving_worker, transfer=reload(latest))
+    assert {reload(t).state for t in transfers} == {TransferState.COMPLETED}
+    assert {reload(c).state for c in (parent, spouse)} == {CaseState.TRANSFERRED}
+    moved = Event.objects.filter(action=CaseAction.COMPLETE_TRANSFER)
+    assert sorted(e.case_id for e in moved) == sorted([parent.pk, spouse.pk])
 
 
 def test_household_handover__a_no_show_books_the_household_again_once(org):

@@ -26,6 +26,8 @@ from core.retry import ATTEMPTS, atomic_with_retry
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.services import relay_one
 from tests.factories import as_user, handover_slot, make_org, reload, transfer_in_state
+from tests.transfers.test_household import family
+from tests.transfers.test_locks import _from_another_transaction, _key_share, _update
 from transfers import services
 from transfers.enums import BookingStatus, DeliveryStatus, TransferState
 from transfers.models import HandoverBooking, Transfer
@@ -369,3 +371,28 @@ def test_retry__deadlocks_every_time__the_page_says_so_in_the_users_language(
     assert page.status_code == 200
     assert text in page.content.decode()
     assert reload(transfer).state == TransferState.BOOKING_REQUESTED
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_household_booking__held_by_a_member_rows_referring_to_it_still_written(org):
+    """A household member's transfer reaches the booking its sibling's request made: the
+    booking is locked as strongly as against writers, but FOR NO KEY UPDATE, like every
+    lock of the lock order, so rows that refer to it are not held up meanwhile."""
+    household, _parent, _spouse = family(org)
+    first, second = services.household_transfer_propose(
+        consent_basis="consent", actor=org.caseworker, household=household
+    )
+    services.transfer_accept_together(
+        actor=org.receiving_worker, transfer=first, receiving_worker=org.receiving_worker
+    )
+    booking = services.transfer_request_booking(transfer=first)
+    member = second if booking.transfer_id == first.pk else first
+    table = HandoverBooking._meta.db_table
+    with transaction.atomic():
+        _case, locked = handover.lock_transfer(member)
+        held = handover._household_booking(locked)
+        assert held is not None and held.pk == booking.pk
+        refer = _from_another_transaction([_key_share(table, booking.pk)])
+        change = _from_another_transaction([_update(table, booking.pk)])
+    assert refer == ["ok"]
+    assert change == ["blocked"]
