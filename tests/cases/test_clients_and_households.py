@@ -5,9 +5,12 @@ search finds a client by name without dots, identity code, reference or date of 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
 
 from cases import services as case_services
 from cases.enums import CaseAction, CaseState, ClientAction, HouseholdRelation
@@ -60,6 +63,64 @@ def test_client_update__family_stabilises__review_moves_to_one_year_with_both_da
     assert event.params["to"] == case.review_due_on.isoformat()
     assert event.params["fields"] == ["family_situation_stable"]
     assert event.actor == org.caseworker
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_client_update__a_review_made_due_meanwhile__its_date_is_left_alone(org):
+    """The facts change while another writer makes the case's review due: the update
+    waits for the case and, finding it no longer active, leaves the date that writer set
+    (the rules recompute only an active case's date)."""
+    case = open_case(
+        org,
+        started_months_ago=3,
+        reunited_family=True,
+        sponsor_in_finland_since=clock.today() - relativedelta(years=10),
+    )
+    outcome: dict[str, object] = {}
+
+    def update() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
+            criteria_services.client_update(
+                actor=org.caseworker, client=case.client, family_situation_stable=True
+            )
+            outcome["updated"] = True
+        except Exception as exc:  # asserted below
+            outcome["updated"] = exc
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # Another writer holds the case (as the services lock it) and makes its review
+        # due today while the update waits for it.
+        Case.objects.select_for_update(no_key=True).get(pk=case.pk)
+        thread = threading.Thread(target=update)
+        thread.start()
+        _wait_until_blocked(outcome)
+        Case.objects.filter(pk=case.pk).update(
+            state=CaseState.REVIEW_DUE, review_due_on=clock.today()
+        )
+    thread.join(timeout=60)
+    assert outcome["updated"] is True
+    assert reload(case.client).family_situation_stable is True
+    case = reload(case)
+    assert (case.state, case.review_due_on) == (CaseState.REVIEW_DUE, clock.today())
+    assert not Event.objects.filter(case=case, action=CaseAction.REVIEW_DATE_CHANGED).exists()
+
+
+def _wait_until_blocked(outcome: dict[str, object], seconds: float = 30) -> None:
+    """Until the update's connection waits for a lock."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            if "pid" in outcome:
+                cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [outcome["pid"]])
+                if cursor.fetchone()[0]:
+                    return
+            time.sleep(0.02)
+    raise AssertionError(f"the update never waited for a lock: {outcome}")
 
 
 def test_client_update__a_date_already_come__the_review_is_due_at_once(org):
