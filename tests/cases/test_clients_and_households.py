@@ -63,6 +63,10 @@ def test_client_update__family_stabilises__review_moves_to_one_year_with_both_da
     assert event.params["to"] == case.review_due_on.isoformat()
     assert event.params["fields"] == ["family_situation_stable"]
     assert event.actor == org.caseworker
+    # The new date is still ahead: the case waits for it, the review is not due yet.
+    assert case.review_due_on > clock.today()
+    assert case.state == CaseState.ACTIVE
+    assert not Event.objects.filter(case=case, action=CaseAction.MARK_DUE).exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -244,6 +248,17 @@ def test_household_leave__the_last_two_part__the_household_ends(org):
     case_services.household_leave(actor=org.caseworker, client=b)
     assert household_members_of(a) == []
     assert not HouseholdMember.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_household_leave__called_outside_a_request__is_its_own_transaction(org):
+    """A service called outside a request's transaction (a task, the shell) still locks the
+    client and writes the change and its events together."""
+    a, b = make_client(org), make_client(org, first_name="B")
+    case_services.household_link(actor=org.caseworker, client=a, member=b, relation="child")
+    case_services.household_leave(actor=org.caseworker, client=b)
+    assert not HouseholdMember.objects.exists()
+    assert Event.objects.filter(action=ClientAction.HOUSEHOLD_LEAVE).count() == 2
 
 
 # Search --------------------------------------------------------------------------------------
