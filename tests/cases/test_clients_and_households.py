@@ -127,6 +127,23 @@ def _wait_until_blocked(outcome: dict[str, object], seconds: float = 30) -> None
     raise AssertionError(f"the update never waited for a lock: {outcome}")
 
 
+def test_client_update__a_date_falling_today__the_review_is_due_at_once(org):
+    """The new first-review date is today itself (the family's year has just run out):
+    the review is due now, not tomorrow."""
+    case = open_case(
+        org,
+        started_months_ago=12,
+        reunited_family=True,
+        sponsor_in_finland_since=clock.today() - relativedelta(years=10),
+    )
+    assert case.integration_started_on + relativedelta(months=12) == clock.today()
+    criteria_services.client_update(
+        actor=org.caseworker, client=case.client, family_situation_stable=True
+    )
+    case = reload(case)
+    assert (case.review_due_on, case.state) == (clock.today(), CaseState.REVIEW_DUE)
+
+
 def test_client_update__a_date_already_come__the_review_is_due_at_once(org):
     case = open_case(
         org,

@@ -138,3 +138,17 @@ def test_not_ready__a_next_review_on_the_threshold_itself_needs_no_approval(org)
     case = reload(case)
     assert (case.state, case.review_due_on) == (CaseState.ACTIVE, threshold_on)
     assert not review.extension_requests.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_extension_request__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
+    """Called outside any transaction, the request is still made under the case's and
+    the review's locks, with its event."""
+    case, review = not_ready_review(org)
+    request = criteria_services.extension_request(
+        actor=org.caseworker,
+        review=review,
+        next_review_on=case.integration_started_on + relativedelta(months=40),
+        reason="Terapia kesken",
+    )
+    assert reload(request).status == ExtensionStatus.PENDING

@@ -182,3 +182,21 @@ def test_plan_owner__named_owner_is_told_once_with_reference_and_link_only(org):
     )
     assert told.count() == 1
     assert not told.filter(recipient=org.caseworker).exists()
+
+
+def test_plan_owner__removed_from_an_open_plan__an_event_of_its_own(org):
+    """Taking the owner off a plan that stays open is a change of owner like any other:
+    recorded, from the owner to no one."""
+    colleague = member(org.koto, Role.CASEWORKER)
+    case = plan_with_owner(org, colleague, target=clock.today() + dt.timedelta(days=20))
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=finances(case),
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Kela-hakemus",
+        plan_owner_user=None,
+        plan_target_on=finances(case).plan_target_on,
+    )
+    assert finances(case).plan_owner_user is None
+    owned = Event.objects.filter(case=case, action=ReviewAction.PLAN_OWNER).order_by("id")
+    assert [e.params["to"] for e in owned] == [colleague.pk, None]
