@@ -144,6 +144,25 @@ def test_client_update__a_date_falling_today__the_review_is_due_at_once(org):
     assert (case.review_due_on, case.state) == (clock.today(), CaseState.REVIEW_DUE)
 
 
+def test_client_update__the_family_no_longer_stable__review_moves_back_to_two_years(org):
+    case = open_case(
+        org,
+        started_months_ago=3,
+        reunited_family=True,
+        sponsor_in_finland_since=clock.today() - relativedelta(years=10),
+    )
+    two_years = case.integration_started_on + relativedelta(months=24)
+    criteria_services.client_update(
+        actor=org.caseworker, client=case.client, family_situation_stable=True
+    )
+    criteria_services.client_update(
+        actor=org.caseworker, client=case.client, family_situation_stable=False
+    )
+    assert reload(case).review_due_on == two_years
+    changed = Event.objects.filter(case=case, action=CaseAction.REVIEW_DATE_CHANGED)
+    assert [e.params["to"] for e in changed.order_by("id")][-1] == two_years.isoformat()
+
+
 def test_client_update__a_date_already_come__the_review_is_due_at_once(org):
     case = open_case(
         org,

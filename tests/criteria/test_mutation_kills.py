@@ -152,3 +152,18 @@ def test_extension_request__in_autocommit_it_runs_in_a_transaction_of_its_own(or
         reason="Terapia kesken",
     )
     assert reload(request).status == ExtensionStatus.PENDING
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_extension_decide__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
+    case, review = not_ready_review(org)
+    request = criteria_services.extension_request(
+        actor=org.caseworker,
+        review=review,
+        next_review_on=case.integration_started_on + relativedelta(months=40),
+        reason="Terapia kesken",
+    )
+    criteria_services.extension_decide(
+        actor=org.koto_supervisor, extension=request, approve=False, reason="Siirto nyt"
+    )
+    assert reload(request).status == ExtensionStatus.REFUSED
