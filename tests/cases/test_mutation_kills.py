@@ -4,11 +4,13 @@ test still green (see mutation/reports/cases-services.md)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.utils import translation
 
 from cases import services as case_services
-from cases.enums import CaseState, ClientAction, HouseholdRelation
+from cases.enums import CaseState, ClientAction, HouseholdRelation, Role
 from cases.models import Client, Event, Household, HouseholdMember
 from cases.selectors import household_members_of
 from core.errors import Conflict, InvalidInput
@@ -17,6 +19,7 @@ from tests.factories import (
     case_in_state,
     client_data,
     make_client,
+    member,
     open_case,
     reload,
     transfer_in_state,
@@ -170,3 +173,15 @@ def test_case_hand_to__the_accepting_team_and_its_named_worker_then_none_again(o
     case_services.case_hand_to(case, team=None, worker=org.receiving_worker)
     case = reload(case)
     assert (case.receiving_team, case.receiving_worker) == (None, None)
+
+
+def test_case_mark_due__the_responsible_worker_told_whatever_the_order_of_the_ids(org):
+    """The worker is told of a supervisor's action whether their id is larger or smaller
+    than the supervisor's (here larger, as for a worker who joined later)."""
+    worker = member(org.koto, Role.CASEWORKER, id=900_001)
+    assert worker.pk > org.koto_supervisor.pk
+    case = open_case(dataclasses.replace(org, caseworker=worker), started_months_ago=6)
+    assert case.responsible_worker_id == worker.pk
+    case_services.case_mark_due(case=case, actor=org.koto_supervisor)
+    told = Notification.objects.filter(kind=NotificationKind.REVIEW_BROUGHT_FORWARD)
+    assert list(told.values_list("recipient_id", flat=True)) == [worker.pk]
