@@ -167,3 +167,23 @@ def test_extension_decide__in_autocommit_it_runs_in_a_transaction_of_its_own(org
         actor=org.koto_supervisor, extension=request, approve=False, reason="Siirto nyt"
     )
     assert reload(request).status == ExtensionStatus.REFUSED
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_refuse_exception__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
+    review = open_review_of(case_in_state(org, CaseState.IN_REVIEW))
+    housing = review.assessments.get(criterion__code="housing")
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=housing,
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Vuokra-asunnon haku",
+    )
+    criteria_services.assessment_request_exception(
+        actor=org.caseworker, assessment=reload(housing), justification="Asunto tulossa"
+    )
+    criteria_services.assessment_refuse_exception(
+        actor=org.koto_supervisor, assessment=reload(housing), reason="Ei vielä sopimusta"
+    )
+    assert not reload(housing).exception_requested
+    assert Event.objects.filter(review=review, action="refuse_exception").count() == 1
