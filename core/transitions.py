@@ -42,9 +42,13 @@ def allowed_actions_in(model: type[models.Model], state: str) -> tuple[str, ...]
 
 
 def lock(model: type[M], pk: int) -> M:
-    """Re-read the row under a row lock: the caller's copy may be stale."""
+    """Re-read the row under a row lock: the caller's copy may be stale. FOR NO KEY
+    UPDATE, as the lock order's locks (transfers/services/locks.py): another transaction
+    can still write rows that refer to it (an event's foreign key takes KEY SHARE), so a
+    service holding a client while it waits for the case never deadlocks with one holding
+    the case while it writes the client's event."""
     manager: models.Manager[M] = cast(Any, model).objects
-    return manager.select_for_update().get(pk=pk)
+    return manager.select_for_update(no_key=True).get(pk=pk)
 
 
 def check_transition(obj: models.Model, method_name: str) -> None:

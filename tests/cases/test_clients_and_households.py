@@ -286,17 +286,6 @@ def test_household_leave__the_last_two_part__the_household_ends(org):
     assert not HouseholdMember.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_household_leave__called_outside_a_request__is_its_own_transaction(org):
-    """A service called outside a request's transaction (a task, the shell) still locks the
-    client and writes the change and its events together."""
-    a, b = make_client(org), make_client(org, first_name="B")
-    case_services.household_link(actor=org.caseworker, client=a, member=b, relation="child")
-    case_services.household_leave(actor=org.caseworker, client=b)
-    assert not HouseholdMember.objects.exists()
-    assert Event.objects.filter(action=ClientAction.HOUSEHOLD_LEAVE).count() == 2
-
-
 # Search --------------------------------------------------------------------------------------
 
 

@@ -259,17 +259,3 @@ def test_overdue_plans__the_latest_reviews_plans_past_their_date(org):
         == []
     )
     assert list(overdue_plans(on=target + dt.timedelta(days=1), team_ids=[org.adult.pk])) == []
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_extension_request__called_outside_a_request__is_its_own_transaction(org):
-    """Called outside a request's transaction (a task, the shell), asking for an extension
-    still locks the case and the review and writes the request whole."""
-    case, review = not_ready_review(org)
-    request = criteria_services.extension_request(
-        actor=org.caseworker,
-        review=review,
-        next_review_on=months_from_start(case, 40),
-        reason="Terapia kesken",
-    )
-    assert list(extension_requests_waiting([org.koto.pk])) == [request]

@@ -10,7 +10,8 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from cases.models import Case
+from cases.models import Case, Client
+from core.transitions import lock
 from tests.factories import make_org, transfer_in_state
 from transfers.enums import BookingStatus, TransferState
 from transfers.models import HandoverBooking, Transfer
@@ -111,3 +112,18 @@ def test_lock_live_booking__none_once_the_booking_has_ended(booked):
     HandoverBooking.objects.filter(pk=booking.pk).update(status=BookingStatus.HELD)
     with transaction.atomic():
         assert locks.lock_live_booking(transfer) is None
+
+
+def test_lock__a_client_held_by_a_service_can_still_be_referred_to(booked):
+    """core.transitions.lock (the cases and criteria services) holds a row as the lock
+    order's locks do: another transaction that writes an event naming the client (a KEY
+    SHARE) is not kept waiting, so a client update waiting for the case cannot deadlock
+    with a service that holds the case and writes the client's event."""
+    transfer, _booking = booked
+    client_id = transfer.case.client_id
+    with transaction.atomic():
+        assert lock(Client, client_id).pk == client_id
+        refer = _from_another_transaction([_key_share(Client._meta.db_table, client_id)])
+        change = _from_another_transaction([_update(Client._meta.db_table, client_id)])
+    assert refer == ["ok"]
+    assert change == ["blocked"]
