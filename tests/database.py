@@ -14,6 +14,7 @@ mark) makes it again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -95,3 +96,17 @@ def restore(contents: str) -> None:
     """Empty the tables (as the owner) and load the migrations' data again."""
     call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
     connection.creation.deserialize_db_from_string(contents)
+
+
+def wait_until_blocked(outcome: dict[str, object], what: str, seconds: float = 30) -> None:
+    """Until the connection whose pid another thread put in `outcome["pid"]` waits for a
+    lock (a two-connection race: the second one is known to be queued behind the first)."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            if "pid" in outcome:
+                cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [outcome["pid"]])
+                if cursor.fetchone()[0]:
+                    return
+            time.sleep(0.02)
+    raise AssertionError(f"{what} never waited for a lock: {outcome}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -25,6 +24,7 @@ from cases.selectors import (
 from core import clock
 from core.errors import ActorNotAllowed, Conflict, InvalidInput
 from criteria import services as criteria_services
+from tests.database import wait_until_blocked
 from tests.factories import case_in_state, make_client, open_case, reload
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ def test_client_update__a_review_made_due_meanwhile__its_date_is_left_alone(org)
         Case.objects.select_for_update(no_key=True).get(pk=case.pk)
         thread = threading.Thread(target=update)
         thread.start()
-        _wait_until_blocked(outcome)
+        wait_until_blocked(outcome, "the update")
         Case.objects.filter(pk=case.pk).update(
             state=CaseState.REVIEW_DUE, review_due_on=clock.today()
         )
@@ -112,19 +112,6 @@ def test_client_update__a_review_made_due_meanwhile__its_date_is_left_alone(org)
     case = reload(case)
     assert (case.state, case.review_due_on) == (CaseState.REVIEW_DUE, clock.today())
     assert not Event.objects.filter(case=case, action=CaseAction.REVIEW_DATE_CHANGED).exists()
-
-
-def _wait_until_blocked(outcome: dict[str, object], seconds: float = 30) -> None:
-    """Until the update's connection waits for a lock."""
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            if "pid" in outcome:
-                cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [outcome["pid"]])
-                if cursor.fetchone()[0]:
-                    return
-            time.sleep(0.02)
-    raise AssertionError(f"the update never waited for a lock: {outcome}")
 
 
 def test_client_update__a_date_falling_today__the_review_is_due_at_once(org):

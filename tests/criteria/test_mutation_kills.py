@@ -36,7 +36,8 @@ def not_ready_review(org):
     return case, review
 
 
-def test_extension_decide__a_refused_request_cannot_be_decided_again(org):
+def extension_requested(org):
+    """`not_ready_review` with the caseworker's request for a later review (40 months)."""
     case, review = not_ready_review(org)
     request = criteria_services.extension_request(
         actor=org.caseworker,
@@ -44,6 +45,27 @@ def test_extension_decide__a_refused_request_cannot_be_decided_again(org):
         next_review_on=case.integration_started_on + relativedelta(months=40),
         reason="Terapia kesken",
     )
+    return request
+
+
+def housing_exception_requested(org):
+    """A case in review with housing not met (with a plan) and an exception requested."""
+    review = open_review_of(case_in_state(org, CaseState.IN_REVIEW))
+    housing = review.assessments.get(criterion__code="housing")
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=housing,
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Vuokra-asunnon haku",
+    )
+    criteria_services.assessment_request_exception(
+        actor=org.caseworker, assessment=reload(housing), justification="Asunto tulossa"
+    )
+    return review, housing
+
+
+def test_extension_decide__a_refused_request_cannot_be_decided_again(org):
+    request = extension_requested(org)
     criteria_services.extension_decide(
         actor=org.koto_supervisor, extension=request, approve=False, reason="Siirto nyt"
     )
@@ -106,17 +128,7 @@ def test_approve_exception__the_supervisors_own_justification_is_recorded_over_t
 ):
     """A supervisor who writes the justification anew (the request's wording was not
     enough) approves with their own text; the request's stands only when they write none."""
-    review = open_review_of(case_in_state(org, CaseState.IN_REVIEW))
-    housing = review.assessments.get(criterion__code="housing")
-    criteria_services.assessment_update(
-        actor=org.caseworker,
-        assessment=housing,
-        status=AssessmentStatus.NOT_MET,
-        plan_action="Vuokra-asunnon haku",
-    )
-    criteria_services.assessment_request_exception(
-        actor=org.caseworker, assessment=reload(housing), justification="Asunto tulossa"
-    )
+    review, housing = housing_exception_requested(org)
     criteria_services.assessment_approve_exception(
         actor=org.koto_supervisor,
         assessment=reload(housing),
@@ -144,25 +156,13 @@ def test_not_ready__a_next_review_on_the_threshold_itself_needs_no_approval(org)
 def test_extension_request__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
     """Called outside any transaction, the request is still made under the case's and
     the review's locks, with its event."""
-    case, review = not_ready_review(org)
-    request = criteria_services.extension_request(
-        actor=org.caseworker,
-        review=review,
-        next_review_on=case.integration_started_on + relativedelta(months=40),
-        reason="Terapia kesken",
-    )
+    request = extension_requested(org)
     assert reload(request).status == ExtensionStatus.PENDING
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_extension_decide__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
-    case, review = not_ready_review(org)
-    request = criteria_services.extension_request(
-        actor=org.caseworker,
-        review=review,
-        next_review_on=case.integration_started_on + relativedelta(months=40),
-        reason="Terapia kesken",
-    )
+    request = extension_requested(org)
     criteria_services.extension_decide(
         actor=org.koto_supervisor, extension=request, approve=False, reason="Siirto nyt"
     )
@@ -171,17 +171,7 @@ def test_extension_decide__in_autocommit_it_runs_in_a_transaction_of_its_own(org
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_refuse_exception__in_autocommit_it_runs_in_a_transaction_of_its_own(org):
-    review = open_review_of(case_in_state(org, CaseState.IN_REVIEW))
-    housing = review.assessments.get(criterion__code="housing")
-    criteria_services.assessment_update(
-        actor=org.caseworker,
-        assessment=housing,
-        status=AssessmentStatus.NOT_MET,
-        plan_action="Vuokra-asunnon haku",
-    )
-    criteria_services.assessment_request_exception(
-        actor=org.caseworker, assessment=reload(housing), justification="Asunto tulossa"
-    )
+    review, housing = housing_exception_requested(org)
     criteria_services.assessment_refuse_exception(
         actor=org.koto_supervisor, assessment=reload(housing), reason="Ei vielä sopimusta"
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 
 import pytest
 import time_machine
@@ -17,6 +16,7 @@ from cases import services as case_services
 from cases.enums import CaseAction, CaseState, Role, TeamKind
 from cases.models import Case, Event, Team
 from core.errors import CriteriaNotMet
+from tests.database import wait_until_blocked
 from tests.factories import (
     assess_all_met,
     case_in_state,
@@ -315,7 +315,7 @@ def test_household_propose__locks_the_cases_in_id_order__no_deadlock_with_anothe
         Case.objects.select_for_update().get(pk=spouse.pk)
         thread = threading.Thread(target=propose)
         thread.start()
-        _wait_until_blocked(outcome)
+        wait_until_blocked(outcome, "the proposal")
         # ... and goes on to the next: the proposal must not be holding it.
         try:
             with transaction.atomic():
@@ -328,16 +328,3 @@ def test_household_propose__locks_the_cases_in_id_order__no_deadlock_with_anothe
     proposed = outcome["proposed"]
     assert isinstance(proposed, list), proposed
     assert sorted(t.case_id for t in proposed) == sorted([parent.pk, spouse.pk])
-
-
-def _wait_until_blocked(outcome: dict[str, object], seconds: float = 30) -> None:
-    """Until the proposal's connection waits for a lock."""
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            if "pid" in outcome:
-                cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [outcome["pid"]])
-                if cursor.fetchone()[0]:
-                    return
-            time.sleep(0.02)
-    raise AssertionError(f"the proposal never waited for a lock: {outcome}")
