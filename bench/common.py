@@ -47,6 +47,28 @@ def setup_django(database: str, *, app_role: str | None = None) -> None:
     call_command("migrate", verbosity=0)
 
 
+def kept_or_fresh_database(database: str, *, reuse: bool) -> bool:
+    """For the profilers: with `reuse`, the database of this name kept from an earlier run
+    (migrated to today's schema) if there is one; else a fresh one (`setup_django`). True
+    when it is fresh and must be loaded."""
+    import psycopg
+
+    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        kept = found.fetchone() is not None
+    if not (reuse and kept):
+        setup_django(database)
+        return True
+    import django
+    from django.core.management import call_command
+
+    os.environ["DATABASE_URL"] = f"{base}/{database}"
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return False
+
+
 def timed(fn, *, repeat: int = 5, before=None) -> float:
     """Median wall time of `fn` over `repeat` runs; `before` runs untimed before each."""
     times = []

@@ -22,8 +22,6 @@ NAME = f"silta_profile_api_{CASES}"
 
 
 def main():
-    import psycopg
-
     os.environ["BENCH_CASES"] = str(CASES)
     import importlib.util
 
@@ -36,25 +34,15 @@ def main():
     sys.argv = argv
 
     bench_api.CASES = CASES
-    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [NAME]).fetchone()
-    if REUSE and found:
-        import django
+    fresh = common.kept_or_fresh_database(NAME, reuse=REUSE)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
 
-        os.environ["DATABASE_URL"] = f"{base}/{NAME}"
-        django.setup()
-        from django.contrib.auth import get_user_model
-        from django.db import connection
-
-        connection.set_autocommit(True)
-        caseworker = get_user_model().objects.get(username="worker0")
-    else:
-        common.setup_django(NAME)
-        from django.db import connection
-
-        connection.set_autocommit(True)
+    connection.set_autocommit(True)
+    if fresh:
         caseworker, _receiver, _team = bench_api.load(connection)
+    else:
+        caseworker = get_user_model().objects.get(username="worker0")
     for page in (1, CASES // 100):
         raw, api = bench_api.bench_list(connection, caseworker, page, keyset=True)
         print(

@@ -14,12 +14,11 @@ from __future__ import annotations
 import cProfile
 import io
 import logging
-import os
 import pstats
 import sys
 import time
 
-import common  # noqa: F401  (the path and settings)
+import common  # the path and settings
 
 SIZE = int(sys.argv[1])
 REUSE = "--reuse" in sys.argv
@@ -29,23 +28,7 @@ NAME = f"silta_profile_pages_{SIZE}"
 
 def database() -> bool:
     """Point Django at the profile's database; True when it must be loaded."""
-    import psycopg
-
-    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [NAME]).fetchone()
-    if REUSE and found:
-        import django
-        from django.core.management import call_command
-
-        os.environ["DATABASE_URL"] = f"{base}/{NAME}"
-        django.setup()
-        call_command("migrate", verbosity=0)
-        return False
-    from common import setup_django
-
-    setup_django(NAME)
-    return True
+    return common.kept_or_fresh_database(NAME, reuse=REUSE)
 
 
 class Recorder:
