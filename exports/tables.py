@@ -27,13 +27,11 @@ from cases.models import case_reference
 from cases.rules import cap_on
 from cases.selectors import cases_at_cap, regions_by_code
 from core import clock
-from criteria.models import AssessmentStatus
 from criteria.selectors import (
     criterion_names,
     extension_requests_waiting,
-    ordered_assessments,
     overdue_plans,
-    review_readiness,
+    waiting_exceptions_of,
 )
 from transfers import figures as flow
 from transfers import reports
@@ -207,20 +205,12 @@ def stalled(scope: Scope) -> Table:
 
 
 def exceptions(scope: Scope) -> Table:
-    items = reports.exceptions_waiting_query(scope.team_ids).prefetch_related(
-        "assessments__criterion"
-    )
+    items = reports.exceptions_waiting_query(scope.team_ids)
 
     def rows(reviews: list[Any]) -> list[Row]:
+        waiting = waiting_exceptions_of([review.pk for review in reviews])
         found: list[Row] = []
         for review in reviews:
-            assessments = ordered_assessments(review)
-            possible = review_readiness(review, assessments).exceptions_possible
-            names = [
-                a.criterion.name
-                for a in assessments
-                if a.criterion.code in possible and a.status == AssessmentStatus.NOT_MET
-            ]
             case = review.case
             found.append(
                 (
@@ -229,7 +219,7 @@ def exceptions(scope: Scope) -> Table:
                         case.team.name,
                         _worker(case.responsible_worker),
                         _local(review.started_at),
-                        ", ".join(names),
+                        ", ".join(c["name"] for c in waiting.get(review.pk, [])),
                     ],
                     _subject(case),
                 )

@@ -174,6 +174,32 @@ def written(day: dt.date, language: str) -> str:
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_export__exceptions__each_review_names_its_waiting_criteria_in_the_users_language(
+    web, org, language
+):
+    """Housing not met (an exception possible, none approved) is named; finances, not met
+    in the same review but without an exception to ask for, and the criteria met are not."""
+    case = case_in_state(org, CaseState.IN_REVIEW, last_name="Exception")
+    review = _review_not_met(org, case)
+    finances = review.assessments.get(criterion__code="finances")
+    criteria_services.assessment_update(
+        actor=org.caseworker,
+        assessment=finances,
+        status=AssessmentStatus.NOT_MET,
+        plan_action="Kela-hakemus",
+    )
+    housing = review.assessments.select_related("criterion").get(criterion__code="housing")
+    assert not finances.criterion.exception_allowed and housing.criterion.exception_allowed
+    response = web(org.koto_supervisor, language).get(
+        reverse("web:export", args=["exceptions"]) + "?format=csv"
+    )
+    _headers, rows, _sheet = parse(response, "csv", language)
+    assert [(row[0], row[-1]) for row in rows] == [
+        (case.reference, getattr(housing.criterion, f"name_{language}"))
+    ]
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
 @pytest.mark.parametrize("format", ["csv", "xlsx"])
 @pytest.mark.parametrize("kind", ["overdue", "stalled", "exceptions", "cap", "extensions", "plans"])
 def test_export__each_list__its_rows_in_the_users_language_and_a_log_row_per_client(
