@@ -136,10 +136,10 @@ def waiting_exceptions_of(review_ids: Iterable[int]) -> dict[int, list[dict[str,
     return found
 
 
-def exception_requests_waiting(team_ids: Iterable[int]) -> list[CriterionAssessment]:
+def exception_requests_waiting(team_ids: Iterable[int]) -> QuerySet[CriterionAssessment]:
     """Exception requests of these teams' open reviews that wait for a supervisor's
     decision, oldest first (with the case, the criterion and who asked)."""
-    return list(
+    return (
         CriterionAssessment.objects.filter(
             review__case__team_id__in=list(team_ids),
             review__completed_at__isnull=True,

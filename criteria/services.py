@@ -414,6 +414,12 @@ def _exception_possible(assessment: CriterionAssessment) -> None:
         )
 
 
+def exception_request_link(pk: int) -> str:
+    """Where a supervisor decides a requested exception: the supervisor page, on the page
+    of its list that holds the request, at the request."""
+    return reverse("web:supervisor") + f"?exception={pk}#exception-{pk}"
+
+
 @transaction.atomic
 def assessment_request_exception(
     *, actor: AbstractBaseUser, assessment: CriterionAssessment, justification: str
@@ -477,8 +483,7 @@ def assessment_request_exception(
         subject_key=f"assessment:{assessment.pk}:event:{event.pk}",
         on_date=clock.today(),
         reference=case.reference,
-        # The supervisor page, at this request: approve or refuse it there.
-        link=reverse("web:supervisor") + f"#exception-{assessment.pk}",
+        link=exception_request_link(assessment.pk),
         case_id=case.pk,
     )
     return assessment

@@ -190,7 +190,7 @@ def test_exception_notices__rendered_in_each_language_without_client_detail(org,
         kind__in=[NotificationKind.EXCEPTION_REQUESTED, NotificationKind.EXCEPTION_REFUSED]
     ):
         assert note.link == (
-            f"/supervisor/#exception-{housing.pk}"
+            f"/supervisor/?exception={housing.pk}#exception-{housing.pk}"
             if note.kind == NotificationKind.EXCEPTION_REQUESTED
             else f"/reviews/{housing.review_id}/"
         )

@@ -16,6 +16,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -31,6 +32,18 @@ PAGE_SIZE = 25
 
 def page_of(request, items, size: int = PAGE_SIZE):
     return Paginator(items, size).get_page(request.GET.get("page"))
+
+
+def page_number_of(items: QuerySet, pk: int, field: str, size: int = PAGE_SIZE) -> int | None:
+    """The page of `size` on which the item `pk` stands in `items`, ordered by `field` and
+    then the id, counted in SQL; None if it is not among them."""
+    at = items.filter(pk=pk).values_list(field, flat=True).first()
+    if at is None:
+        return None
+    return (
+        items.filter(Q(**{f"{field}__lt": at}) | Q(**{field: at, "pk__lt": pk})).count() // (size)
+        + 1
+    )
 
 
 def today() -> dt.date:

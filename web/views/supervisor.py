@@ -52,6 +52,7 @@ from .common import (
     assessment_subject,
     attempt,
     case_subject,
+    page_number_of,
     scoped,
     stale,
     today,
@@ -65,18 +66,18 @@ def _supervised(request):
     return teams
 
 
-def _page(request, items, name: str, *, count: int | None = None):
-    """A first page of 25 (or the page asked for in `name`) and the count, in SQL (or
-    `count`, when counted a cheaper way), with the links to the page before and after (the
-    other lists' pages kept)."""
+def _page(request, items, name: str, *, count: int | None = None, number: int | None = None):
+    """A first page of 25 (or the page asked for in `name`, or `number`) and the count, in
+    SQL (or `count`, when counted a cheaper way), with the links to the page before and
+    after (the other lists' pages kept)."""
     paginator = Paginator(items, PAGE_SIZE)
     if count is not None:
         paginator.count = count  # a cached_property, set ahead
-    page = paginator.get_page(request.GET.get(name))
+    page = paginator.get_page(number or request.GET.get(name))
 
-    def link(number):
+    def link(to: int) -> str:
         query = request.GET.copy()
-        query[name] = number
+        query[name] = to
         return f"?{query.urlencode()}#h-{name.removesuffix('_page')}"
 
     page.previous_link = link(page.previous_page_number()) if page.has_previous() else ""
@@ -137,6 +138,28 @@ def _exceptions(request, team_ids):
         for r in reviews
     ]
     return page, items
+
+
+def _requests(request, team_ids, exception_forms: dict | None):
+    """The exception requests waiting for a decision, a page of them, oldest first. The
+    page shown is the one holding the request named by `?exception=` (where its notice
+    points) or the one whose form came back with errors, unless a page is asked for."""
+    waiting = exception_requests_waiting(team_ids)
+    focus = next(iter(exception_forms or {}), None) or _int(request.GET.get("exception"))
+    number = None
+    if focus and not request.GET.get("requests_page"):
+        number = page_number_of(waiting, focus, "exception_requested_at")
+    page = _page(request, waiting, "requests_page", number=number)
+    for assessment in page.object_list:
+        assessment.decision_form = (exception_forms or {}).get(assessment.pk) or (
+            forms.ExceptionDecisionForm(prefix=f"x{assessment.pk}")
+        )
+    return page
+
+
+def _int(value: str | None) -> int | None:
+    """A query parameter's positive integer (an id), or None for anything else."""
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def _worker_name(first: str, last: str, username: str) -> str:
@@ -260,7 +283,8 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
     stalled_page, stalled = _stalled(request, team_ids, on)
     exceptions_page, exceptions = _exceptions(request, team_ids)
     cap_page, cap_cases = _cap(request, team_ids, on)
-    requests = exception_requests_waiting(team_ids)
+    requests_page = _requests(request, team_ids, exception_forms)
+    requests = list(requests_page.object_list)
     waiting = extension_requests_waiting(team_ids)
     extensions = list(waiting[:PLANS_SHOWN])
     for extension in extensions:
@@ -283,10 +307,6 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
             *[case_subject(p.review.case) for p in plans_shown],
         ],
     )
-    for assessment in requests:
-        assessment.decision_form = (exception_forms or {}).get(assessment.pk) or (
-            forms.ExceptionDecisionForm(prefix=f"x{assessment.pk}")
-        )
     context.update(
         teams=teams,
         stalled=stalled,
@@ -294,6 +314,7 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
         exceptions=exceptions,
         exceptions_page=exceptions_page,
         requests=requests,
+        requests_page=requests_page,
         cap_cases=cap_cases,
         cap_page=cap_page,
         extension_requests=extensions,
@@ -356,7 +377,7 @@ def exception_decide(request, pk: int):
     _supervised(request)
     assessment = scoped(request, assessments_visible_to(request.user), pk, assessment_subject)
     form = forms.ExceptionDecisionForm(request.POST, prefix=f"x{assessment.pk}")
-    back = reverse("web:supervisor") + f"#exception-{assessment.pk}"
+    back = criteria_services.exception_request_link(assessment.pk)
     if form.is_valid():
         approve = form.cleaned_data["decision"] == "approve"
         text = form.cleaned_data["text"]
