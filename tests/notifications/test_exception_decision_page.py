@@ -153,7 +153,7 @@ def test_a_busy_week__a_page_of_requests__the_notice_opens_the_page_holding_its_
     shown = [a for a in made if f'id="exception-{a.pk}"' in first]
     assert shown == made[:25]
     assert "Exception requests (27)" in first
-    assert "requests_page=2#h-requests" in first
+    assert "/supervisor/?requests_page=2#h-requests" in first
     requests_read = AccessLog.objects.filter(
         actor=org.koto_supervisor, action="web_list", case_id__in=[a.review.case_id for a in made]
     )
@@ -179,6 +179,9 @@ def test_a_busy_week__a_page_of_requests__the_notice_opens_the_page_holding_its_
     assert back.status_code == 400
     text = back.content.decode()
     assert f'id="id_{prefix}-text_error">Write the reason for refusing the exception.' in text
+    # Sent back at the decision's URL: the page's links and filter still lead to the page.
+    assert 'href="/supervisor/?requests_page=1#h-requests"' in text
+    assert 'action="/supervisor/" class="filters"' in text
 
 
 @pytest.mark.parametrize("given", ["abc", "0", "-1", "1\x00", "9" * 40, "²", "other team's"])

@@ -78,7 +78,8 @@ def _page(request, items, name: str, *, count: int | None = None, number: int | 
     def link(to: int) -> str:
         query = request.GET.copy()
         query[name] = to
-        return f"?{query.urlencode()}#h-{name.removesuffix('_page')}"
+        # The page's own path: the links work from a decision's form sent back too.
+        return f"{reverse('web:supervisor')}?{query.urlencode()}#h-{name.removesuffix('_page')}"
 
     page.previous_link = link(page.previous_page_number()) if page.has_previous() else ""
     page.next_link = link(page.next_page_number()) if page.has_next() else ""
