@@ -26,6 +26,7 @@ env = environ.Env(
     DJANGO_CSRF_TRUSTED_ORIGINS=(list, []),
     DATABASE_URL=(str, f"sqlite:///{BASE_DIR / 'var' / 'silta.sqlite3'}"),
     DATABASE_CONN_MAX_AGE=(int, 60),
+    DATABASE_PREPARE_THRESHOLD=(int, 5),
     DATABASE_OWNER_URL=(str, ""),
     SILTA_ACCESS_LOG_RETENTION_MONTHS=(int, 144),
     REDIS_URL=(str, ""),
@@ -212,6 +213,14 @@ if env("DATABASE_OWNER_URL"):
 # It would create the hstore extension at connect time; Silta uses none.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "psqlextra.backend"
+    # Server-side binding, and psycopg prepares a statement the connection has run this many
+    # times: the hot paths' joins are planned once per connection, not once per request
+    # (accepting a transfer: about 1.5x the throughput). 0: never prepared (client-side
+    # binding, as behind PgBouncer in transaction mode).
+    if env("DATABASE_PREPARE_THRESHOLD") > 0:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": env("DATABASE_PREPARE_THRESHOLD")}
+        )
 POSTGRES_EXTRA_AUTO_EXTENSION_SET_UP = False
 # How long the access log's months stay in the log (months; default 12 years, the period
 # Act 703/2023 sets for the use logs). Older months are detached and archived, never deleted,
