@@ -222,3 +222,38 @@ def test_exception__requested_on_the_review_page_and_approved_by_the_supervisor(
         )
     )
     assert actions == ["request_exception", "approve_exception"]
+
+
+def test_extensions__a_busy_week__a_page_of_25_and_a_form_sent_back_shows_on_its_page(web, org):
+    """27 extension requests wait: the page shows the oldest 25, the count and a pager; a
+    decision for the 27th sent without its reason comes back on page 2, beside the field,
+    with the decision kept."""
+    requests = []
+    for n in range(27):
+        case = case_in_state(org, CaseState.IN_REVIEW, last_name=f"Jatko {n:02}")
+        requests.append(
+            criteria_services.extension_request(
+                actor=org.caseworker,
+                review=open_review_of(case),
+                next_review_on=case.integration_started_on + relativedelta(months=42),
+                reason=f"Syy {n:02}",
+            )
+        )
+    boss = web(org.koto_supervisor)
+    html = boss.get(reverse("web:supervisor")).content.decode()
+    assert [r for r in requests if f'id="e-{r.pk}"' in html] == requests[:25]
+    assert "/supervisor/?extensions_page=2#h-extensions" in html
+    second = boss.get(reverse("web:supervisor") + "?extensions_page=2").content.decode()
+    assert [r for r in requests if f'id="e-{r.pk}"' in second] == requests[25:]
+
+    last = requests[-1]
+    prefix = f"e{last.pk}"
+    page = boss.post(
+        reverse("web:extension-decide", args=[last.pk]), {f"{prefix}-decision": "refuse"}
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert f'id="e-{last.pk}"' in html
+    assert "Kirjoita päätöksen perustelu." in html
+    assert re.search(rf'name="{prefix}-decision" value="refuse"[^>]*checked', html)
+    assert reload(last).status == ExtensionStatus.PENDING

@@ -141,20 +141,20 @@ def _exceptions(request, team_ids):
     return page, items
 
 
-def _requests(request, team_ids, exception_forms: dict | None):
-    """The exception requests waiting for a decision, a page of them, oldest first. The
-    page shown is the one holding the request named by `?exception=` (where its notice
-    points) or the one whose form came back with errors, unless a page is asked for."""
-    waiting = exception_requests_waiting(team_ids)
-    focus = next(iter(exception_forms or {}), None) or _int(request.GET.get("exception"))
+def _decisions_page(request, items, name: str, field: str, forms_given: dict | None, make):
+    """A page of 25 requests waiting for a decision (oldest first, by `field`), each with
+    its decision form: the one sent back with errors (`forms_given`), else `make(item)`.
+    The page shown holds the request whose form came back, or the one `?exception=` names
+    (where its notice points), unless a page is asked for."""
+    focus = next(iter(forms_given or {}), None)
+    if focus is None and name == "requests_page":
+        focus = _int(request.GET.get("exception"))
     number = None
-    if focus and not request.GET.get("requests_page"):
-        number = page_number_of(waiting, focus, "exception_requested_at")
-    page = _page(request, waiting, "requests_page", number=number)
-    for assessment in page.object_list:
-        assessment.decision_form = (exception_forms or {}).get(assessment.pk) or (
-            forms.ExceptionDecisionForm(prefix=f"x{assessment.pk}")
-        )
+    if focus and not request.GET.get(name):
+        number = page_number_of(items, focus, field)
+    page = _page(request, items, name, number=number)
+    for item in page.object_list:
+        item.decision_form = (forms_given or {}).get(item.pk) or make(item)
     return page
 
 
@@ -284,14 +284,24 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
     stalled_page, stalled = _stalled(request, team_ids, on)
     exceptions_page, exceptions = _exceptions(request, team_ids)
     cap_page, cap_cases = _cap(request, team_ids, on)
-    requests_page = _requests(request, team_ids, exception_forms)
+    requests_page = _decisions_page(
+        request,
+        exception_requests_waiting(team_ids),
+        "requests_page",
+        "exception_requested_at",
+        exception_forms,
+        lambda a: forms.ExceptionDecisionForm(prefix=f"x{a.pk}"),
+    )
     requests = list(requests_page.object_list)
-    waiting = extension_requests_waiting(team_ids)
-    extensions = list(waiting[:PLANS_SHOWN])
-    for extension in extensions:
-        extension.form = (decision_forms or {}).get(extension.pk) or forms.ExtensionDecisionForm(
-            prefix=f"e{extension.pk}"
-        )
+    extensions_page = _decisions_page(
+        request,
+        extension_requests_waiting(team_ids),
+        "extensions_page",
+        "requested_at",
+        decision_forms,
+        lambda e: forms.ExtensionDecisionForm(prefix=f"e{e.pk}"),
+    )
+    extensions = list(extensions_page.object_list)
     plans = overdue_plans(on=on, team_ids=team_ids)
     plans_shown = list(plans[:PLANS_SHOWN])
     # Rows only for the clients shown: each list is a page, never the whole caseload.
@@ -319,9 +329,7 @@ def _supervisor_page(request, *, status=200, decision_forms=None, exception_form
         cap_cases=cap_cases,
         cap_page=cap_page,
         extension_requests=extensions,
-        extension_requests_count=(
-            len(extensions) if len(extensions) < PLANS_SHOWN else waiting.count()
-        ),
+        extensions_page=extensions_page,
         overdue_plans=plans_shown,
         overdue_plans_count=len(plans_shown) if len(plans_shown) < PLANS_SHOWN else plans.count(),
         show_worker=True,
