@@ -11,6 +11,7 @@ import time_machine
 from django.urls import reverse
 
 from audit.models import AccessLog, AccessOutcome
+from cases import services as case_services
 from cases.enums import CaseState, Role
 from cases.models import BookingHours, Case, Event
 from core import clock
@@ -231,6 +232,26 @@ def test_closing_with_other_needs_an_explanation_beside_the_field(web, org):
     )
     assert page.status_code == 302
     assert reload(case).state == CaseState.CLOSED
+
+
+def test_a_case_shown_again_after_bad_input_pages_its_timeline_at_the_case(web, org):
+    """The close form's errors come back at the form's address (POST only): the timeline's
+    next page must lead to the case page, not to that address (which would answer 405)."""
+    case = case_in_state(org, CaseState.ACTIVE)
+    for n in range(31):
+        case = case_services.case_set_coordinator(
+            actor=org.caseworker, case=case, coordinator=f"Vastaanottokeskus {n}"
+        )
+    worker = web(org.caseworker)
+    page = worker.post(reverse("web:case-close", args=[case.pk]), {"close-reason": "other"})
+    assert page.status_code == 400
+    html = page.content.decode()
+    case_url = reverse("web:case", args=[case.pk])
+    assert f'href="{case_url}?page=2"' in html
+    follow = worker.get(f"{case_url}?page=2")
+    assert follow.status_code == 200
+    assert "Sivu 2 / 2" in follow.content.decode()
+    assert reload(case).state == CaseState.ACTIVE
 
 
 def test_pages_are_served_with_a_content_security_policy(client):

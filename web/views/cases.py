@@ -260,6 +260,8 @@ def case_page(request, case, status=200, **forms_given):
         "transfers": _transfers_of(case),
         "reviews": case.reviews.select_related("started_by").order_by("-started_at"),
         "timeline": timeline,
+        # Shown again at a form's address after bad input: the timeline's pages lead here.
+        "here": reverse("web:case", args=[case.pk]),
         "can_review": can_review,
         "can_report_access": bool(roles_of(request).supervised_teams),
         "today": today(),
