@@ -607,7 +607,7 @@ def ensure_demo_partners() -> None:
 
 # How many of every 200 demo clients are in each situation.
 DEMO_MIX = {
-    "active": 34,
+    "active": 26,
     "due_soon": 10,
     "due_today": 6,
     "overdue": 16,
@@ -615,6 +615,8 @@ DEMO_MIX = {
     "homeless": 6,
     "reunification": 6,
     "not_ready_again": 10,
+    "exception_requested": 4,
+    "extension_requested": 4,
     "at_cap": 8,
     "proposed": 12,
     "information_requested": 4,
@@ -664,6 +666,35 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
             multi_problem=(assessment.criterion.has_multi_problem_marker and rng.random() < 0.2),
         )
     if kind in ("homeless", "reunification"):
+        return
+    if kind == "exception_requested":
+        # Housing not met, with a plan: the caseworker asks the supervisor for an exception.
+        housing = review.assessments.get(criterion__code="housing")
+        _assess(worker, housing, AssessmentStatus.NOT_MET, plan_action="Vuokra-asunnon haku")
+        criteria_services.assessment_request_exception(
+            actor=worker,
+            assessment=review.assessments.get(pk=housing.pk),
+            justification="Vuokrasopimus allekirjoitetaan ensi kuussa",
+        )
+        return
+    if kind == "extension_requested":
+        # Not ready, and the next review past the city's threshold: it waits for approval.
+        finances = review.assessments.get(criterion__code="finances")
+        _assess(
+            worker,
+            finances,
+            AssessmentStatus.NOT_MET,
+            plan_action="Velkaneuvonta ja vuokravelan maksusuunnitelma",
+        )
+        threshold_on = criteria_services.extension_threshold_on(review)
+        criteria_services.extension_request(
+            actor=worker,
+            review=review,
+            next_review_on=max(
+                today + relativedelta(months=6), threshold_on + relativedelta(months=1)
+            ),
+            reason="Velkaneuvonta kesken, terapia jatkuu",
+        )
         return
     if kind == "not_ready_again":
         finances = review.assessments.get(criterion__code="finances")

@@ -9,6 +9,8 @@ from cases import rules as date_rules
 from cases.enums import CaseState, Role, TeamKind
 from cases.models import Case, Client, Membership, PostalArea, Team
 from core import clock
+from criteria.enums import ExtensionStatus
+from criteria.models import CriterionAssessment, ExtensionRequest
 from transfers.enums import TransferState
 from transfers.models import Transfer
 from web.demo import UNIT_SUPERVISOR, load_demo
@@ -31,6 +33,13 @@ def test_seed_demo__every_state_and_situation_with_a_small_load():
     assert Client.objects.filter(housing_situation="homeless").exists()
     assert Client.objects.filter(family_reunification_pending=True).exists()
     assert Transfer.objects.filter(routed_team__isnull=True).exists()  # manual routing
+    # The supervisor's decisions waiting: an exception and an extension past the threshold.
+    assert CriterionAssessment.objects.filter(
+        exception_requested_at__isnull=False,
+        exception_approved_at__isnull=True,
+        exception_refused_at__isnull=True,
+    ).exists()
+    assert ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).exists()
 
     # Koto 1-4 paired as in DOMAIN.md; teams as they are: two adult teams in the North,
     # youth teams in Kontula and Vuosaari in the East, the Malmi desk serving the North.
