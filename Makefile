@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
-.PHONY: run test lint format migrations messages compose-check bench bench-load drills fuzz mutate clean
+.PHONY: run test lint format migrations messages compose-check bench bench-access-log bench-load drills fuzz mutate clean
 
 run:  ## Quick start on embedded SQLite (or DATABASE_URL), with demo data
 	./scripts/run.sh
@@ -41,6 +41,9 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 		.venv/bin/python bench/search.py
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/export.py
 	$(MAKE) bench-load
+
+bench-access-log:  ## The access log alone, at ACCESS_LOG_ROWS (the issue's 100 million: about 1 h, 35 GB)
+	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/access_log.py $(ACCESS_LOG_ROWS)
 
 # Settings (environment): SILTA_LOAD_SIZES (10000,100000), SILTA_LOAD_STEPS (users per
 # step, 15,30,60,90,120,180,240,320), SILTA_LOAD_STEP_SECONDS (60), WEB_CONCURRENCY (3).

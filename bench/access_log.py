@@ -1,11 +1,15 @@
 """The access log at scale: a client's two years, a case's rows, one day's rows.
 
-Generates ROWS access-log rows (default 10,000,000; the issue's 100 million does not fit
-this machine's time: about 10 minutes of generation per 20 million) spread evenly over the
-last 24 months for 10,000 clients (one case each) and 300 users, in the monthly partitions
-(migration 0005), with generate_series as the owner. Then times, median of 7 each, the
-three questions the log must answer, as the app asks them (the ORM's values, the report's
-query in audit/report.py) and as the bare SQL (cursor.fetchall), each target < 50 ms.
+Generates ROWS access-log rows (default 10,000,000, as `make bench` runs it; the issue's
+100 million: `make bench-access-log ACCESS_LOG_ROWS=100000000`, into
+results/access_log_100m.txt) spread evenly over the last 24 months for one client per
+1,000 rows (10,000 clients at 10 million, 100,000 at 100 million, one case each: a client's
+two years hold about 1,000 rows at any size, as a busy client's would) and 300 users, in
+the monthly partitions (migration 0005), with generate_series as the owner. As a bulk load
+is done, the log's indexes are dropped first and built again after the rows are in (the
+same definitions, read from the catalogue). Then times, median of 7 each, the three
+questions the log must answer, as the app asks them (the ORM's values, the report's query
+in audit/report.py) and as the bare SQL (cursor.fetchall), each target < 50 ms.
 Usage: make bench (or: scripts/with-postgres.sh .venv/bin/python bench/access_log.py [ROWS])
 """
 
@@ -19,7 +23,7 @@ import time
 from common import report, setup_django, timed
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
-CLIENTS = 10_000
+CLIENTS = max(10_000, ROWS // 1_000)
 USERS = 300
 MONTHS = 24
 
@@ -82,6 +86,19 @@ def load(connection) -> None:
         low, _high = cursor.fetchone()
         cursor.execute("SELECT min(id) FROM auth_user")
         (first_user,) = cursor.fetchone()
+        # A bulk load: the indexes (all but the primary key) are built once the rows are in.
+        cursor.execute(
+            """
+            SELECT i.indexname, i.indexdef FROM pg_indexes i
+            WHERE i.schemaname = current_schema() AND i.tablename = 'audit_accesslog'
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                              WHERE c.conrelid = 'audit_accesslog'::regclass
+                                AND c.conname = i.indexname)
+            """
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
         # The owner writes history: the time and foreign-key triggers are skipped for it.
         cursor.execute("SET session_replication_role = replica")
         step = 1_000_000
@@ -110,6 +127,10 @@ def load(connection) -> None:
                 },
             )
         cursor.execute("SET session_replication_role = origin")
+        cursor.execute("SET maintenance_work_mem = '1GB'")
+        for _name, definition in indexes:
+            # The parent's definition reads ON ONLY; built on every partition as a migration does.
+            cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
         cursor.execute("VACUUM ANALYZE audit_accesslog")
 
 
@@ -136,6 +157,11 @@ def main() -> None:
             "WHERE inhparent = 'audit_accesslog'::regclass"
         )
         (size,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT string_agg(indexname, ', ' ORDER BY indexname) FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = 'audit_accesslog'"
+        )
+        (index_names,) = cursor.fetchone()
     now = dt.datetime.now(dt.UTC)
     two_years = now - dt.timedelta(days=730)
     day_start = (now - dt.timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -219,6 +245,7 @@ def main() -> None:
     lines = [
         f"rows: {ROWS:,} over {MONTHS} months ({partition_count} partitions, {size}); "
         f"{CLIENTS:,} clients (a case each), {USERS} users; generated in {loading:.0f} s",
+        f"indexes: {index_names}",
         "median of 7 runs each, warm cache; target: each question < 50 ms (the app's time)",
         "",
         "| question | rows | app (ORM values) | bare SQL | server: planning + execution "
@@ -235,7 +262,8 @@ def main() -> None:
             f"| {name} | {found:,} | {app_time * 1000:.1f} ms | {bare_time * 1000:.1f} ms | "
             f"{planning:.2f} + {execution:.2f} ms | {met} |"
         )
-    report("access_log", lines)
+    name = "access_log" if ROWS == 10_000_000 else f"access_log_{ROWS:_}"
+    report(name.replace("_000_000", "m") if ROWS % 1_000_000 == 0 else name, lines)
 
 
 if __name__ == "__main__":
