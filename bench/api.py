@@ -9,6 +9,8 @@
    doing the same writes in one transaction each (lock, case, transfer, event, outbox
    row, the sender's notice, access-log row), in alternating batches of 10. Target: at
    least 50% of the raw throughput.
+3. The floor: the smallest authenticated API request (the regions, no client data), so
+   the ratios can be read against what Django's request path costs before any work.
 
 Usage: make bench (or: scripts/with-postgres.sh scripts/with-redis.sh
        .venv/bin/python bench/api.py [CASES] [ACCEPTS])
@@ -22,7 +24,7 @@ import os
 import sys
 import time
 
-from common import interleaved, report, setup_django
+from common import interleaved, report, setup_django, timed
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 ACCEPTS = int(sys.argv[2]) if len(sys.argv) > 2 else 300
@@ -169,6 +171,22 @@ def bench_list(connection, caseworker, page, *, keyset=False):
     return interleaved(raw, api, repeat=21)
 
 
+def bench_floor(caseworker) -> float:
+    """The least any API request costs here: an authenticated GET of the regions (five
+    rows, no client data, so no access-log row) through the same middleware, token check
+    and DRF view machinery as the list and accept. Set beside the raw baselines, it shows
+    how far a ratio target can be met at all within Django's request path."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token_for(caseworker)}", HTTP_HOST="localhost")
+
+    def floor():
+        assert client.get("/api/v1/regions/").status_code == 200
+
+    floor()
+    return timed(floor, repeat=21)
+
+
 def bench_accept(connection, receiver, team):
     from django.test import Client
 
@@ -294,6 +312,12 @@ def show_queries(connection, caseworker, receiver):
             print(f"  {query['time']} {query['sql'][:160]}")
 
 
+def lists_page_one_raw(lists) -> float:
+    """The raw time of the first list row (page 1 by page number)."""
+    (raw, _api), _target = next(iter(lists.values()))
+    return raw
+
+
 def main():
     setup_django("silta_bench_api")
     from django.conf import settings
@@ -325,6 +349,7 @@ def main():
         ),
     }
     raw_accept, api_accept = bench_accept(connection, receiver, team)
+    floor = bench_floor(caseworker)
     raw_rate, api_rate = ACCEPTS / raw_accept, ACCEPTS / api_accept
     report(
         "api",
@@ -343,6 +368,12 @@ def main():
             ),
             f"| accept transfers | {raw_rate:.0f}/s | {api_rate:.0f}/s "
             f"| {api_rate / raw_rate:.0%} of raw | >= 50% |",
+            "",
+            f"The floor: an authenticated GET of the regions (no client data) takes "
+            f"{floor * 1000:.2f} ms, median of 21: {floor / lists_page_one_raw(lists):.2f}x "
+            f"the raw list page 1, and {floor / (raw_accept / ACCEPTS):.2f}x the raw accept "
+            f"({raw_accept / ACCEPTS * 1000:.2f} ms), whose 50% target leaves "
+            f"{2 * raw_accept / ACCEPTS * 1000:.2f} ms per request.",
         ],
     )
 
