@@ -3,8 +3,11 @@ caseload (cases/selectors.py, clients_visible_to: an EXISTS per branch).
 
 For each size, in a database of its own: the scoped read of one client as the web app and
 the API make it (get_in_scope_or_404 over clients_visible_to, as a caseworker of the team
-that carries every case) and the API's client detail through the whole stack, median of
-51 each; the ratio of the large to the small is the figure (target: about 1.0x).
+that carries every case, who also created every client: three events per case, one of
+them without a case, as the event log holds them), the same for another team's client
+(refused: every branch of the scope is evaluated) and the API's client detail through the
+whole stack, median of 51 each; the ratio of the large to the small is the figure
+(target: about 1.0x).
 Usage: make bench (or: scripts/with-postgres.sh .venv/bin/python bench/client_scope.py)
 """
 
@@ -56,15 +59,59 @@ def load(connection, cases: int):
             """,
             [koto.pk, worker.pk],
         )
-        for table in ("cases_client", "cases_case"):
+        # The event log as the caseload's history leaves it: the worker created each client
+        # (an event without a case), opened its case, and the due sweep marked it due.
+        cursor.execute("SET session_replication_role = replica")  # history, as the owner
+        cursor.execute(
+            """
+            INSERT INTO cases_event (created_at, subject, action, client_id, case_id,
+                actor_id, actor_role, from_state, to_state, reason, params)
+            SELECT now(), e.subject, e.action, c.client_id,
+                CASE WHEN e.subject = 'client' THEN NULL ELSE c.id END,
+                CASE WHEN e.action = 'mark_due' THEN NULL ELSE %s END,
+                'caseworker', '', '', '', '{}'
+            FROM cases_case c CROSS JOIN (VALUES ('client', 'create'), ('case', 'open'),
+                ('case', 'mark_due')) AS e(subject, action)
+            """,
+            [worker.pk],
+        )
+        cursor.execute("SET session_replication_role = origin")
+        for table in ("cases_client", "cases_case", "cases_event"):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("SELECT id FROM cases_client ORDER BY id OFFSET %s LIMIT 1", [cases // 2])
         (client,) = cursor.fetchone()
-    return worker, client
+    # Another team's client: asking for it is refused (404, a denied row), in the same time.
+    other_team = Team.objects.create(
+        code="koto3", name="Koto 3", kind=TeamKind.IMMIGRATION_UNIT, region=region
+    )
+    other_worker = get_user_model().objects.create(username="other")
+    Membership.objects.create(user=other_worker, team=other_team, role=Role.CASEWORKER)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH c AS (
+                INSERT INTO cases_client (first_name, last_name, date_of_birth, language,
+                    interpreter_needed, street_address, postal_code, post_office,
+                    housing_situation, children_count, family_reunification_pending,
+                    reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
+                VALUES ('Bench', 'Other', DATE '1980-01-01', 'ara', false, '', '00700', '',
+                    'settled', 0, false, false, false, false, now(), now())
+                RETURNING id)
+            INSERT INTO cases_case (client_id, team_id, responsible_worker_id, state,
+                integration_started_on, review_due_on, ppt_coordinator, closure_reason,
+                closure_text, created_at)
+            SELECT c.id, %s, %s, 'active', DATE '2025-01-01', DATE '2027-01-01', '', '', '',
+                now() FROM c RETURNING client_id
+            """,
+            [other_team.pk, other_worker.pk],
+        )
+        (other_client,) = cursor.fetchone()
+    return worker, client, other_client
 
 
-def measure(cases: int) -> tuple[float, float, str]:
+def measure(cases: int) -> dict:
     from django.db import connection
+    from django.http import Http404
     from django.test import Client
     from knox.models import AuthToken
 
@@ -72,7 +119,7 @@ def measure(cases: int) -> tuple[float, float, str]:
     from cases.selectors import clients_visible_to
 
     connection.set_autocommit(True)
-    worker, client_id = load(connection, cases)
+    worker, client_id, other_client_id = load(connection, cases)
 
     def scoped():
         get_in_scope_or_404(
@@ -83,6 +130,19 @@ def measure(cases: int) -> tuple[float, float, str]:
             subject_of=lambda c: (c.pk, None),
         )
 
+    def refused():
+        try:
+            get_in_scope_or_404(
+                clients_visible_to(worker),
+                other_client_id,
+                user=worker,
+                action="bench",
+                subject_of=lambda c: (c.pk, None),
+            )
+        except Http404:
+            return
+        raise AssertionError("another team's client was shown")
+
     browser = Client(
         HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=worker)[1]}",
         HTTP_HOST="localhost",
@@ -92,17 +152,22 @@ def measure(cases: int) -> tuple[float, float, str]:
         assert browser.get(f"/api/v1/clients/{client_id}/").status_code == 200
 
     scoped()
+    refused()
     detail()
-    query = clients_visible_to(worker).filter(pk=client_id)
-    plan = "\n".join(query.explain().splitlines()[:12])
-    return timed(scoped, repeat=51), timed(detail, repeat=51), plan
+    query = clients_visible_to(worker).filter(pk=other_client_id)
+    plan = "\n".join(query.explain().splitlines()[:16])
+    return {
+        "scoped": timed(scoped, repeat=51),
+        "refused": timed(refused, repeat=51),
+        "detail": timed(detail, repeat=51),
+        "plan": plan,
+    }
 
 
 def one(size: int) -> None:
     """One size in a database of its own, in a process of its own; prints its figures."""
     setup_django(f"silta_bench_scope_{size}")
-    scoped, detail, plan = measure(size)
-    print(json.dumps({"scoped": scoped, "detail": detail, "plan": plan}))
+    print(json.dumps(measure(size)))
 
 
 def main() -> None:
@@ -126,11 +191,21 @@ def main() -> None:
         "| read | " + " | ".join(f"{size:,} cases" for size in SIZES) + " | ratio |",
         "|---|" + "---|" * len(SIZES) + "---|",
     ]
-    for key, name in (("scoped", "scoped read of one client"), ("detail", "API client detail")):
+    for key, name in (
+        ("scoped", "scoped read of one client"),
+        ("refused", "another team's client asked for (404, a denied row)"),
+        ("detail", "API client detail"),
+    ):
         times = " | ".join(f"{results[size][key] * 1000:.2f} ms" for size in SIZES)
         ratio = results[large][key] / results[small][key]
         lines.append(f"| {name} | {times} | {ratio:.2f}x |")
-    lines += ["", f"plan at {large:,} cases:", "```", results[large]["plan"], "```"]
+    lines += [
+        "",
+        f"plan of another team's client at {large:,} cases (every branch evaluated):",
+        "```",
+        results[large]["plan"],
+        "```",
+    ]
     report("client_scope", lines)
 
 
