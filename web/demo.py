@@ -607,7 +607,7 @@ def ensure_demo_partners() -> None:
 
 # How many of every 200 demo clients are in each situation.
 DEMO_MIX = {
-    "active": 26,
+    "active": 22,
     "due_soon": 10,
     "due_today": 6,
     "overdue": 16,
@@ -619,6 +619,7 @@ DEMO_MIX = {
     "extension_requested": 4,
     "at_cap": 8,
     "proposed": 12,
+    "stalled": 4,
     "information_requested": 4,
     "accepted": 8,
     "booking_requested": 10,
@@ -668,9 +669,17 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
     if kind in ("homeless", "reunification"):
         return
     if kind == "exception_requested":
-        # Housing not met, with a plan: the caseworker asks the supervisor for an exception.
+        # Housing not met, with a plan set a month ago whose target date has now passed:
+        # the caseworker asks the supervisor for an exception.
         housing = review.assessments.get(criterion__code="housing")
-        _assess(worker, housing, AssessmentStatus.NOT_MET, plan_action="Vuokra-asunnon haku")
+        with _clock_at(clock.now() - dt.timedelta(days=30)):
+            _assess(
+                worker,
+                housing,
+                AssessmentStatus.NOT_MET,
+                plan_action="Vuokra-asunnon haku",
+                plan_target_on=today - dt.timedelta(days=7),
+            )
         criteria_services.assessment_request_exception(
             actor=worker,
             assessment=review.assessments.get(pk=housing.pk),
@@ -732,16 +741,18 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
             override_reason="Postilokero-osoite; asuu alueella",
         )
         return
-    transfer = services.transfer_propose(
-        consent_basis="consent",
-        actor=worker,
-        review=open_review_of(case),
-        sender_availability="Ti ja to aamupäivisin, ei perjantaisin",  # kept if escorted
-    )
+    # A stalled transfer was proposed two weeks ago and still waits for acceptance.
+    with _clock_at(clock.now() - dt.timedelta(days=14) if kind == "stalled" else None):
+        transfer = services.transfer_propose(
+            consent_basis="consent",
+            actor=worker,
+            review=open_review_of(case),
+            sender_availability="Ti ja to aamupäivisin, ei perjantaisin",  # kept if escorted
+        )
     receiving = transfer.receiving_team.code
     receiver = org.users[receiving, Role.RECEIVING_WORKER]
     front_desk = org.users[transfer.receiving_team.desk.code, Role.FRONT_DESK]
-    if kind == "proposed":
+    if kind in ("proposed", "stalled"):
         return
     if kind == "information_requested":
         services.transfer_request_information(
@@ -806,14 +817,23 @@ def _meeting_time(rng, *, after: dt.date | None = None) -> dt.datetime:
 
 
 @contextmanager
-def _clock_at(moment: dt.datetime):
-    """Run the demo's later steps (a handover held, a no-show) as at `moment`: the services
-    record those only once the meeting's time has passed."""
-    with mock.patch.object(clock, "now", return_value=moment):
+def _clock_at(moment: dt.datetime | None):
+    """Run a demo step as at `moment` (None: now): a handover held or a no-show once the
+    meeting's time has passed, a proposal or a plan made weeks ago."""
+    if moment is None:
+        yield
+        return
+    local_day = moment.astimezone(clock.tz()).date()
+    with (
+        mock.patch.object(clock, "now", return_value=moment),
+        mock.patch.object(clock, "today", return_value=local_day),
+    ):
         yield
 
 
-def _assess(worker, assessment, status, *, multi_problem=False, plan_action=""):
+def _assess(
+    worker, assessment, status, *, multi_problem=False, plan_action="", plan_target_on=None
+):
     if assessment.status == AssessmentStatus.NOT_APPLICABLE:
         return
     criteria_services.assessment_update(
@@ -822,7 +842,8 @@ def _assess(worker, assessment, status, *, multi_problem=False, plan_action=""):
         status=status,
         multi_problem=multi_problem,
         plan_action=plan_action,
-        plan_owner="Vastuutyöntekijä" if plan_action else "",
+        plan_owner=worker.get_full_name() if plan_action else "",
+        plan_target_on=plan_target_on,
     )
 
 

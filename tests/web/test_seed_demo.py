@@ -11,8 +11,10 @@ from cases.models import Case, Client, Membership, PostalArea, Team
 from core import clock
 from criteria.enums import ExtensionStatus
 from criteria.models import CriterionAssessment, ExtensionRequest
+from criteria.selectors import overdue_plans
 from transfers.enums import TransferState
 from transfers.models import Transfer
+from transfers.reports import stalled_query
 from web.demo import UNIT_SUPERVISOR, load_demo
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +42,10 @@ def test_seed_demo__every_state_and_situation_with_a_small_load():
         exception_refused_at__isnull=True,
     ).exists()
     assert ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).exists()
+    # The supervisor's warnings: a transfer stalled before acceptance, a plan past its date.
+    koto = Team.objects.filter(kind=TeamKind.IMMIGRATION_UNIT).values_list("pk", flat=True)
+    assert stalled_query(list(koto)).exists()
+    assert overdue_plans(on=today, team_ids=list(koto)).exists()
 
     # Koto 1-4 paired as in DOMAIN.md; teams as they are: two adult teams in the North,
     # youth teams in Kontula and Vuosaari in the East, the Malmi desk serving the North.
