@@ -140,9 +140,9 @@ def clients_visible_to(user: Any) -> QuerySet[Client]:
         visible = exists if visible == Q(pk__in=[]) else visible | exists
     if own:
         # A client just created, before a case is opened, is visible to its creator while
-        # the creator works in the Immigration Unit (not after leaving it). Without a case,
-        # the client's events have none either: said so, the probe reads the client's rows
-        # of the partial index on events without a case, not every event of the user.
+        # the creator works in the Immigration Unit (not after leaving it). A client without
+        # a case has no event with a case either; saying so lets the probe read the client's
+        # rows of the partial index on events without a case, not every event of the user.
         created = Q(
             Exists(Event.objects.filter(actor=user, client_id=OuterRef("pk"), case__isnull=True))
         ) & Q(~Exists(Case.objects.filter(client_id=OuterRef("pk"))))
