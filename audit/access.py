@@ -34,6 +34,10 @@ PURPOSE_CASE_MANAGEMENT = "case_management"
 PURPOSE_BOOKING = "handover_booking"
 # A partner organisation's answer to a referral, with the client's consent.
 PURPOSE_REFERRAL = "partner_referral"
+# A text message to the client about their handover (transfers.client_notice).
+PURPOSE_CLIENT_NOTICE = "client_notice"
+# Every purpose Silta writes (the admin's filter offers these).
+PURPOSES = (PURPOSE_CASE_MANAGEMENT, PURPOSE_BOOKING, PURPOSE_REFERRAL, PURPOSE_CLIENT_NOTICE)
 # The role an access-log row names for a partner's contact who reads through a signed link.
 ROLE_PARTNER_CONTACT = "partner_contact"
 PARTNER_LINK_USERNAME = "silta-partner-link"

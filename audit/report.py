@@ -73,6 +73,11 @@ def basis_label(code: str) -> str:
     return str(_BASIS_LABELS.get(code, code))
 
 
+def basis_choices() -> list[tuple[str, Any]]:
+    """The legal bases the apps write, with their labels (the admin's filter)."""
+    return list(_BASIS_LABELS.items())
+
+
 def client_disclosures(client_id: int) -> list[dict[str, Any]]:
     """The client's disclosure-log rows (luovutusloki), oldest first."""
     rows = DisclosureLog.objects.filter(client_id=client_id).order_by("created_at", "id")

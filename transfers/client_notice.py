@@ -34,7 +34,7 @@ from babel.dates import format_date, format_time
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.access import log_access
+from audit.access import PURPOSE_CLIENT_NOTICE, log_access
 from core import clock
 from core.languages import language_name
 from notifications import sms
@@ -48,7 +48,6 @@ from .models import ClientNoticeTemplate, HandoverBooking, Transfer
 logger = logging.getLogger("silta.client_notice")
 
 CHANNEL = "client_sms"
-PURPOSE_CLIENT_NOTICE = "client_notice"
 FALLBACK_LANGUAGE = "fin"
 PLACEHOLDERS = frozenset(
     {"date", "time", "place", "address", "meeting_with", "team", "interpreter"}
