@@ -143,13 +143,14 @@ class BoundedCountPaginator(Paginator):
 class LargeLogAdmin(admin.ModelAdmin):
     """A list over an append-only log that grows for years (the access log, the event
     log, the disclosure log): nothing on the page reads the whole log. The count is
-    bounded, the total is not counted again, the dates are a filter of fixed choices (the
-    date hierarchy lists the log's distinct years, a full scan) and the search reads the
-    indexes: a number is a client's id, other words a client's surname or a username,
-    each exactly."""
+    bounded, the total is not counted again, no filter counts its choices, the dates are
+    a filter of fixed choices (the date hierarchy lists the log's distinct years, a full
+    scan) and the search reads the indexes: a number is a client's id, other words a
+    client's surname or a username, each exactly."""
 
     paginator = BoundedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # a count per filter choice, each over the log
     search_help_text = _("A client's number, a client's surname or a username, written in full.")
     search_by_actor = True
 
