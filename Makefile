@@ -23,7 +23,7 @@ messages:  ## Update the .po files (guesses are emptied, not kept fuzzy), then t
 		msgattrib --clear-fuzzy --empty --no-obsolete -o "$$po" "$$po"; done
 
 BENCH_ENV = DJANGO_SECRET_KEY=bench-only DJANGO_READ_DOT_ENV=0 LOG_LEVEL=WARNING
-# Access-log rows the bench generates (about 10 minutes per 10 million on 2 cores).
+# Access-log rows the bench generates (about a minute per 10 million on 2 cores, a bulk load).
 ACCESS_LOG_ROWS ?= 10000000
 
 bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/results/
@@ -42,7 +42,7 @@ bench:  ## Benchmarks on a throwaway PostgreSQL and Redis; ratios go to bench/re
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/export.py
 	$(MAKE) bench-load
 
-bench-access-log:  ## The access log alone, at ACCESS_LOG_ROWS (the issue's 100 million: about 1 h, 35 GB)
+bench-access-log:  ## The access log alone, at ACCESS_LOG_ROWS (100 million: about 10 minutes, 25 GB)
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/access_log.py $(ACCESS_LOG_ROWS)
 
 # Settings (environment): SILTA_LOAD_SIZES (10000,100000), SILTA_LOAD_STEPS (users per
