@@ -58,6 +58,11 @@ def test_access_log_admin__a_client_by_number_or_surname_a_user_by_username(
     by_user = listed(admin_client.get(ACCESS_LOG, {"q": org.receiving_worker.username}))
     assert by_user and {row.actor_id for row in by_user} == {org.receiving_worker.pk}
 
+    # Not a client's number: other digits, or a number past the id's column, is a word.
+    for word in ("²", "٣", "9" * 30):
+        assert listed(admin_client.get(ACCESS_LOG, {"q": word})) == []
+        assert listed(admin_client.get(EVENTS, {"q": word})) == []
+
     # Written in full: a part of a surname finds nobody (a part would read the whole log).
     part = listed(admin_client.get(ACCESS_LOG, {"q": other.client.last_name[:-1]}))
     assert other.client_id not in {row.client_id for row in part}

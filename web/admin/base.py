@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -140,6 +141,11 @@ class BoundedCountPaginator(Paginator):
         return min(counted, self.LIMIT)
 
 
+# A client's number as the search reads it: ASCII digits that fit the id's column (other
+# digits, say "²", or a number past bigint would fail in int() or in the database).
+CLIENT_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
 class LargeLogAdmin(admin.ModelAdmin):
     """A list over an append-only log that grows for years (the access log, the event
     log, the disclosure log): nothing on the page reads the whole log. The count is
@@ -162,7 +168,7 @@ class LargeLogAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if term.isdigit():
+        if CLIENT_NUMBER.fullmatch(term):
             return queryset.filter(self.rows_of_clients([int(term)])), False
         # The ids first, as lists: an OR of two subqueries would scan the whole log, an OR
         # of two lists of ids reads two indexes (a bitmap OR).
