@@ -688,13 +688,7 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
         return
     if kind == "extension_requested":
         # Not ready, and the next review past the city's threshold: it waits for approval.
-        finances = review.assessments.get(criterion__code="finances")
-        _assess(
-            worker,
-            finances,
-            AssessmentStatus.NOT_MET,
-            plan_action="Velkaneuvonta ja vuokravelan maksusuunnitelma",
-        )
+        _finances_not_met(worker, review)
         threshold_on = criteria_services.extension_threshold_on(review)
         criteria_services.extension_request(
             actor=worker,
@@ -706,13 +700,7 @@ def _bring_to(kind, case, *, org, team_code, worker, supervisor, rng, today):
         )
         return
     if kind == "not_ready_again":
-        finances = review.assessments.get(criterion__code="finances")
-        _assess(
-            worker,
-            finances,
-            AssessmentStatus.NOT_MET,
-            plan_action="Velkaneuvonta ja vuokravelan maksusuunnitelma",
-        )
+        _finances_not_met(worker, review)
         next_review_on = today + relativedelta(months=6)
         if next_review_on > criteria_services.extension_threshold_on(review):
             # Past the city's threshold: the supervisor approves the extension first.
@@ -829,6 +817,16 @@ def _clock_at(moment: dt.datetime | None):
         mock.patch.object(clock, "today", return_value=local_day),
     ):
         yield
+
+
+def _finances_not_met(worker, review) -> None:
+    """Finances not met, with the plan the demo's not-ready reviews share."""
+    _assess(
+        worker,
+        review.assessments.get(criterion__code="finances"),
+        AssessmentStatus.NOT_MET,
+        plan_action="Velkaneuvonta ja vuokravelan maksusuunnitelma",
+    )
 
 
 def _assess(
