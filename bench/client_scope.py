@@ -23,42 +23,51 @@ from common import report, setup_django, timed
 SIZES = [1_000, 1_000_000]
 
 
-def load(connection, cases: int):
+def _team_and_worker(code: str, username: str):
+    """An Immigration Unit team in the North with one caseworker."""
     from django.contrib.auth import get_user_model
 
     from cases.enums import Role, TeamKind
     from cases.models import Membership, Region, Team
 
-    region = Region.objects.get(code="pohjoinen")
-    koto = Team.objects.create(
-        code="koto2", name="Koto 2", kind=TeamKind.IMMIGRATION_UNIT, region=region
+    team = Team.objects.create(
+        code=code,
+        name=code.capitalize(),
+        kind=TeamKind.IMMIGRATION_UNIT,
+        region=Region.objects.get(code="pohjoinen"),
     )
-    worker = get_user_model().objects.create(username="worker")
-    Membership.objects.create(user=worker, team=koto, role=Role.CASEWORKER)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
+    worker = get_user_model().objects.create(username=username)
+    Membership.objects.create(user=worker, team=team, role=Role.CASEWORKER)
+    return team, worker
+
+
+def _caseload(cursor, *, team, worker, count: int, surname: str) -> None:
+    """`count` clients (surname and a number), each with an active case of `team`."""
+    cursor.execute(
+        """
+        WITH c AS (
             INSERT INTO cases_client (first_name, last_name, date_of_birth, language,
                 interpreter_needed, street_address, postal_code, post_office,
                 housing_situation, children_count, family_reunification_pending,
                 reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
-            SELECT 'Bench', 'Client ' || g, DATE '1980-01-01', 'ara', false, '', '00700', '',
+            SELECT 'Bench', %s || ' ' || g, DATE '1980-01-01', 'ara', false, '', '00700', '',
                 'settled', 0, false, false, false, false, now(), now()
             FROM generate_series(1, %s) g
-            """,
-            [cases],
-        )
-        cursor.execute(
-            """
-            INSERT INTO cases_case (client_id, team_id, responsible_worker_id, state,
-                integration_started_on, review_due_on, ppt_coordinator, closure_reason,
-                closure_text, created_at)
-            SELECT c.id, %s, %s, 'active', DATE '2025-01-01', DATE '2027-01-01', '', '', '',
-                now()
-            FROM cases_client c
-            """,
-            [koto.pk, worker.pk],
-        )
+            RETURNING id)
+        INSERT INTO cases_case (client_id, team_id, responsible_worker_id, state,
+            integration_started_on, review_due_on, ppt_coordinator, closure_reason,
+            closure_text, created_at)
+        SELECT c.id, %s, %s, 'active', DATE '2025-01-01', DATE '2027-01-01', '', '', '', now()
+        FROM c
+        """,
+        [surname, count, team.pk, worker.pk],
+    )
+
+
+def load(connection, cases: int):
+    koto, worker = _team_and_worker("koto2", "worker")
+    with connection.cursor() as cursor:
+        _caseload(cursor, team=koto, worker=worker, count=cases, surname="Client")
         # The event log as the caseload's history leaves it: the worker created each client
         # (an event without a case), opened its case, and the due sweep marked it due.
         cursor.execute("SET session_replication_role = replica")  # history, as the owner
@@ -80,31 +89,11 @@ def load(connection, cases: int):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("SELECT id FROM cases_client ORDER BY id OFFSET %s LIMIT 1", [cases // 2])
         (client,) = cursor.fetchone()
-    # Another team's client: asking for it is refused (404, a denied row), in the same time.
-    other_team = Team.objects.create(
-        code="koto3", name="Koto 3", kind=TeamKind.IMMIGRATION_UNIT, region=region
-    )
-    other_worker = get_user_model().objects.create(username="other")
-    Membership.objects.create(user=other_worker, team=other_team, role=Role.CASEWORKER)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH c AS (
-                INSERT INTO cases_client (first_name, last_name, date_of_birth, language,
-                    interpreter_needed, street_address, postal_code, post_office,
-                    housing_situation, children_count, family_reunification_pending,
-                    reunited_family, family_situation_stable, is_ppt, created_at, updated_at)
-                VALUES ('Bench', 'Other', DATE '1980-01-01', 'ara', false, '', '00700', '',
-                    'settled', 0, false, false, false, false, now(), now())
-                RETURNING id)
-            INSERT INTO cases_case (client_id, team_id, responsible_worker_id, state,
-                integration_started_on, review_due_on, ppt_coordinator, closure_reason,
-                closure_text, created_at)
-            SELECT c.id, %s, %s, 'active', DATE '2025-01-01', DATE '2027-01-01', '', '', '',
-                now() FROM c RETURNING client_id
-            """,
-            [other_team.pk, other_worker.pk],
-        )
+        # Another team's client: asking for it is refused (404, a denied row), in the same
+        # time.
+        other_team, other_worker = _team_and_worker("koto3", "other")
+        _caseload(cursor, team=other_team, worker=other_worker, count=1, surname="Other")
+        cursor.execute("SELECT client_id FROM cases_case WHERE team_id = %s", [other_team.pk])
         (other_client,) = cursor.fetchone()
     return worker, client, other_client
 
