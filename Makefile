@@ -46,7 +46,7 @@ bench-access-log:  ## The access log alone, at ACCESS_LOG_ROWS (100 million: abo
 	$(BENCH_ENV) ./scripts/with-postgres.sh .venv/bin/python bench/access_log.py $(ACCESS_LOG_ROWS)
 
 # Settings (environment): SILTA_LOAD_SIZES (10000,100000), SILTA_LOAD_STEPS (users per
-# step, 15,30,60,90,120,180,240,320), SILTA_LOAD_STEP_SECONDS (60), WEB_CONCURRENCY (3).
+# step, 5,10,20,30,45,60,90,120,180,240), SILTA_LOAD_STEP_SECONDS (45), WEB_CONCURRENCY (3).
 bench-load:  ## Load test: Locust's people against gunicorn, 10,000 and 100,000 cases (~25 min)
 	./scripts/bootstrap.sh
 	$(BENCH_ENV) ./scripts/with-postgres.sh ./scripts/with-redis.sh \
