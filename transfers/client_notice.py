@@ -19,14 +19,12 @@ only while a gateway is configured (notifications.sms). Each one sent is an acce
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import logging
 import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pycountry
@@ -37,6 +35,8 @@ from django.utils.translation import gettext as _
 from audit.access import PURPOSE_CLIENT_NOTICE, log_access
 from core import clock
 from core.languages import language_name
+from core.pdf import FONT, font_glyphs
+from core.pdf import styles as pdf_styles
 from notifications import sms
 from notifications.channels import register
 from notifications.models import OutboxMessage, OutboxStatus
@@ -202,40 +202,19 @@ def render(
 # The letter -------------------------------------------------------------------------------
 
 
-# The letter's font: DejaVu Sans (Latin, Greek, Cyrillic and more), shipped in
-# transfers/fonts with its licence (Bitstream Vera's; DejaVu's changes are public domain)
-# and embedded in each letter, so a Russian or Ukrainian letter is drawn on any machine.
-# ReportLab draws one glyph per character left to right: it neither joins Arabic
-# script's letters nor orders right-to-left text. A letter whose text needs that (Arabic,
-# Persian, Dari, Pashto, Kurdish Sorani...) or has a character the font lacks (Tigrinya's
-# Ge'ez script) is not faked: it is written from the plain-language Finnish template, and
-# the transfer's page tells the caseworker (letter_template). Text messages are not
-# affected: the phone draws them.
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
-
-
-@functools.cache
-def _font_glyphs() -> frozenset[int]:
-    """Registers the letter's fonts with ReportLab (once) and gives the characters they
-    draw."""
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    regular = TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf"))
-    pdfmetrics.registerFont(regular)
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
-    for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
-        addMapping(FONT, bold, italic, name)
-    return frozenset(regular.face.charToGlyph)
+# The letter's font is Silta's PDF font (core.pdf: DejaVu Sans, embedded), so a Russian or
+# Ukrainian letter is drawn on any machine. ReportLab draws one glyph per character left to
+# right: it neither joins Arabic script's letters nor orders right-to-left text. A letter
+# whose text needs that (Arabic, Persian, Dari, Pashto, Kurdish Sorani...) or has a
+# character the font lacks (Tigrinya's Ge'ez script) is not faked: it is written from the
+# plain-language Finnish template, and the transfer's page tells the caseworker
+# (letter_template). Text messages are not affected: the phone draws them.
 
 
 def letter_can_write(text: str) -> bool:
     """Whether the letter draws `text` truly: a glyph for every character, and no
     right-to-left script (which would need shaping and reordering)."""
-    glyphs = _font_glyphs()
+    glyphs = font_glyphs()
     return all(
         char.isspace()
         or (ord(char) in glyphs and unicodedata.bidirectional(char) not in ("R", "AL"))
@@ -272,7 +251,6 @@ def letter_pdf(booking: HandoverBooking, transfer: Transfer | None = None) -> by
     from xml.sax.saxutils import escape
 
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
@@ -287,10 +265,7 @@ def letter_pdf(booking: HandoverBooking, transfer: Transfer | None = None) -> by
         plain = chosen_template(NoticeKind.LETTER, "").template
         rendered = render(booking, NoticeKind.LETTER, template=plain, transfer=transfer)
         assert rendered is not None
-    _font_glyphs()
-    styles = getSampleStyleSheet()
-    for style in styles.byName.values():
-        style.fontName = FONT_BOLD if style.name.startswith(("Heading", "Title")) else FONT
+    styles = pdf_styles()
     locale = _locale(rendered.template)
     story: list[Any] = [
         Paragraph(escape(booking.transfer.receiving_team.name), styles["Normal"]),
