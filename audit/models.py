@@ -124,7 +124,19 @@ class AccessLog(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.outcome}"
+        """As the admin's heading and history name the entry: when (local time) and what,
+        in words (audit.labels)."""
+        from django.utils.formats import date_format
+        from django.utils.timezone import localtime
+
+        from .labels import action_label
+
+        when = (
+            date_format(localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+            if self.created_at
+            else ""
+        )
+        return f"{when} {action_label(self.action)}".strip()
 
 
 class DisclosureLog(AppendOnlyModel):

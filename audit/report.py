@@ -12,13 +12,17 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.pdf import FONT, FONT_BOLD
+from core.pdf import styles as pdf_styles
+
+from .labels import action_label, purpose_label, role_label
 from .models import AccessLog, AccessOutcome, DisclosureLog
 
 COLUMNS = (
@@ -91,13 +95,27 @@ def _who(row: dict[str, Any]) -> str:
     return name or row["actor__username"]
 
 
-def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt.datetime) -> bytes:
+def client_report_pdf(
+    *,
+    client_name: str,
+    client_id: int,
+    made_by: str,
+    now: dt.datetime,
+    team_names: dict[str, str] | None = None,
+) -> bytes:
     """The PDF: a heading naming the client, who made the report and when, and one line
-    per access (time, who, role and team, what, why, allowed or refused)."""
+    per access (time, who, role and team, what, why, allowed or refused), all in words in
+    the active language: the rows' codes as their labels (audit.labels), the teams by
+    their names (`team_names`, by code; a team no longer there by its code)."""
     rows = client_rows(client_id)
-    styles = getSampleStyleSheet()
+    team_names = team_names or {}
+    styles = pdf_styles()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
-    local = timezone.localtime
+
+    def when(moment: dt.datetime) -> str:
+        """As the reader's language writes a time (fi: 1.12.2026 klo 10.00)."""
+        return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
     outcome = {
         AccessOutcome.ALLOWED: _("allowed"),
         AccessOutcome.DENIED: _("refused"),
@@ -116,12 +134,13 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
     for row in rows:
         table.append(
             [
-                f"{local(row['created_at']):%d.%m.%Y %H:%M:%S}",
-                Paragraph(_who(row), small),
-                row["actor_role"],
-                row["actor_team"],
-                Paragraph(row["action"], small),
-                Paragraph(row["purpose"], small),
+                when(row["created_at"]),
+                # Paragraph reads markup: names and labels are escaped.
+                Paragraph(escape(_who(row)), small),
+                Paragraph(escape(role_label(row["actor_role"])), small),
+                Paragraph(escape(team_names.get(row["actor_team"], row["actor_team"])), small),
+                Paragraph(escape(action_label(row["action"])), small),
+                Paragraph(escape(purpose_label(row["purpose"])), small),
                 outcome.get(row["outcome"], row["outcome"]),
             ]
         )
@@ -134,14 +153,15 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
         rightMargin=12 * mm,
         topMargin=12 * mm,
         bottomMargin=12 * mm,
+        initialFontName=FONT,  # not even an unused Helvetica in the file
     )
-    widths = [34 * mm, 50 * mm, 28 * mm, 30 * mm, 45 * mm, 40 * mm, 22 * mm]
+    widths = [30 * mm, 42 * mm, 30 * mm, 34 * mm, 70 * mm, 42 * mm, 22 * mm]
     grid = Table(table, colWidths=widths, repeatRows=1)
     grid.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8),
+                ("FONT", (0, 1), (-1, -1), FONT, 8),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.whitesmoke]),
@@ -153,7 +173,7 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
     for row in disclosures:
         disclosed_table.append(
             [
-                f"{local(row['created_at']):%d.%m.%Y %H:%M:%S}",
+                when(row["created_at"]),
                 # Paragraph reads markup: the free text is escaped (an e-mail in <...>).
                 Paragraph(escape(row["recipient"]), small),
                 Paragraph(escape(", ".join(disclosed_labels(row["disclosed"]))), small),
@@ -167,8 +187,8 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
     disclosed_grid.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8),
+                ("FONT", (0, 1), (-1, -1), FONT, 8),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ]
@@ -176,7 +196,9 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
     )
     document.build(
         [
-            Paragraph(_("Access log of %(client)s") % {"client": client_name}, styles["Title"]),
+            Paragraph(
+                escape(_("Access log of %(client)s") % {"client": client_name}), styles["Title"]
+            ),
             Paragraph(
                 _(
                     "Everyone who has read or handled the client's data in Silta, when and "
@@ -186,8 +208,7 @@ def client_report_pdf(*, client_name: str, client_id: int, made_by: str, now: dt
                 styles["BodyText"],
             ),
             Paragraph(
-                _("Made by %(who)s on %(when)s.")
-                % {"who": made_by, "when": f"{local(now):%d.%m.%Y %H:%M}"},
+                _("Made by %(who)s on %(when)s.") % {"who": escape(made_by), "when": when(now)},
                 styles["BodyText"],
             ),
             Spacer(1, 4 * mm),

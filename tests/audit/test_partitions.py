@@ -5,17 +5,25 @@ archived with their rows, and the client's report is a PDF for the client's supe
 # ruff: noqa: S608 -- the SQL names only this module's own table names
 
 import datetime as dt
+import io
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django.utils import translation
+from pypdf import PdfReader
 
 from audit import db_roles, partitions
-from audit.access import log_access
+from audit.access import (
+    PURPOSE_BOOKING,
+    PURPOSE_CASE_MANAGEMENT,
+    PURPOSE_CLIENT_NOTICE,
+    log_access,
+)
 from audit.models import AccessLog, AccessOutcome
-from audit.report import client_rows
+from audit.report import client_report_pdf, client_rows
 from core import clock
 from tests import database
 from tests.factories import open_case
@@ -209,3 +217,108 @@ def test_the_report_reads_only_the_clients_rows_since_a_time(org):
     assert len(client_rows(case.client_id)) >= 1
     later = clock.now() + dt.timedelta(days=1)
     assert client_rows(case.client_id, since=later) == []
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text, its wrapped lines joined (a label may wrap in its column)."""
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+
+# What the rows below record, as codes; none of them may reach the client's report.
+REPORTED = [
+    ("web_read", PURPOSE_CASE_MANAGEMENT),
+    ("web_list", PURPOSE_CASE_MANAGEMENT),
+    ("api_list", PURPOSE_CASE_MANAGEMENT),
+    ("admin_view", PURPOSE_CASE_MANAGEMENT),
+    ("export", PURPOSE_CASE_MANAGEMENT),
+    ("task_booking_send", PURPOSE_BOOKING),
+    ("task_client_sms_reminder", PURPOSE_CLIENT_NOTICE),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "fi",
+            [
+                "Asiakkaan Şükrü Đặng käyttöloki",
+                "Vastuutyöntekijä",
+                "Koto-tiimi 2",
+                "Avasi asiakkaan tiedot",
+                "Näki asiakkaan listassa rajapinnan kautta",
+                "Avasi asiakkaan tiedot pääkäyttäjänä",
+                "Vei asiakkaan tiedot tiedostoon",
+                "Silta lähetti siirtotapaamisen ajanvarauksen ajanvarausjärjestelmään",
+                "Silta lähetti asiakkaalle tekstiviestin siirtotapaamisesta",
+                "Asiakastyö",
+                "Siirtotapaamisen ajanvaraus",
+                "Ilmoitus asiakkaalle",
+                "Laatinut Esi Henkilö 1.12.2026 klo 10.00",
+            ],
+        ),
+        (
+            "sv",
+            [
+                "Ansvarig arbetstagare",
+                "Öppnade klientens uppgifter",
+                "Klientarbete",
+                "Meddelande till klienten",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Caseworker",
+                "Opened the client's data",
+                "Saw the client in a list through the interface",
+                "Case work",
+                "Booking the handover meeting",
+            ],
+        ),
+    ],
+)
+def test_the_report_says_who_did_what_and_why_in_words_never_in_codes(org, language, words):
+    """The report is handed to the client: each row's role, team, action and purpose are
+    written out in the reader's language, and a name in Turkish or Vietnamese letters is
+    drawn (the embedded font), as a supervisor can hand it over."""
+    case = open_case(org)
+    for action, purpose in REPORTED:
+        log_access(
+            user=org.caseworker,
+            action=action,
+            purpose=purpose,
+            subjects=[(case.client_id, case.pk)],
+        )
+    with translation.override(language):
+        pdf = client_report_pdf(
+            client_name="Şükrü Đặng",
+            client_id=case.client_id,
+            made_by="Esi Henkilö",
+            now=dt.datetime(2026, 12, 1, 10, 0, tzinfo=clock.tz()),
+            team_names={org.koto.code: org.koto.name},
+        )
+    text = pdf_text(pdf)
+    for word in words:
+        assert word in text, (language, word)
+    codes = {code for row in REPORTED for code in row} | {"caseworker", org.koto.code}
+    assert not [code for code in codes if code in text], language
+    fonts = {
+        str(font["/BaseFont"])
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for font in page["/Resources"]["/Font"].get_object().values()
+    }
+    assert fonts and all("DejaVuSans" in name for name in fonts), fonts
+
+
+def test_markup_in_a_name_is_printed_as_typed_not_read(org):
+    case = open_case(org)
+    pdf = client_report_pdf(
+        client_name="Anna <b>& Co",
+        client_id=case.client_id,
+        made_by="A & B <i>",
+        now=clock.now(),
+    )
+    text = pdf_text(pdf)
+    assert "Anna <b>& Co" in text and "A & B <i>" in text

@@ -131,3 +131,24 @@ def test_log_admins__no_page_reads_the_whole_log(two_clients_read, admin_client,
             assert "LIMIT" in sql, sql
         if url == EVENTS and sql.startswith('SELECT "cases_event"."id"'):
             assert 'ORDER BY "cases_event"."id" DESC' in sql, sql  # its key, not the time
+
+
+def test_access_log_admin__the_rows_in_words_in_the_administrators_language(org, admin_client):
+    """Role, action and purpose as the client's report writes them (audit.labels), the
+    purpose filter's choices too; the action's code stays on the entry's page."""
+    case = case_in_state(org, CaseState.ACTIVE)
+    log_access(user=org.caseworker, action="web_list", subjects=[(case.client_id, case.pk)])
+    page = admin_client.get(ACCESS_LOG, headers={"accept-language": "fi"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    for words in ("Vastuutyöntekijä", "Koto-tiimi 2", "Näki asiakkaan listassa", "Asiakastyö"):
+        assert words in html, words
+    assert ">web_list<" not in html and ">case_management<" not in html
+    assert ">caseworker<" not in html and ">koto2<" not in html
+    row = listed(page)[0]
+    entry = admin_client.get(
+        reverse("admin:audit_accesslog_change", args=[row.pk]), headers={"accept-language": "fi"}
+    )
+    shown = entry.content.decode()
+    assert "Näki asiakkaan listassa" in shown and "Koto-tiimi 2" in shown
+    assert "web_list" in shown  # the code, for whoever looks for it

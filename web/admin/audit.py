@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.access import PURPOSES
+from audit.labels import action_label, purpose_choices, purpose_label, role_label
 from audit.models import AccessLog, DisclosureLog
 from audit.report import basis_choices, basis_label, disclosed_labels
+from cases.models import Team
+from core import memo
 from web.admin.base import AccessLoggedAdmin, LargeLogAdmin, ReadOnlyAdmin
 
 
@@ -19,7 +21,7 @@ class PurposeFilter(admin.SimpleListFilter):
     parameter_name = "purpose"
 
     def lookups(self, request, model_admin):
-        return [(purpose, purpose) for purpose in PURPOSES]
+        return purpose_choices()
 
     def queryset(self, request, queryset):
         return queryset.filter(purpose=self.value()) if self.value() else queryset
@@ -46,17 +48,58 @@ class AccessLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "actor",
-        "actor_role",
-        "actor_team",
+        "role_name",
+        "team_name",
         "client",
         "case",
-        "action",
-        "purpose",
+        "action_name",
+        "purpose_name",
         "outcome",
     ]
     list_select_related = ["actor", "client", "case"]
     list_filter = [("created_at", admin.DateFieldListFilter), "outcome", PurposeFilter]
     search_fields = ["=client__id"]  # turns the search box on; LargeLogAdmin searches
+    # The codes in words, as the client's report shows them; the action's code is kept
+    # beside its words on the entry's page.
+    fields = (
+        "created_at",
+        "actor",
+        "role_name",
+        "team_name",
+        "client",
+        "case",
+        "action_name",
+        "action_code",
+        "purpose_name",
+        "outcome",
+        "request_id",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("actor's role"))
+    def role_name(self, obj):
+        return role_label(obj.actor_role)
+
+    @admin.display(description=_("actor's team"))
+    def team_name(self, obj):
+        # The teams' names, read once a request (the row keeps the team's code; a team
+        # no longer there is shown by it).
+        names = memo.remembered(
+            ("team names",), lambda: dict(Team.objects.values_list("code", "name"))
+        )
+        return names.get(obj.actor_team, obj.actor_team)
+
+    @admin.display(description=_("action"))
+    def action_name(self, obj):
+        return action_label(obj.action)
+
+    @admin.display(description=_("action code"))
+    def action_code(self, obj):
+        return obj.action
+
+    @admin.display(description=_("purpose"))
+    def purpose_name(self, obj):
+        return purpose_label(obj.purpose)
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
