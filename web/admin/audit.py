@@ -40,8 +40,25 @@ class BasisFilter(admin.SimpleListFilter):
         return queryset.filter(basis=self.value()) if self.value() else queryset
 
 
+class ClientLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
+    """A log of reads and disclosures of client data: superusers only, read-only, each
+    row about a client and maybe a case (its own read is logged for them)."""
+
+    list_select_related = ["actor", "client", "case"]
+    search_fields = ["=client__id"]  # turns the search box on; LargeLogAdmin searches
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def subject_of(self, obj):
+        return obj.client_id, obj.case_id
+
+
 @admin.register(AccessLog)
-class AccessLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
+class AccessLogAdmin(ClientLogAdmin):
     """The report: who accessed client X, when, and why (administrators only). It names
     the clients, so reading it is itself a read of their data and is logged like one."""
 
@@ -56,9 +73,7 @@ class AccessLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
         "purpose_name",
         "outcome",
     ]
-    list_select_related = ["actor", "client", "case"]
     list_filter = [("created_at", admin.DateFieldListFilter), "outcome", PurposeFilter]
-    search_fields = ["=client__id"]  # turns the search box on; LargeLogAdmin searches
     # The codes in words, as the client's report shows them; the action's code is kept
     # beside its words on the entry's page.
     fields = (
@@ -101,18 +116,9 @@ class AccessLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
     def purpose_name(self, obj):
         return purpose_label(obj.purpose)
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def subject_of(self, obj):
-        return obj.client_id, obj.case_id
-
 
 @admin.register(DisclosureLog)
-class DisclosureLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
+class DisclosureLogAdmin(ClientLogAdmin):
     """The disclosure log (luovutusloki): client data disclosed outside Silta, to whom,
     what, on what basis and why (administrators only). Append-only in the database; here
     it is only read. It names the clients, so reading it is logged like the access log."""
@@ -128,9 +134,7 @@ class DisclosureLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
         "purpose",
         "reference",
     ]
-    list_select_related = ["actor", "client", "case"]
     list_filter = [("created_at", admin.DateFieldListFilter), BasisFilter]
-    search_fields = ["=client__id"]  # turns the search box on; LargeLogAdmin searches
     fields = (
         "created_at",
         "actor",
@@ -152,12 +156,3 @@ class DisclosureLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
     @admin.display(description=_("basis"))
     def basis_name(self, obj):
         return basis_label(obj.basis)
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def subject_of(self, obj):
-        return obj.client_id, obj.case_id
