@@ -42,6 +42,12 @@ PURPOSES = (PURPOSE_CASE_MANAGEMENT, PURPOSE_BOOKING, PURPOSE_REFERRAL, PURPOSE_
 ROLE_PARTNER_CONTACT = "partner_contact"
 PARTNER_LINK_USERNAME = "silta-partner-link"
 
+
+def partner_team_code(organisation_id: int) -> str:
+    """The team an access-log row names for a partner organisation's contact."""
+    return f"partner-{organisation_id}"[:40]
+
+
 Subject = tuple[int | None, int | None]  # (client id, case id)
 M = TypeVar("M", bound=models.Model)
 R = TypeVar("R")

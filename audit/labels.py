@@ -64,8 +64,11 @@ ACTION_LABELS: dict[str, Any] = {
     "task_booking_cancel": _("Silta cancelled the handover booking in the booking system"),
 }
 
-# Actions written with a variable ending (the kind of notice): labelled by their beginning.
+# Actions written with a variable ending (the kind of notice, the request's number):
+# labelled by their beginning.
 ACTION_FAMILY_LABELS: dict[str, Any] = {
+    # cases.intake.access_action: a contact request about the client, once linked to them.
+    "contact_request_read:": _("Opened a contact request about the client"),
     "task_booking_": _("Silta sent the handover booking's data to the booking system"),
     "task_client_": _("Silta sent the client a text message about the handover meeting"),
 }

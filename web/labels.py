@@ -4,10 +4,19 @@ transfer waits in; client languages named in the page's language (core.languages
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cases.enums import CaseAction, ClientAction, EventSubject
+from audit.access import PARTNER_LINK_USERNAME, partner_team_code
+from cases.enums import (
+    CaseAction,
+    ClientAction,
+    ClosureReason,
+    ContactRequestAction,
+    EventSubject,
+)
+from cases.models import Team
 from core.languages import language_choices, language_name
 from criteria.enums import ReviewAction
 from partners.enums import PartnerAction
+from partners.models import PartnerOrganisation
 from transfers.enums import TransferAction
 
 # Each event subject's actions are its app's enum: the words are the enum's own labels.
@@ -36,9 +45,16 @@ def _unambiguous() -> dict:
 
 
 ACTIONS_ANY_SUBJECT = _unambiguous()
-# The partners app writes case events of its own (the home base, referrals).
+# The partners app writes case events of its own (the home base, referrals), and a contact
+# request linked to a client is in the client's case's timeline.
 EVENT_ACTIONS.update(
     {(str(EventSubject.CASE), str(value)): label for value, label in PartnerAction.choices}
+)
+EVENT_ACTIONS.update(
+    {
+        (str(EventSubject.CONTACT_REQUEST), str(value)): label
+        for value, label in ContactRequestAction.choices
+    }
 )
 
 
@@ -47,6 +63,41 @@ def event_label(event) -> str:
     return EVENT_ACTIONS.get(
         (event.subject, event.action), ACTIONS_ANY_SUBJECT.get(event.action, event.action)
     )
+
+
+def event_actor(event) -> str:
+    """Who did it, as a page names them: the full name (else the username); a partner's
+    contact answering through a referral's link (Silta's shared account) as such. Empty
+    for Silta's own steps."""
+    actor = event.actor
+    if actor is None:
+        return ""
+    if actor.get_username() == PARTNER_LINK_USERNAME:
+        return str(_("A partner's contact"))
+    return actor.get_full_name() or actor.get_username()
+
+
+def event_reason(event) -> str:
+    """The event's reason as written, except a case closed without words of its own: its
+    reason's code (the service keeps the code there) in words."""
+    if (
+        event.subject == EventSubject.CASE
+        and event.action == CaseAction.CLOSE
+        and event.reason in ClosureReason.values
+    ):
+        return str(ClosureReason(event.reason).label)
+    return event.reason
+
+
+def actor_team_names() -> dict[str, str]:
+    """The names behind the team codes an access-log row keeps: Silta's teams, and the
+    partner organisations whose contacts read through a referral's link."""
+    names = dict(Team.objects.values_list("code", "name"))
+    names.update(
+        (partner_team_code(pk), name)
+        for pk, name in PartnerOrganisation.objects.values_list("pk", "name")
+    )
+    return names
 
 
 BLOCKERS = {

@@ -10,15 +10,25 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from audit.access import PARTNER_LINK_USERNAME, partner_link_actor
 from audit.models import AccessLog, AccessOutcome
 from cases import services as case_services
-from cases.enums import CaseState, Role
+from cases.enums import (
+    CaseAction,
+    CaseState,
+    ClosureReason,
+    ContactRequestAction,
+    EventSubject,
+    Role,
+)
+from cases.events import record_event
 from cases.models import BookingHours, Case, Event
 from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
 from notifications.models import Notification
+from partners.enums import PartnerAction
 from tests.factories import (
     assess_all_met,
     case_in_state,
@@ -91,6 +101,43 @@ def test_case_page_shows_facts_timeline_and_logs_the_read(web, org):
     assert case.client.last_name in html
     assert "Arviointi tuli ajankohtaiseksi" in html  # the mark_due event, in Finnish
     assert AccessLog.objects.filter(actor=org.caseworker, action="web_read", case=case).exists()
+
+
+def test_the_case_timeline_says_each_step_who_and_why_in_words(web, org):
+    """A case closed without words of its own, a contact request linked to the client and a
+    partner's answer through a referral's link: each in words, never the code or Silta's
+    shared account."""
+    case = case_in_state(org, CaseState.CLOSED)
+    on_case = {"client_id": case.client_id, "case_id": case.pk}
+    record_event(
+        subject=EventSubject.CASE,
+        action=CaseAction.CLOSE,
+        actor=org.koto_supervisor,
+        reason=ClosureReason.MOVED_AWAY,
+        **on_case,
+    )
+    record_event(
+        subject=EventSubject.CONTACT_REQUEST,
+        action=ContactRequestAction.LINK,
+        actor=org.caseworker,
+        **on_case,
+    )
+    record_event(
+        subject=EventSubject.CASE,
+        action=PartnerAction.REFERRAL_ACCEPT,
+        actor=partner_link_actor(),
+        **on_case,
+    )
+    html = web(org.caseworker).get(reverse("web:case", args=[case.pk])).content.decode()
+    for words in (
+        "Asiakkuus päätetty",
+        "Muuttanut pois",
+        "Yhteydenottopyyntö liitetty asiakkaaseen",
+        "Kumppanin yhteyshenkilö",
+    ):
+        assert words in html, words
+    for code in ("moved_away", " link ", PARTNER_LINK_USERNAME):
+        assert code not in html, code
 
 
 def test_a_case_outside_the_users_teams_is_not_found_and_the_attempt_logged(web, org):

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.labels import action_label, purpose_choices, purpose_label, role_label
 from audit.models import AccessLog, DisclosureLog
 from audit.report import basis_choices, basis_label, disclosed_labels
-from cases.models import Team
 from core import memo
+from web import labels
 from web.admin.base import AccessLoggedAdmin, LargeLogAdmin, ReadOnlyAdmin
 
 
@@ -97,11 +97,9 @@ class AccessLogAdmin(ClientLogAdmin):
 
     @admin.display(description=_("actor's team"))
     def team_name(self, obj):
-        # The teams' names, read once a request (the row keeps the team's code; a team
-        # no longer there is shown by it).
-        names = memo.remembered(
-            ("team names",), lambda: dict(Team.objects.values_list("code", "name"))
-        )
+        # The teams' and partners' names, read once a request (the row keeps the code; a
+        # team no longer there is shown by it).
+        names = memo.remembered(("actor team names",), labels.actor_team_names)
         return names.get(obj.actor_team, obj.actor_team)
 
     @admin.display(description=_("action"))

@@ -253,6 +253,8 @@ def case_page(request, case, status=200, **forms_given):
     timeline = page_of(request, case_timeline(case, newest_first=True), size=30)
     for event in timeline:
         event.label = _event_words(event)
+        event.who = labels.event_actor(event)
+        event.why = labels.event_reason(event)
     can_review = case.team in roles_of(request).caseload_teams
     context = {
         "case": case,

@@ -24,6 +24,7 @@ from audit.access import (
     ROLE_PARTNER_CONTACT,
     log_access,
     partner_link_actor,
+    partner_team_code,
 )
 from cases.models import Region
 from cases.roles import roles_of
@@ -346,7 +347,7 @@ def _partner_read(referral) -> None:
         action="partner_link_read",
         subjects=[(referral.case.client_id, referral.case_id)],
         purpose=PURPOSE_REFERRAL,
-        role_and_team=(ROLE_PARTNER_CONTACT, f"partner-{referral.organisation_id}"[:40]),
+        role_and_team=(ROLE_PARTNER_CONTACT, partner_team_code(referral.organisation_id)),
     )
 
 
@@ -453,7 +454,7 @@ def partner_referral(request, token: str):
                 action="partner_link_answer",
                 subjects=[(referral.case.client_id, referral.case_id)],
                 purpose=PURPOSE_REFERRAL,
-                role_and_team=(ROLE_PARTNER_CONTACT, f"partner-{referral.organisation_id}"[:40]),
+                role_and_team=(ROLE_PARTNER_CONTACT, partner_team_code(referral.organisation_id)),
             )
     except InvalidInput as exc:
         form.add_service_errors(exc)

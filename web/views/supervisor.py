@@ -23,7 +23,7 @@ from audit.access import get_in_scope_or_404, log_access
 from audit.report import client_report_pdf
 from cases import services as case_services
 from cases.enums import CaseState
-from cases.models import Team, case_reference
+from cases.models import case_reference
 from cases.roles import roles_of
 from cases.rules import cap_on
 from cases.selectors import (
@@ -568,7 +568,7 @@ def client_access_report(request, pk: int):
         client_id=client.pk,
         made_by=request.user.get_full_name() or request.user.get_username(),
         now=clock.now(),
-        team_names=dict(Team.objects.values_list("code", "name")),
+        team_names=labels.actor_team_names(),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="access-log-{client.pk}.pdf"'
