@@ -11,7 +11,7 @@ import datetime as dt
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from django.db.models import (
     Count,
@@ -280,6 +280,27 @@ def exceptions_waiting_query(team_ids) -> QuerySet:
     )
 
 
+def cases_per_state(team_ids) -> dict[str, int]:
+    """How many of these teams' cases are in each state (the states with any). On
+    PostgreSQL from the counts the database keeps (cases.TeamStateCount), not the whole
+    caseload; the embedded database (make run) keeps none, so there the cases are counted."""
+    from django.db import connection
+
+    counted: QuerySet[Any]
+    total: Count | Sum
+    if connection.vendor == "postgresql":
+        counted, total = TeamStateCount.objects.filter(team_id__in=team_ids), Sum("n")
+    else:
+        counted, total = Case.objects.filter(team_id__in=team_ids), Count("id")
+    return {
+        state: n
+        for state, n in counted.values_list("state")
+        .annotate(total=total)
+        .values_list("state", "total")
+        if n
+    }
+
+
 def figures(team_ids, *, since: dt.date) -> dict:
     """Counts for these teams: cases per state now; transfers completed per month and
     region; median days from the review date to the completed handover; the criteria most
@@ -287,15 +308,7 @@ def figures(team_ids, *, since: dt.date) -> dict:
     from criteria.models import AssessmentStatus, CriterionAssessment
 
     start = dt.datetime.combine(since, dt.time.min, tzinfo=clock.tz())
-    # From the counts the database keeps (cases.TeamStateCount), not the whole caseload.
-    by_state = {
-        state: n
-        for state, n in TeamStateCount.objects.filter(team_id__in=team_ids)
-        .values_list("state")
-        .annotate(total=Sum("n"))
-        .values_list("state", "total")
-        if n
-    }
+    by_state = cases_per_state(team_ids)
     completed = Transfer.objects.filter(
         Q(sending_team_id__in=team_ids) | Q(receiving_team_id__in=team_ids),
         state=TransferState.COMPLETED,
