@@ -57,11 +57,18 @@ class ActorNotAllowed(DomainError):
     http_status = 403
 
     def __init__(self, *, action: str, roles: Iterable[str], team: str) -> None:
-        super().__init__(
-            _("Action “%(action)s” needs the role %(roles)s in team %(team)s.")
-            % {"action": action, "roles": " / ".join(roles), "team": team},
-            action=action,
-        )
+        # The roles in words (a role enum's label); the action's code stays in `extra`
+        # for the API, out of the sentence a person reads.
+        names = " / ".join(str(getattr(role, "label", role)) for role in roles)
+        if team:
+            detail = _(
+                "Your role does not allow this: it needs the role %(roles)s in team %(team)s."
+            ) % {"roles": names, "team": team}
+        else:
+            detail = _("Your role does not allow this: it needs the role %(roles)s.") % {
+                "roles": names
+            }
+        super().__init__(detail, action=action)
 
 
 class CriteriaNotMet(DomainError):

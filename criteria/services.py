@@ -554,6 +554,16 @@ def _tell_decided(
     )
 
 
+def _criterion_names(review: Review, codes: Sequence[str]) -> list[str]:
+    """The criteria of these codes as the review's checklist names them (its version's
+    names in the reader's language), in the order given."""
+    names = {
+        a.criterion.code: a.criterion.name
+        for a in review.assessments.select_related("criterion").filter(criterion__code__in=codes)
+    }
+    return [str(names.get(code, code)) for code in codes]
+
+
 @transaction.atomic
 def review_complete_not_ready(
     *, actor: AbstractBaseUser, review: Review, next_review_on: dt.date | None
@@ -576,7 +586,7 @@ def review_complete_not_ready(
                 "The case has reached the 5-year cap on %(cap)s: only a transfer or a closure, "
                 "decided by a supervisor, remains."
             )
-            % {"cap": case.cap_on.isoformat()}
+            % {"cap": formats.date_format(case.cap_on, "SHORT_DATE_FORMAT")}
         )
     _check_next_review(next_review_on, case=case, today=today)
     assert next_review_on is not None  # _check_next_review refuses a missing date
@@ -588,7 +598,7 @@ def review_complete_not_ready(
         raise InvalidInput(
             {
                 "plan_action": _("Plan what is missing first: %(codes)s.")
-                % {"codes": ", ".join(readiness.missing_plans)}
+                % {"codes": ", ".join(_criterion_names(review, readiness.missing_plans))}
             }
         )
     review_finish(

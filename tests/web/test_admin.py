@@ -83,7 +83,8 @@ def test_admin__action_by_wrong_team__refused_with_message_and_nothing_changes(o
     )
     assert Transfer.objects.get(pk=transfer.pk).state == TransferState.BOOKED
     messages = [str(m) for m in response.context["messages"]]
-    assert any("complete" in m for m in messages), messages
+    # The roles it needs, in words, in the receiving team.
+    assert any("Roolisi ei salli tätä" in m and "Pohjoinen AISO" in m for m in messages), messages
 
 
 def test_admin__confirm_booking_in_the_past__error_names_the_field(org, client):

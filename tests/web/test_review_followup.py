@@ -257,3 +257,40 @@ def test_extensions__a_busy_week__a_page_of_25_and_a_form_sent_back_shows_on_its
     assert "Kirjoita päätöksen perustelu." in html
     assert re.search(rf'name="{prefix}-decision" value="refuse"[^>]*checked', html)
     assert reload(last).status == ExtensionStatus.PENDING
+
+
+def test_not_ready_sent_twice__the_second_says_the_cases_state_in_words(web, org):
+    """A double submit: the second finds the case moved on and says so in words, not in
+    the state machine's codes (found by a review for codes shown to users)."""
+    _case, review = review_with_a_plan(org, target=None)
+    worker = web(org.caseworker)
+    sent = {"notready-next_review_on": (clock.today() + dt.timedelta(days=180)).isoformat()}
+    url = reverse("web:review-not-ready", args=[review.pk])
+    assert worker.post(url, sent).status_code == 302
+    events = Event.objects.count()
+    html = worker.post(url, sent, follow=True).content.decode()
+    assert Event.objects.count() == events
+    assert "Joku muu ehti ensin: asiakkuuden tila on nyt ”Aktiivinen”" in html, html[-3000:]
+    for code in ("complete_not_ready", "”active”", "mark_due"):
+        assert code not in html, code
+
+
+def test_a_role_refused__says_which_roles_in_words_without_the_actions_code():
+    """The 403 page shows this message: the roles by their names, no action or role code;
+    the API keeps the action's code beside it."""
+    from django.utils import translation
+
+    from cases.roles import SENDING_ROLES
+    from core.errors import ActorNotAllowed
+
+    with translation.override("fi"):
+        refused = ActorNotAllowed(action="cancel", roles=SENDING_ROLES, team="Koto-tiimi 3")
+        alone = ActorNotAllowed(action="export", roles=SENDING_ROLES[1:], team="")
+    assert refused.detail == (
+        "Roolisi ei salli tätä: tähän tarvitaan rooli Vastuutyöntekijä / "
+        "Esihenkilö (johtava sosiaalityöntekijä) tiimissä Koto-tiimi 3."
+    )
+    assert alone.detail == (
+        "Roolisi ei salli tätä: tähän tarvitaan rooli Esihenkilö (johtava sosiaalityöntekijä)."
+    )
+    assert refused.extra == {"action": "cancel"}

@@ -24,7 +24,13 @@ from django.utils.translation import gettext as _
 from audit.access import Subject, get_in_scope_or_404, log_access, perform_and_log
 from cases.models import Case
 from core import clock
-from core.errors import ActorNotAllowed, Conflict, DomainError, InvalidInput
+from core.errors import (
+    ActorNotAllowed,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    TransitionNotAllowed,
+)
 from transfers.models import Transfer
 
 PAGE_SIZE = 25
@@ -130,6 +136,21 @@ def stale(request, obj, conflict: Conflict | None = None, text: str | None = Non
         text = _("Someone else acted first: the transfer is now “%(state)s”. Check and act again.")
     elif isinstance(obj, Case):
         text = _("Someone else acted first: the case is now “%(state)s”. Check and act again.")
+    elif isinstance(conflict, TransitionNotAllowed):
+        # Its words name codes (for the API): a review's step refused by its case's state,
+        # or a contact request's by its own, is said with the state in words, read afresh.
+        case = getattr(obj, "case", None)
+        if case is None and getattr(obj, "review", None) is not None:
+            case = obj.review.case  # an assessment's, an extension request's
+        if isinstance(case, Case):
+            obj = case
+            text = _("Someone else acted first: the case is now “%(state)s”. Check and act again.")
+        elif hasattr(obj, "get_state_display"):
+            text = _("Someone else acted first: this is now “%(state)s”. Check and act again.")
+        else:
+            messages.warning(request, _("Someone else acted first. Check and act again."))
+            return
+        obj.refresh_from_db(fields=["state"])
     else:
         messages.warning(request, conflict.detail)
         return
