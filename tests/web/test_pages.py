@@ -27,7 +27,7 @@ from core import clock
 from criteria import services as criteria_services
 from criteria.models import AssessmentStatus
 from criteria.selectors import open_review_of
-from notifications.models import Notification
+from notifications.models import Notification, NotificationKind
 from partners.enums import PartnerAction
 from tests.factories import (
     assess_all_met,
@@ -464,6 +464,25 @@ def test_notifications_inbox_lists_and_marks_read(web, org):
     assert case.reference in inbox.get(reverse("web:notifications")).content.decode()
     inbox.post(reverse("web:notification-read", args=[note.pk]))
     assert reload(note).read_at is not None
+
+
+def test_notifications_inbox__a_contact_request_notice_links_to_the_request(web, org):
+    """A notice about neither a case nor a transfer (a contact request routed to the
+    worker) leads to its own page by its reference; a link that is not Silta's own path is
+    not made a link."""
+    for reference, link in (("YP-000003", "/intake/3/"), ("YP-000004", "//example.org/x")):
+        Notification.objects.create(
+            recipient=org.caseworker,
+            kind=NotificationKind.CONTACT_REQUEST_ROUTED,
+            subject_key=f"contact:{reference}",
+            on_date=clock.today(),
+            reference=reference,
+            link=link,
+            created_at=clock.now(),
+        )
+    html = web(org.caseworker).get(reverse("web:notifications")).content.decode()
+    assert '<a href="/intake/3/">YP-000003</a>' in html
+    assert "example.org" not in html
 
 
 def test_signed_in_pages_are_not_kept_by_browsers_or_proxies(web, org):
