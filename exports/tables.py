@@ -18,6 +18,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -413,7 +414,9 @@ def figure_list(team_ids: list[int], *, since: dt.date, language: str) -> list[F
             [month, _("Transfers"), _("Trend")],
             [[Month(row["month"]), row["count"], row["trend"]] for row in trend["months"]],
             ([0], 1),
-            _("Trend: %(slope)s transfers a month (least squares).") % {"slope": trend["slope"]}
+            # The slope as the reader's language writes a number (fi: 0,26).
+            _("Trend: %(slope)s transfers a month (least squares).")
+            % {"slope": number_format(trend["slope"], decimal_pos=2, use_l10n=True)}
             if trend["months"]
             else "",
         ),

@@ -209,9 +209,30 @@ def test_flow_figures__another_teams_supervisor__sees_none_of_it(busy_week):
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("fi", ["Hukkakäynnit ja käyttämättömät tulkit", "Aika kussakin siirron tilassa"]),
-        ("sv", ["Uteblivna besök och oanvända tolkar", "Tid i varje status för överföringen"]),
-        ("en", ["No-shows and unused interpreters", "Time in each transfer state"]),
+        (
+            "fi",
+            [
+                "Hukkakäynnit ja käyttämättömät tulkit",
+                "Aika kussakin siirron tilassa",
+                "Kehityssuunta: 0,03 siirtoa kuukaudessa",  # a decimal comma
+            ],
+        ),
+        (
+            "sv",
+            [
+                "Uteblivna besök och oanvända tolkar",
+                "Tid i varje status för överföringen",
+                "Trend: 0,03 överföringar i månaden",
+            ],
+        ),
+        (
+            "en",
+            [
+                "No-shows and unused interpreters",
+                "Time in each transfer state",
+                "Trend: 0.03 transfers a month",
+            ],
+        ),
     ],
 )
 def test_figures_page__the_new_figures_with_their_numbers_as_tables(
