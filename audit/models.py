@@ -187,4 +187,13 @@ class DisclosureLog(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.recipient} {self.disclosed}"
+        """As the admin's heading names the entry: when (local time) and to whom."""
+        from django.utils.formats import date_format
+        from django.utils.timezone import localtime
+
+        when = (
+            date_format(localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+            if self.created_at
+            else ""
+        )
+        return f"{when} {self.recipient}".strip()

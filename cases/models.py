@@ -899,7 +899,17 @@ class Event(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject} {self.action}"
+        """As the admin's heading names the entry: when (local time, as the reader's
+        language writes it) and its subject."""
+        from django.utils.formats import date_format
+        from django.utils.timezone import localtime
+
+        when = (
+            date_format(localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+            if self.created_at
+            else ""
+        )
+        return f"{when} {self.get_subject_display()}".strip()
 
 
 def contact_request_reference(pk: int) -> str:

@@ -164,7 +164,13 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case.reference} {self.started_at:%Y-%m-%d}"
+        from django.utils.formats import date_format
+        from django.utils.timezone import localtime
+
+        if self.started_at is None:
+            return self.case.reference
+        started = date_format(localtime(self.started_at), "SHORT_DATE_FORMAT")
+        return f"{self.case.reference} {started}"
 
     @property
     def is_open(self) -> bool:

@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from audit.access import PARTNER_LINK_USERNAME, partner_team_code
 from cases.enums import (
     CaseAction,
+    CaseState,
     ClientAction,
     ClosureReason,
     ContactRequestAction,
+    ContactRequestState,
     EventSubject,
 )
 from cases.models import Team
@@ -17,7 +19,7 @@ from core.languages import language_choices, language_name
 from criteria.enums import ReviewAction
 from partners.enums import PartnerAction
 from partners.models import PartnerOrganisation
-from transfers.enums import TransferAction
+from transfers.enums import BookingStatus, TransferAction, TransferState
 
 # Each event subject's actions are its app's enum: the words are the enum's own labels.
 ACTIONS_BY_SUBJECT = {
@@ -63,6 +65,25 @@ def event_label(event) -> str:
     return EVENT_ACTIONS.get(
         (event.subject, event.action), ACTIONS_ANY_SUBJECT.get(event.action, event.action)
     )
+
+
+# The states an event moves its subject between, by subject (the review's are its case's).
+STATES_BY_SUBJECT = {
+    EventSubject.CASE: CaseState,
+    EventSubject.REVIEW: CaseState,
+    EventSubject.TRANSFER: TransferState,
+    EventSubject.BOOKING: BookingStatus,
+    EventSubject.CONTACT_REQUEST: ContactRequestState,
+}
+
+
+def event_state(event, state: str) -> str:
+    """One of the event's states (from or to) in words; a state its subject's enum does
+    not name as itself."""
+    states = STATES_BY_SUBJECT.get(event.subject)
+    if states is not None and state in states.values:
+        return str(states(state).label)
+    return state
 
 
 def event_actor(event) -> str:

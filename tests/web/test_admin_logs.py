@@ -152,3 +152,21 @@ def test_access_log_admin__the_rows_in_words_in_the_administrators_language(org,
     shown = entry.content.decode()
     assert "Näki asiakkaan listassa" in shown and "Koto-tiimi 2" in shown
     assert "web_list" in shown  # the code, for whoever looks for it
+
+
+def test_event_admin__the_events_in_words_in_the_administrators_language(org, admin_client):
+    """The action, the states moved between and the role as the case's timeline says them;
+    the entry's heading in local time and words."""
+    case = transfer_in_state(org, TransferState.PROPOSED).case
+    page = admin_client.get(EVENTS, {"q": str(case.client_id)}, headers={"accept-language": "fi"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    for words in ("Siirtoa ehdotettu", "Ehdotettu", "Vastuutyöntekijä"):
+        assert words in html, words
+    for code in (">propose<", "→ proposed", ">caseworker<", ">transfer_pending<"):
+        assert code not in html, code
+    event = listed(page)[0]
+    entry = admin_client.get(
+        reverse("admin:cases_event_change", args=[event.pk]), headers={"accept-language": "fi"}
+    ).content.decode()
+    assert f"{event.created_at:%Y-%m-%d}" not in entry  # the heading once began so

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.access import LoggedRefusal, perform_and_log, record_refusal
+from audit.labels import role_label
 from cases import roles
 from cases import services as case_services
 from cases.enums import ClosureReason, TeamKind
@@ -29,6 +30,7 @@ from cases.validators import normalise_personal_identity_code
 from core.admin_actions import ActionForm, service_action
 from criteria import services as criteria_services
 from transfers import services
+from web import labels
 from web.admin.base import HTTPS_URLS, AccessLoggedAdmin, LargeLogAdmin, ReadOnlyAdmin
 from web.admin.widgets import SafeAutocomplete
 from web.labels import language_name
@@ -340,12 +342,33 @@ class EventAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
     every write, cases/models.py), none on the time or the actor, so the list is read in
     id order, filtered by subject, and searched for a client through the case."""
 
-    list_display = ["created_at", "subject", "action", "case", "from_state", "to_state", "actor"]
+    # The codes in words, as the case's timeline shows them.
+    list_display = ["created_at", "subject", "action_name", "case", "moved", "who", "role_name"]
     list_filter = ["subject"]
     ordering = ["-id"]
     search_fields = ["=client__id"]  # turns the search box on; LargeLogAdmin searches
     search_help_text = _("A client's number or surname, written in full.")
     search_by_actor = False
+
+    @admin.display(description=_("action"))
+    def action_name(self, obj):
+        return labels.event_label(obj)
+
+    @admin.display(description=_("state"))
+    def moved(self, obj):
+        if not (obj.from_state or obj.to_state):
+            return ""
+        return " → ".join(
+            labels.event_state(obj, state) for state in (obj.from_state, obj.to_state) if state
+        )
+
+    @admin.display(description=_("actor"))
+    def who(self, obj):
+        return labels.event_actor(obj)
+
+    @admin.display(description=_("actor's role"))
+    def role_name(self, obj):
+        return role_label(obj.actor_role)
 
     def rows_of_clients(self, clients) -> Q:
         # By the case's index, and the partial index on the events of clients without one.
