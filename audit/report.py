@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -116,9 +117,9 @@ def client_report_pdf(
         """As the reader's language writes a time (fi: 1.12.2026 klo 10.00)."""
         return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
-    outcome = {
-        AccessOutcome.ALLOWED: _("allowed"),
-        AccessOutcome.DENIED: _("refused"),
+    outcome = {  # a cell of its own: written as a cell begins (Sallittu, Estetty)
+        AccessOutcome.ALLOWED: capfirst(_("allowed")),
+        AccessOutcome.DENIED: capfirst(_("refused")),
     }
     table = [
         [

@@ -256,6 +256,7 @@ REPORTED = [
                 "Siirtotapaamisen ajanvaraus",
                 "Ilmoitus asiakkaalle",
                 "Laatinut Esi Henkilö 1.12.2026 klo 10.00",
+                "Sallittu",
             ],
         ),
         (
