@@ -830,4 +830,8 @@ def test_admin__a_service_refusing_a_valid_form_is_a_message_not_a_500(org, clie
     assert AccessLog.objects.filter(
         actor=org.receiving_supervisor, action="admin_change", outcome="denied", case=case
     ).exists()
-    assert any("set_coordinator" in str(m) for m in page.context["messages"])
+    # The refusal in words: the roles it needs, in the case's team.
+    assert any(
+        "Roolisi ei salli tätä" in str(m) and org.koto.name in str(m)
+        for m in page.context["messages"]
+    ), [str(m) for m in page.context["messages"]]
