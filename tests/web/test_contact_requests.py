@@ -288,6 +288,26 @@ def test_contact_request__close_needs_a_reason(web, org):
     assert reload(contact).state == ContactRequestState.CLOSED
 
 
+def test_contact_request__routed_after_it_was_linked__its_state_in_words(web, org):
+    """Someone linked the request to a client first: routing it says the request's state in
+    words (not its client's case's, nor the state machine's codes), and changes nothing."""
+    case = open_case(org)
+    contact = received()
+    ContactRequest.objects.filter(pk=contact.pk).update(
+        state=ContactRequestState.LINKED, client_id=case.client_id, case_id=case.pk
+    )
+    supervisor = web(org.koto_supervisor)
+    page = supervisor.post(
+        reverse("web:contact-request-route", args=[contact.pk]),
+        {"route-worker": org.caseworker.pk},
+        follow=True,
+    )
+    html = page.content.decode()
+    assert "Joku muu ehti ensin: tila on nyt ”Liitetty asiakkaaseen”" in html
+    assert "”linked”" not in html and "”route”" not in html and "asiakkuuden tila" not in html
+    assert reload(contact).assigned_worker is None
+
+
 ROLES = (
     "caseworker",
     "koto_supervisor",

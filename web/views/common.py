@@ -137,16 +137,16 @@ def stale(request, obj, conflict: Conflict | None = None, text: str | None = Non
     elif isinstance(obj, Case):
         text = _("Someone else acted first: the case is now “%(state)s”. Check and act again.")
     elif isinstance(conflict, TransitionNotAllowed):
-        # Its words name codes (for the API): a review's step refused by its case's state,
-        # or a contact request's by its own, is said with the state in words, read afresh.
+        # Its words name codes (for the API): a contact request's step refused by its own
+        # state, or a review's by its case's, is said with that state in words, read afresh.
         case = getattr(obj, "case", None)
         if case is None and getattr(obj, "review", None) is not None:
             case = obj.review.case  # an assessment's, an extension request's
-        if isinstance(case, Case):
+        if hasattr(obj, "get_state_display"):
+            text = _("Someone else acted first: this is now “%(state)s”. Check and act again.")
+        elif isinstance(case, Case):
             obj = case
             text = _("Someone else acted first: the case is now “%(state)s”. Check and act again.")
-        elif hasattr(obj, "get_state_display"):
-            text = _("Someone else acted first: this is now “%(state)s”. Check and act again.")
         else:
             messages.warning(request, _("Someone else acted first. Check and act again."))
             return
