@@ -13,31 +13,32 @@ from web import labels
 from web.admin.base import AccessLoggedAdmin, LargeLogAdmin, ReadOnlyAdmin
 
 
-class PurposeFilter(admin.SimpleListFilter):
-    """The purposes Silta writes, as fixed choices (not the log's distinct values, which
-    would read the whole log on every page)."""
+class FixedChoicesFilter(admin.SimpleListFilter):
+    """A column's values as fixed choices (not the log's distinct values, which would read
+    the whole log on every page); the column is the parameter's name."""
+
+    def lookups(self, request, model_admin):
+        return self.choices_of()
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.parameter_name: value}) if value else queryset
+
+
+class PurposeFilter(FixedChoicesFilter):
+    """The purposes Silta writes."""
 
     title = _("purpose")
     parameter_name = "purpose"
-
-    def lookups(self, request, model_admin):
-        return purpose_choices()
-
-    def queryset(self, request, queryset):
-        return queryset.filter(purpose=self.value()) if self.value() else queryset
+    choices_of = staticmethod(purpose_choices)
 
 
-class BasisFilter(admin.SimpleListFilter):
-    """The legal bases the apps write, as fixed choices."""
+class BasisFilter(FixedChoicesFilter):
+    """The legal bases the apps write."""
 
     title = _("basis")
     parameter_name = "basis"
-
-    def lookups(self, request, model_admin):
-        return basis_choices()
-
-    def queryset(self, request, queryset):
-        return queryset.filter(basis=self.value()) if self.value() else queryset
+    choices_of = staticmethod(basis_choices)
 
 
 class ClientLogAdmin(LargeLogAdmin, AccessLoggedAdmin, ReadOnlyAdmin):
