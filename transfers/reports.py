@@ -286,15 +286,20 @@ def cases_per_state(team_ids) -> dict[str, int]:
     caseload; the embedded database (make run) keeps none, so there the cases are counted."""
     from django.db import connection
 
-    counted: QuerySet[Any]
-    total: Count | Sum
-    if connection.vendor == "postgresql":
-        counted, total = TeamStateCount.objects.filter(team_id__in=team_ids), Sum("n")
-    else:
-        counted, total = Case.objects.filter(team_id__in=team_ids), Count("id")
+    if connection.vendor != "postgresql":
+        return _cases_per_state_counted(team_ids)
+    return _per_state(TeamStateCount.objects.filter(team_id__in=team_ids), Sum("n"))
+
+
+def _cases_per_state_counted(team_ids) -> dict[str, int]:
+    """cases_per_state on the embedded database: the cases counted."""
+    return _per_state(Case.objects.filter(team_id__in=team_ids), Count("id"))
+
+
+def _per_state(rows: QuerySet[Any], total: Count | Sum) -> dict[str, int]:
     return {
         state: n
-        for state, n in counted.values_list("state")
+        for state, n in rows.values_list("state")
         .annotate(total=total)
         .values_list("state", "total")
         if n
