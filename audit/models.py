@@ -10,6 +10,8 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from psqlextra.types import PostgresPartitioningMethod
 
+from core import clock
+
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -126,17 +128,9 @@ class AccessLog(AppendOnlyModel):
     def __str__(self) -> str:
         """As the admin's heading and history name the entry: when (local time) and what,
         in words (audit.labels)."""
-        from django.utils.formats import date_format
-        from django.utils.timezone import localtime
-
         from .labels import action_label
 
-        when = (
-            date_format(localtime(self.created_at), "SHORT_DATETIME_FORMAT")
-            if self.created_at
-            else ""
-        )
-        return f"{when} {action_label(self.action)}".strip()
+        return f"{clock.written(self.created_at)} {action_label(self.action)}".strip()
 
 
 class DisclosureLog(AppendOnlyModel):
@@ -188,12 +182,4 @@ class DisclosureLog(AppendOnlyModel):
 
     def __str__(self) -> str:
         """As the admin's heading names the entry: when (local time) and to whom."""
-        from django.utils.formats import date_format
-        from django.utils.timezone import localtime
-
-        when = (
-            date_format(localtime(self.created_at), "SHORT_DATETIME_FORMAT")
-            if self.created_at
-            else ""
-        )
-        return f"{when} {self.recipient}".strip()
+        return f"{clock.written(self.created_at)} {self.recipient}".strip()

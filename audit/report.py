@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
@@ -20,6 +18,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core import clock
 from core.pdf import FONT, FONT_BOLD
 from core.pdf import styles as pdf_styles
 
@@ -112,10 +111,7 @@ def client_report_pdf(
     team_names = team_names or {}
     styles = pdf_styles()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
-
-    def when(moment: dt.datetime) -> str:
-        """As the reader's language writes a time (fi: 1.12.2026 klo 10.00)."""
-        return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    when = clock.written  # as the reader's language writes a time (fi: 1.12.2026 klo 10.00)
 
     outcome = {  # a cell of its own: written as a cell begins (Sallittu, Estetty)
         AccessOutcome.ALLOWED: capfirst(_("allowed")),

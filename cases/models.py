@@ -24,6 +24,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fi import hetu as stdnum_hetu
 
 from audit.models import AppendOnlyModel
+from core import clock
 from core.languages import language_name
 
 from . import rules
@@ -901,15 +902,7 @@ class Event(AppendOnlyModel):
     def __str__(self) -> str:
         """As the admin's heading names the entry: when (local time, as the reader's
         language writes it) and its subject."""
-        from django.utils.formats import date_format
-        from django.utils.timezone import localtime
-
-        when = (
-            date_format(localtime(self.created_at), "SHORT_DATETIME_FORMAT")
-            if self.created_at
-            else ""
-        )
-        return f"{when} {self.get_subject_display()}".strip()
+        return f"{clock.written(self.created_at)} {self.get_subject_display()}".strip()
 
 
 def contact_request_reference(pk: int) -> str:

@@ -23,3 +23,11 @@ def now() -> dt.datetime:
 def today() -> dt.date:
     """Today's date in Helsinki."""
     return timezone.localtime(timezone.now(), tz()).date()
+
+
+def written(moment: dt.datetime | None, format_name: str = "SHORT_DATETIME_FORMAT") -> str:
+    """A moment in local time as the reader's language writes it (fi: 1.12.2026 klo
+    10.00); empty for none (a row the database has not yet timed)."""
+    from django.utils.formats import date_format
+
+    return date_format(timezone.localtime(moment), format_name) if moment else ""

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core import clock
+
 from .enums import AssessmentStatus, ExtensionStatus, ReviewOutcome
 
 
@@ -164,13 +166,8 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        from django.utils.formats import date_format
-        from django.utils.timezone import localtime
-
-        if self.started_at is None:
-            return self.case.reference
-        started = date_format(localtime(self.started_at), "SHORT_DATE_FORMAT")
-        return f"{self.case.reference} {started}"
+        started = clock.written(self.started_at, "SHORT_DATE_FORMAT")
+        return f"{self.case.reference} {started}".strip()
 
     @property
     def is_open(self) -> bool:
